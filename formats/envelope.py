@@ -1,0 +1,195 @@
+"""Message envelopes: the input form a terminal sends (§2.1) and the output form the switch
+delivers (§2.2). Only the header is interpreted; the text is carried as it is, with bare LF line
+ends made CR LF.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from formats.codes import ErCode
+from formats.errors import LocalProtocolError, MessageRejected
+
+CRLF = "\r\n"
+ORI_PATTERN = re.compile(r"[A-Z0-9]{9}")
+LINE_CODE_PATTERN = re.compile(r"[A-Z0-9]{2}")
+MKE_PATTERN = re.compile(r"[A-Z]{2,3}")
+CONTROL_PATTERN = re.compile(r"[A-Z0-9]{1,10}")
+_TEXT_CHARACTERS = re.compile(r"[\x20-\x7e\r\n]*")
+_BARE_LF = re.compile(r"(?<!\r)\n")
+_LOOKS_LIKE_HEADER = re.compile(r"[A-Z0-9]{1,4}\.")
+STAMP_FORMAT = "%H:%M %m/%d/%Y"
+COUNTER_MODULUS = 99_999
+
+
+def normalize_line_ends(text: str) -> str:
+    """Bare LF becomes CR LF; CR LF stays."""
+    return _BARE_LF.sub(CRLF, text)
+
+
+def is_destination(value: str) -> bool:
+    """A 2-character line code or a 9-character ORI."""
+    return bool(LINE_CODE_PATTERN.fullmatch(value) or ORI_PATTERN.fullmatch(value))
+
+
+@dataclass(frozen=True, slots=True)
+class InputMessage:
+    """A message as a terminal sends it: ``MKE.SENDER.DEST[,DEST].[*CONTROL.]TXT`` + text."""
+
+    mke: str
+    sender: str
+    destinations: tuple[str, ...]
+    text: str
+    control: str | None = None
+    crlf_after_txt: bool = True
+
+    def header(self) -> str:
+        control = f".*{self.control}" if self.control else ""
+        return f"{self.mke}.{self.sender}.{','.join(self.destinations)}{control}.TXT"
+
+    def build(self) -> bytes:
+        if not MKE_PATTERN.fullmatch(self.mke) or not ORI_PATTERN.fullmatch(self.sender):
+            raise LocalProtocolError(f"bad input header {self.mke}.{self.sender}")
+        if not self.destinations or not all(map(is_destination, self.destinations)):
+            raise LocalProtocolError(f"bad destinations {self.destinations}")
+        if self.control is not None and not CONTROL_PATTERN.fullmatch(self.control):
+            raise LocalProtocolError(f"bad control field {self.control!r}")
+        separator = CRLF if self.crlf_after_txt else ""
+        return f"{self.header()}{separator}{self.text}".encode("ascii")
+
+
+def decode_text(raw: bytes) -> str:
+    """The message as text, or ER 0 when it is not 7-bit printable ASCII with CR LF."""
+    try:
+        text = raw.decode("ascii")
+    except UnicodeDecodeError as error:
+        raise MessageRejected(
+            ErCode.STRUCTURE, f"NON-ASCII BYTE AT POSITION {error.start + 1}"
+        ) from None
+    valid = _TEXT_CHARACTERS.match(text)
+    if valid is None or valid.end() != len(text):
+        position = valid.end() if valid else 0
+        raise MessageRejected(ErCode.STRUCTURE, f"CONTROL CHARACTER AT POSITION {position + 1}")
+    return text
+
+
+def _find_txt(text: str) -> int:
+    """Where ``.TXT`` ends the header: the first one on the first line that has at least a key,
+    a sender and a destination before it (an ORI may itself start with ``TXT``); -1 if none."""
+    line_end = text.find("\n")
+    first_line = text if line_end < 0 else text[:line_end]
+    position = first_line.find(".TXT")
+    while position >= 0:
+        if first_line.count(".", 0, position) >= 2:
+            return position
+        position = first_line.find(".TXT", position + 1)
+    return first_line.find(".TXT")
+
+
+def parse_input(raw: bytes) -> InputMessage:
+    """Parse and check the header of an input message; the errors are the switch's ``ER``s."""
+    text = decode_text(raw)
+    end = _find_txt(text)
+    if end < 0:
+        if not _LOOKS_LIKE_HEADER.match(text):
+            raise MessageRejected(ErCode.STRUCTURE, "NO MESSAGE HEADER")
+        raise MessageRejected(ErCode.NO_TXT)
+    parts = text[:end].split(".")
+    rest = text[end + 4 :]
+    crlf = rest.startswith(("\r\n", "\n"))
+    body = normalize_line_ends(rest[2:] if rest.startswith("\r\n") else rest[1:] if crlf else rest)
+    mke = parts[0]
+    if not MKE_PATTERN.fullmatch(mke):
+        raise MessageRejected(ErCode.HEADER, f"INVALID MESSAGE KEY {mke}")
+    if len(parts) < 3:
+        raise MessageRejected(ErCode.HEADER, "HEADER MUST BE MKE.ORI.DESTINATION[.*CONTROL].TXT")
+    if len(parts) > 4:
+        raise MessageRejected(ErCode.HEADER, f"UNEXPECTED HEADER FIELD {parts[4]}")
+    sender = parts[1]
+    if not ORI_PATTERN.fullmatch(sender):
+        raise MessageRejected(ErCode.HEADER, f"INVALID SENDER ORI {sender}")
+    control = None
+    if len(parts) == 4:
+        field = parts[3]
+        if not field.startswith("*") or not CONTROL_PATTERN.fullmatch(field[1:]):
+            raise MessageRejected(ErCode.HEADER, f"INVALID CONTROL FIELD {field}")
+        control = field[1:]
+    destinations = tuple(parts[2].split(","))
+    for destination in destinations:
+        if not is_destination(destination):
+            raise MessageRejected(ErCode.DESTINATION_INVALID, f"INVALID DESTINATION {destination}")
+    return InputMessage(mke, sender, destinations, body, control, crlf)
+
+
+@dataclass(frozen=True, slots=True)
+class OutputMessage:
+    """A message as the switch delivers it (§2.2).
+
+    Times are switch-local and carried to the minute; the numbers are the input counter of the
+    sending line and the output counter of the receiving line, 1 to 99999.
+    """
+
+    mke: str
+    originator: str
+    received_at: datetime
+    input_number: int
+    sent_at: datetime
+    output_number: int
+    destination: str
+    text: str
+    control: str | None = None
+
+    def build(self) -> bytes:
+        for number in (self.input_number, self.output_number):
+            if not 0 <= number <= COUNTER_MODULUS:
+                raise LocalProtocolError(f"counter out of range: {number}")
+        if not ORI_PATTERN.fullmatch(self.destination):
+            raise LocalProtocolError(f"bad destination ORI {self.destination!r}")
+        control = f".*{self.control}" if self.control else ""
+        received = self.received_at.strftime(STAMP_FORMAT)
+        sent = self.sent_at.strftime(STAMP_FORMAT)
+        return (
+            f"{self.mke}.{self.originator}{control}{CRLF}"
+            f"{received} {self.input_number:05d}{CRLF}"
+            f"{sent} {self.output_number:05d} {self.destination}{CRLF}"
+            f"TXT{CRLF}{self.text}"
+        ).encode("ascii")
+
+
+_OUTPUT_HEADER = re.compile(
+    r"(?P<mke>[A-Z]{2,3})\.(?P<originator>[A-Z0-9]{9})(?:\.\*(?P<control>[A-Z0-9]{1,10}))?\r\n"
+    r"(?P<received>\d\d:\d\d \d\d/\d\d/\d{4}) (?P<input>\d{5})\r\n"
+    r"(?P<sent>\d\d:\d\d \d\d/\d\d/\d{4}) (?P<output>\d{5}) (?P<destination>[A-Z0-9]{9})\r\n"
+    r"TXT\r\n"
+)
+
+
+def parse_output(raw: bytes) -> OutputMessage:
+    """Parse a delivered message; terminals and tests use it to read what the switch sent."""
+    text = decode_text(raw)
+    match = _OUTPUT_HEADER.match(text)
+    if match is None:
+        raise MessageRejected(ErCode.STRUCTURE, "NOT AN OUTPUT HEADER")
+    try:
+        received = datetime.strptime(match["received"], STAMP_FORMAT)  # noqa: DTZ007
+        sent = datetime.strptime(match["sent"], STAMP_FORMAT)  # noqa: DTZ007
+    except ValueError:
+        raise MessageRejected(ErCode.STRUCTURE, "INVALID TIME STAMP") from None
+    return OutputMessage(
+        mke=match["mke"],
+        originator=match["originator"],
+        received_at=received,
+        input_number=int(match["input"]),
+        sent_at=sent,
+        output_number=int(match["output"]),
+        destination=match["destination"],
+        text=text[match.end() :],
+        control=match["control"],
+    )
+
+
+def next_counter(value: int) -> int:
+    """The 5-digit input/output counters run 00001 to 99999 and wrap to 00001."""
+    return 1 if value >= COUNTER_MODULUS else value + 1

@@ -1,0 +1,198 @@
+"""Link frames (PROTOCOL §1.1): a 19-byte ASCII header and a payload.
+
+``build_frame`` and ``parse_frame`` convert one whole frame; ``FrameReader`` cuts a byte stream
+into frames, keeping partial data between chunks.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Any
+
+import construct as cs
+
+from formats.errors import FrameError, LocalProtocolError
+
+HEADER_BYTES = 19
+MAGIC = b"NL"
+VERSION = b"1"
+SEQ_DIGITS = 8
+LENGTH_DIGITS = 6
+MAX_SEQ = 10**SEQ_DIGITS - 1
+MAX_LENGTH = 10**LENGTH_DIGITS - 1
+DEFAULT_MAX_PAYLOAD = 65_536
+
+
+class FrameKind(enum.Enum):
+    """The eight frame kinds."""
+
+    LI = "LI"  # logon, terminal -> switch
+    LA = "LA"  # logon accepted
+    LJ = "LJ"  # logon rejected
+    DT = "DT"  # data: one Nlets message
+    AK = "AK"  # cumulative acknowledgement of durably stored DT frames
+    NK = "NK"  # negative acknowledgement, with a reason text
+    HB = "HB"  # heartbeat
+    LO = "LO"  # logoff
+
+
+_KINDS = {kind.value.encode("ascii"): kind for kind in FrameKind}
+# Kinds whose seq field carries a number; every other kind sends 00000000.
+SEQUENCED_KINDS = frozenset({FrameKind.DT, FrameKind.AK, FrameKind.NK})
+# Kinds whose payload is always empty.
+EMPTY_KINDS = frozenset({FrameKind.AK, FrameKind.HB, FrameKind.LO})
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One link frame."""
+
+    kind: FrameKind
+    seq: int = 0
+    payload: bytes = b""
+
+
+class _Digits(cs.Adapter):  # type: ignore[type-arg]
+    """A fixed-width, zero-padded decimal field (``seq``, ``length``)."""
+
+    def __init__(self, width: int, field: str) -> None:
+        super().__init__(cs.Bytes(width))
+        self.width = width
+        self.field = field
+
+    def _decode(self, obj: bytes, _context: Any, _path: Any) -> int:
+        if not obj.isdigit():
+            raise FrameError(f"BAD {self.field} FIELD {obj.decode('ascii', 'replace')}")
+        return int(obj)
+
+    def _encode(self, obj: int, _context: Any, _path: Any) -> bytes:
+        return b"%0*d" % (self.width, obj)
+
+
+class _Kind(cs.Adapter):  # type: ignore[type-arg]
+    """The two-letter frame kind."""
+
+    def __init__(self) -> None:
+        super().__init__(cs.Bytes(2))
+
+    def _decode(self, obj: bytes, _context: Any, _path: Any) -> FrameKind:
+        kind = _KINDS.get(obj)
+        if kind is None:
+            raise FrameError(f"UNKNOWN FRAME KIND {obj.decode('ascii', 'replace')}")
+        return kind
+
+    def _encode(self, obj: FrameKind, _context: Any, _path: Any) -> bytes:
+        return obj.value.encode("ascii")
+
+
+HEADER = cs.Struct(
+    "magic" / cs.Const(MAGIC),
+    "version" / cs.Const(VERSION),
+    "kind" / _Kind(),
+    "seq" / _Digits(SEQ_DIGITS, "SEQ"),
+    "length" / _Digits(LENGTH_DIGITS, "LENGTH"),
+)
+_COMPILED_HEADER = HEADER.compile()
+
+
+def build_frame(frame: Frame) -> bytes:
+    """The bytes of ``frame``; raises ``LocalProtocolError`` for a frame the table forbids."""
+    _check_shape(frame.kind, frame.seq, len(frame.payload), LocalProtocolError)
+    header = _COMPILED_HEADER.build(
+        {"kind": frame.kind, "seq": frame.seq, "length": len(frame.payload)}
+    )
+    return header + frame.payload
+
+
+def _check_shape(
+    kind: FrameKind, seq: int, length: int, error: type[FrameError] | type[LocalProtocolError]
+) -> None:
+    if not 0 <= seq <= MAX_SEQ:
+        raise error(f"BAD SEQ FIELD {seq}")
+    if not 0 <= length <= MAX_LENGTH:
+        raise error(f"BAD LENGTH FIELD {length}")
+    if kind not in SEQUENCED_KINDS and seq != 0:
+        raise error(f"SEQ MUST BE 00000000 FOR {kind.value}")
+    if kind in EMPTY_KINDS and length != 0:
+        raise error(f"PAYLOAD NOT ALLOWED FOR {kind.value}")
+
+
+def parse_header(header: bytes, max_payload: int) -> tuple[FrameKind, int, int]:
+    """Check a 19-byte header; return (kind, seq, payload length)."""
+    if header[:2] != MAGIC:
+        raise FrameError("BAD MAGIC")
+    if header[2:3] != VERSION:
+        raise FrameError(f"UNSUPPORTED VERSION {header[2:3].decode('ascii', 'replace')}")
+    fields = _COMPILED_HEADER.parse(header)
+    kind: FrameKind = fields.kind
+    seq: int = fields.seq
+    length: int = fields.length
+    _check_shape(kind, seq, length, FrameError)
+    if length > max_payload:
+        raise FrameError(f"FRAME TOO LONG {length} > {max_payload}")
+    return kind, seq, length
+
+
+def parse_frame(data: bytes, max_payload: int = DEFAULT_MAX_PAYLOAD) -> Frame:
+    """Parse exactly one whole frame."""
+    if len(data) < HEADER_BYTES:
+        raise FrameError("SHORT FRAME")
+    kind, seq, length = parse_header(data[:HEADER_BYTES], max_payload)
+    if len(data) != HEADER_BYTES + length:
+        raise FrameError(f"LENGTH {length} DOES NOT MATCH PAYLOAD {len(data) - HEADER_BYTES}")
+    return Frame(kind, seq, bytes(data[HEADER_BYTES:]))
+
+
+class FrameReader:
+    """Cuts a byte stream into frames.
+
+    ``feed`` takes any chunk and returns the frames it completes; a partial frame stays
+    buffered. A bad header raises ``FrameError`` as soon as its bytes show it is bad, without
+    waiting for (or buffering) the payload it announces; after that the reader stays failed.
+    """
+
+    def __init__(self, max_payload: int = DEFAULT_MAX_PAYLOAD) -> None:
+        self.max_payload = max_payload
+        self._buffer = bytearray()
+        self._pending: tuple[FrameKind, int, int] | None = None
+        self._failed: FrameError | None = None
+
+    @property
+    def buffered(self) -> int:
+        """How many bytes are held waiting for the rest of a frame."""
+        return len(self._buffer)
+
+    def feed(self, data: bytes) -> list[Frame]:
+        if self._failed is not None:
+            raise self._failed
+        self._buffer += data
+        frames: list[Frame] = []
+        try:
+            while True:
+                if self._pending is None:
+                    self._check_prefix()
+                    if len(self._buffer) < HEADER_BYTES:
+                        return frames
+                    self._pending = parse_header(
+                        bytes(self._buffer[:HEADER_BYTES]), self.max_payload
+                    )
+                    del self._buffer[:HEADER_BYTES]
+                kind, seq, length = self._pending
+                if len(self._buffer) < length:
+                    return frames
+                frames.append(Frame(kind, seq, bytes(self._buffer[:length])))
+                del self._buffer[:length]
+                self._pending = None
+        except FrameError as error:
+            self._failed = error
+            self._buffer.clear()
+            raise
+
+    def _check_prefix(self) -> None:
+        """Fail on a bad magic or version before the whole header has arrived."""
+        head = bytes(self._buffer[:3])
+        if head != (MAGIC + VERSION)[: len(head)]:
+            if head[:2] != MAGIC[: len(head[:2])]:
+                raise FrameError("BAD MAGIC")
+            raise FrameError(f"UNSUPPORTED VERSION {head[2:3].decode('ascii', 'replace')}")

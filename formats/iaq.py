@@ -1,0 +1,119 @@
+"""The Immigration Alien Query body (PROTOCOL §3.1)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, fields
+from datetime import date
+
+from formats.codes import ErCode
+from formats.dates import parse_dob
+from formats.errors import MessageRejected
+from formats.ncic import offense_codes, place_of_birth_codes, sex_codes
+from formats.tagged import TaggedFieldsError, as_mapping, build_fields, duplicates, parse_fields
+
+REQUIRED = ("PUR", "ATN", "PHN", "NAM", "DOB", "SEX", "POB", "CUS", "OFF")
+OPTIONAL = ("ARN", "FBI", "SID", "OLN", "SOC", "REM")
+ORDER = REQUIRED + OPTIONAL
+PURPOSES = {"C": "CRIMINAL JUSTICE", "F": "FIREARMS (BRADY ACT)"}
+MAX_ATN = 30
+_NAME = re.compile(r"[A-Z][A-Z '\-]*, ?[A-Z][A-Z '\-]*")
+_PHONE_CHARACTERS = re.compile(r"[0-9 ()\-./X]{10,20}")
+_ARN = re.compile(r"\d{8,9}")
+_FBI = re.compile(r"[A-Z0-9]{1,9}")
+_SOC = re.compile(r"\d{9}")
+_OFF = re.compile(r"\d{4}")
+
+
+@dataclass(frozen=True, slots=True)
+class Iaq:
+    """An IAQ's fields, as sent (``dob`` in the sender's form: ``mmddyy`` or ``ccyymmdd``)."""
+
+    pur: str
+    atn: str
+    phn: str
+    nam: str
+    dob: str
+    sex: str
+    pob: str
+    cus: str
+    off: str
+    arn: str | None = None
+    fbi: str | None = None
+    sid: str | None = None
+    oln: str | None = None
+    soc: str | None = None
+    rem: str | None = None
+
+    def build(self) -> str:
+        """The body in the canonical field order of §3.1."""
+        values = {field.name.upper(): getattr(self, field.name) for field in fields(self)}
+        return build_fields((tag, values[tag]) for tag in ORDER if values[tag] is not None)
+
+    @property
+    def surname(self) -> str:
+        return self.nam.split(",", 1)[0].strip()
+
+    @property
+    def given_names(self) -> str:
+        return self.nam.split(",", 1)[1].strip() if "," in self.nam else ""
+
+    def birth_date(self, today: date) -> date | None:
+        return parse_dob(self.dob, today)
+
+
+def _format_error(*details: str) -> MessageRejected:
+    return MessageRejected(ErCode.FORMAT, *details, f"1. {', '.join(REQUIRED)}", mke="IAQ")
+
+
+def parse_iaq(text: str, today: date) -> Iaq:
+    """Parse an IAQ body with the switch's checks (§3.1): ``.22.`` for a body that is not a set
+    of IAQ fields, ``.14.`` for missing required fields, ``.05.`` for a bad DOB, ``.16.`` for a
+    bad ATN. The LESC's checks of the other values are ``content_problems``."""
+    try:
+        parsed = parse_fields(text)
+    except TaggedFieldsError as error:
+        raise _format_error(str(error)) from None
+    unknown = [tag for tag, _ in parsed if tag not in ORDER]
+    if unknown:
+        raise _format_error(f"FIELDS NOT ALLOWED: {', '.join(unknown)}")
+    repeated = duplicates(parsed)
+    if repeated:
+        raise _format_error(f"FIELDS REPEATED: {', '.join(repeated)}")
+    values = as_mapping(parsed)
+    missing = [tag for tag in REQUIRED if tag not in values]
+    if missing:
+        raise MessageRejected(ErCode.FIELDS_MISSING, f"MISSING: {', '.join(missing)}")
+    if parse_dob(values["DOB"], today) is None:
+        raise MessageRejected(ErCode.DOB, f"DOB/{values['DOB']}")
+    if not 1 <= len(values["ATN"]) <= MAX_ATN:
+        raise MessageRejected(ErCode.ATN, f"ATN MUST BE 1 TO {MAX_ATN} CHARACTERS")
+    return Iaq(**{tag.lower(): value for tag, value in values.items()})
+
+
+def content_problems(iaq: Iaq) -> tuple[str, ...]:
+    """What the LESC rejects in an IAQ the switch passed (``TYP/REJ`` reasons), each naming its
+    field; empty when the query can be answered."""
+    problems: list[str] = []
+    if iaq.pur not in PURPOSES:
+        problems.append(f"PUR/{iaq.pur} MUST BE C OR F")
+    digits = sum(character.isdigit() for character in iaq.phn)
+    if not _PHONE_CHARACTERS.fullmatch(iaq.phn) or digits < 10:
+        problems.append(f"PHN/{iaq.phn} MUST BE 10 TO 20 CHARACTERS WITH 10 DIGITS")
+    if len(iaq.nam) > 30 or not _NAME.fullmatch(iaq.nam):
+        problems.append(f"NAM/{iaq.nam} MUST BE LAST, FIRST MIDDLE IN 30 CHARACTERS")
+    if iaq.sex not in sex_codes():
+        problems.append(f"SEX/{iaq.sex} IS NOT AN NCIC SEX CODE")
+    if iaq.pob not in place_of_birth_codes():
+        problems.append(f"POB/{iaq.pob} IS NOT AN NCIC PLACE OF BIRTH CODE")
+    if iaq.cus not in ("Y", "N"):
+        problems.append(f"CUS/{iaq.cus} MUST BE Y OR N")
+    if not _OFF.fullmatch(iaq.off) or iaq.off not in offense_codes():
+        problems.append(f"OFF/{iaq.off} IS NOT AN NCIC OFFENSE CODE")
+    if iaq.arn is not None and not _ARN.fullmatch(iaq.arn):
+        problems.append(f"ARN/{iaq.arn} MUST BE 8 OR 9 DIGITS")
+    if iaq.fbi is not None and not _FBI.fullmatch(iaq.fbi):
+        problems.append(f"FBI/{iaq.fbi} MUST BE 1 TO 9 LETTERS OR DIGITS")
+    if iaq.soc is not None and not _SOC.fullmatch(iaq.soc):
+        problems.append(f"SOC/{iaq.soc} MUST BE 9 DIGITS")
+    return tuple(problems)

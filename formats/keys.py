@@ -1,0 +1,114 @@
+"""The message keys this project implements (PROTOCOL §2.5) and the checks the switch makes
+on a message before it looks at the directory."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from formats.codes import ErCode
+from formats.envelope import ORI_PATTERN, InputMessage, parse_input
+from formats.errors import MessageRejected
+from formats.hit_confirmation import parse_hit_confirmation
+from formats.iaq import parse_iaq
+from formats.notices import SWITCH_ORI
+
+LESC_LINE = "AX"
+AML_CAVEAT = "FOR LAW ENFORCEMENT DISSEMINATION ONLY"
+
+
+def _free_text(text: str, today: date) -> None:
+    """AM and AML carry free text: nothing to check."""
+
+
+def _iaq(text: str, today: date) -> None:
+    parse_iaq(text, today)
+
+
+def _yq(text: str, today: date) -> None:
+    parse_hit_confirmation("YQ", text, today)
+
+
+def _yr(text: str, today: date) -> None:
+    parse_hit_confirmation("YR", text, today)
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRule:
+    """How the switch treats one message key.
+
+    ``access``: the directory access category a sender needs. ``destinations``: ``any`` (line
+    codes, region codes or ORIs), ``ori`` (9-character ORIs only) or ``lesc`` (exactly ``AX``).
+    """
+
+    mke: str
+    access: str
+    max_destinations: int
+    destinations: str
+    check_body: Callable[[str, date], None]
+    switch_only: bool = False
+
+
+KEYS = {
+    rule.mke: rule
+    for rule in (
+        KeyRule("AM", "A", 5, "any", _free_text),
+        KeyRule("AML", "A", 5, "any", _free_text),
+        KeyRule("IAQ", "C", 1, "lesc", _iaq),
+        KeyRule("IAR", "C", 1, "ori", _free_text),
+        KeyRule("YQ", "C", 3, "ori", _yq),
+        KeyRule("YR", "C", 3, "ori", _yr),
+        KeyRule("ER", "A", 1, "ori", _free_text, switch_only=True),
+        KeyRule("SM", "A", 1, "ori", _free_text, switch_only=True),
+    )
+}
+
+
+def rule_for(message: InputMessage) -> KeyRule:
+    """The key's rule; ``.01.`` for a key the switch does not know or reserves for itself."""
+    rule = KEYS.get(message.mke)
+    if rule is None:
+        raise MessageRejected(ErCode.HEADER, f"UNKNOWN MESSAGE KEY {message.mke}")
+    if rule.switch_only and message.sender != SWITCH_ORI:
+        raise MessageRejected(
+            ErCode.HEADER, f"MESSAGE KEY {message.mke} IS SENT BY {SWITCH_ORI} ONLY"
+        )
+    return rule
+
+
+def check_destinations(rule: KeyRule, destinations: tuple[str, ...]) -> None:
+    if rule.destinations == "lesc" and destinations != (LESC_LINE,):
+        raise MessageRejected(
+            ErCode.DESTINATION_NOT_ALLOWED, f"{rule.mke} GOES TO {LESC_LINE} ONLY"
+        )
+    if rule.destinations == "ori":
+        for destination in destinations:
+            if not ORI_PATTERN.fullmatch(destination):
+                raise MessageRejected(
+                    ErCode.DESTINATION_NOT_ALLOWED,
+                    f"{rule.mke} GOES TO 9-CHARACTER ORIS ONLY, NOT {destination}",
+                )
+    if len(destinations) > rule.max_destinations:
+        raise MessageRejected(
+            ErCode.DESTINATION_INVALID,
+            f"TOO MANY DESTINATIONS: {len(destinations)}, "
+            f"{rule.mke} ALLOWS {rule.max_destinations}",
+        )
+    repeated = sorted({d for d in destinations if destinations.count(d) > 1})
+    if repeated:
+        raise MessageRejected(ErCode.DESTINATION_INVALID, f"REPEATED DESTINATION {repeated[0]}")
+
+
+def check_message(raw: bytes, today: date) -> tuple[InputMessage, KeyRule]:
+    """Everything the switch checks without its directory: the header, the key, the kind and
+    number of destinations, and the body of the key. Raises ``MessageRejected``."""
+    message = parse_input(raw)
+    rule = rule_for(message)
+    check_destinations(rule, message.destinations)
+    try:
+        rule.check_body(message.text, today)
+    except MessageRejected as rejected:
+        rejected.mke = rejected.mke or message.mke
+        raise
+    return message, rule

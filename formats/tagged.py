@@ -1,0 +1,90 @@
+"""Nlets tagged fields (PROTOCOL §1.3): ``ABC/value.`` repeated; the last period optional.
+
+A field starts with three capital letters and ``/``; it ends at the next period that is followed
+(after any CR and LF, which are ignored between fields) by another field's prefix, or at the end
+of the text. A value may therefore hold periods, as in ``REM/SEE A.B.``. Free-text fields, such
+as ``REM``, run to the end of the text, whatever follows.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+
+from formats.errors import LocalProtocolError
+
+TAG_PATTERN = re.compile(r"[A-Z]{3}/")
+_BOUNDARY = re.compile(r"\.[\r\n]*(?=[A-Z]{3}/)")
+_FIELD_START = re.compile(r"[\r\n]*([A-Z]{3})/")
+
+Fields = tuple[tuple[str, str], ...]
+
+
+class TaggedFieldsError(ValueError):
+    """The text is not a sequence of tagged fields; the message says where."""
+
+
+def parse_fields(text: str, free_text: Iterable[str] = ("REM",)) -> Fields:
+    """Split ``text`` into (prefix, value) pairs in order; duplicates are kept."""
+    free = frozenset(free_text)
+    fields: list[tuple[str, str]] = []
+    position = 0
+    while True:
+        start = _FIELD_START.match(text, position)
+        if start is None:
+            rest = text[position:].strip("\r\n")
+            if not fields and not rest:
+                return ()
+            raise TaggedFieldsError(f"FIELD PREFIX EXPECTED AT {rest[:20]!r}")
+        tag = start.group(1)
+        value_start = start.end()
+        if tag in free:
+            fields.append((tag, _strip_end(text[value_start:])))
+            return tuple(fields)
+        boundary = _BOUNDARY.search(text, value_start)
+        if boundary is None:
+            fields.append((tag, _strip_end(text[value_start:])))
+            return tuple(fields)
+        fields.append((tag, text[value_start : boundary.start()]))
+        position = boundary.end()
+
+
+def _strip_end(value: str) -> str:
+    """The last field: drop trailing line ends, then its optional closing period."""
+    value = value.rstrip("\r\n")
+    return value.removesuffix(".")
+
+
+def build_fields(fields: Iterable[tuple[str, str]], *, final_period: bool = False) -> str:
+    """``ABC/x.DEF/y``; ``final_period`` adds the optional period after the last value."""
+    parts = []
+    for tag, value in fields:
+        if not TAG_PATTERN.fullmatch(f"{tag}/"):
+            raise LocalProtocolError(f"bad field prefix {tag!r}")
+        parts.append(f"{tag}/{value}")
+    text = ".".join(parts)
+    return f"{text}." if final_period and parts else text
+
+
+def as_mapping(fields: Fields) -> dict[str, str]:
+    """The fields as a dict; a later duplicate does not replace the first."""
+    result: dict[str, str] = {}
+    for tag, value in fields:
+        result.setdefault(tag, value)
+    return result
+
+
+def duplicates(fields: Fields) -> list[str]:
+    """Prefixes that occur more than once, in order of their second occurrence."""
+    seen: set[str] = set()
+    repeated: list[str] = []
+    for tag, _ in fields:
+        if tag in seen and tag not in repeated:
+            repeated.append(tag)
+        seen.add(tag)
+    return repeated
+
+
+def ordered(values: Mapping[str, str | None], order: Iterable[str]) -> Fields:
+    """The present values of ``values`` as fields in ``order``."""
+    return tuple((tag, value) for tag in order if (value := values.get(tag)) is not None)

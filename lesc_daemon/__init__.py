@@ -1,0 +1,1 @@
+"""The automated ICE Law Enforcement Support Center (LESC) daemon."""

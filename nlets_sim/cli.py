@@ -1,0 +1,42 @@
+"""``nlets-sim``: the switch's command line."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from typing import BinaryIO
+
+import click
+
+from nlets_sim import __version__
+from nlets_sim.lint import lint_message
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="nlets-sim")
+def main() -> None:
+    """A simulated Nlets message switch for testing law-enforcement message software."""
+
+
+@main.command()
+@click.argument("source", type=click.File("rb"), default="-")
+def lint(source: BinaryIO) -> None:
+    """Check one message (a DT payload) before sending it.
+
+    SOURCE is a file or - for standard input; LF or CR LF line ends; one final line end is
+    dropped. Prints "OK <MKE> <SENDER> -> <DEST,...>" and exits 0, or prints the ER text the
+    switch would return and exits 1. Problems the LESC would reject an IAQ for are printed
+    to standard error after the OK line.
+    """
+    raw: bytes = source.read()
+    report = lint_message(raw, datetime.now().astimezone().replace(tzinfo=None))
+    click.echo(report.output, nl=False)
+    for warning in report.warnings:
+        click.echo(warning, err=True)
+    sys.exit(0 if report.ok else 1)
+
+
+@main.command()
+def up() -> None:
+    """Start the switch and the LESC with demo data (what `make run` runs)."""
+    click.echo("nlets-sim: switch not built yet; `nlets-sim lint` checks messages today.")

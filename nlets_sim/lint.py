@@ -1,0 +1,69 @@
+"""What ``nlets-sim lint`` reports for one message: OK, or the switch's ER."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from formats.envelope import CRLF, ORI_PATTERN, OutputMessage, normalize_line_ends
+from formats.errors import MessageRejected
+from formats.iaq import content_problems, parse_iaq
+from formats.keys import check_message
+from formats.notices import SWITCH_ORI, ErrorNotice, echo
+
+_SENDER = re.compile(rb"[A-Z]{2,3}\.([A-Z0-9]{9})\.")
+UNKNOWN_DESTINATION = "XXXXXXXXX"
+
+
+@dataclass(frozen=True, slots=True)
+class LintReport:
+    ok: bool
+    output: str
+    warnings: tuple[str, ...] = ()
+
+
+def prepare(raw: bytes) -> bytes:
+    """A message as typed in a file: one final line end dropped, LF made CR LF."""
+    if raw.endswith(b"\r\n"):
+        raw = raw[:-2]
+    elif raw.endswith(b"\n"):
+        raw = raw[:-1]
+    try:
+        return normalize_line_ends(raw.decode("ascii")).encode("ascii")
+    except UnicodeDecodeError:
+        return raw
+
+
+def rejection(raw: bytes, rejected: MessageRejected, now: datetime, destination: str) -> bytes:
+    """The ER the switch returns for ``raw``, with counters 00000 (no switch numbered it)."""
+    notice = ErrorNotice(rejected.code, rejected.details, echo(raw), rejected.mke)
+    return OutputMessage(
+        mke="ER",
+        originator=SWITCH_ORI,
+        received_at=now,
+        input_number=0,
+        sent_at=now,
+        output_number=0,
+        destination=destination,
+        text=notice.build(),
+    ).build()
+
+
+def lint_message(raw: bytes, now: datetime) -> LintReport:
+    raw = prepare(raw)
+    try:
+        message, _ = check_message(raw, now.date())
+    except MessageRejected as rejected:
+        sender = _SENDER.match(raw)
+        destination = sender.group(1).decode() if sender else UNKNOWN_DESTINATION
+        if not ORI_PATTERN.fullmatch(destination):
+            destination = UNKNOWN_DESTINATION
+        text = rejection(raw, rejected, now, destination).decode("ascii")
+        return LintReport(False, text + CRLF)
+    warnings: tuple[str, ...] = ()
+    if message.mke == "IAQ":
+        problems = content_problems(parse_iaq(message.text, now.date()))
+        warnings = tuple(f"LESC WILL REJECT: {problem}" for problem in problems)
+    line = f"OK {message.mke} {message.sender} -> {','.join(message.destinations)}\n"
+    return LintReport(True, line, warnings)
