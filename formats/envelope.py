@@ -99,7 +99,9 @@ def parse_input(raw: bytes) -> InputMessage:
     parts = text[:end].split(".")
     rest = text[end + 4 :]
     crlf = rest.startswith(("\r\n", "\n"))
-    body = normalize_line_ends(rest[2:] if rest.startswith("\r\n") else rest[1:] if crlf else rest)
+    body = rest[2:] if rest.startswith("\r\n") else rest[1:] if crlf else rest
+    if "\n" in body:
+        body = normalize_line_ends(body)
     mke = parts[0]
     if not MKE_PATTERN.fullmatch(mke):
         raise MessageRejected(ErCode.HEADER, f"INVALID MESSAGE KEY {mke}")

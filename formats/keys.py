@@ -10,28 +10,28 @@ from datetime import date
 from formats.codes import ErCode
 from formats.envelope import ORI_PATTERN, InputMessage, parse_input
 from formats.errors import MessageRejected
-from formats.hit_confirmation import parse_hit_confirmation
-from formats.iaq import parse_iaq
+from formats.hit_confirmation import HitConfirmation, parse_hit_confirmation
+from formats.iaq import Iaq, parse_iaq
 from formats.notices import SWITCH_ORI
 
 LESC_LINE = "AX"
 AML_CAVEAT = "FOR LAW ENFORCEMENT DISSEMINATION ONLY"
 
 
-def _free_text(text: str, today: date) -> None:
+Body = str | Iaq | HitConfirmation
+
+
+def _free_text(text: str, _today: date) -> str:
     """AM and AML carry free text: nothing to check."""
+    return text
 
 
-def _iaq(text: str, today: date) -> None:
-    parse_iaq(text, today)
+def _yq(text: str, today: date) -> HitConfirmation:
+    return parse_hit_confirmation("YQ", text, today)
 
 
-def _yq(text: str, today: date) -> None:
-    parse_hit_confirmation("YQ", text, today)
-
-
-def _yr(text: str, today: date) -> None:
-    parse_hit_confirmation("YR", text, today)
+def _yr(text: str, today: date) -> HitConfirmation:
+    return parse_hit_confirmation("YR", text, today)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +46,7 @@ class KeyRule:
     access: str
     max_destinations: int
     destinations: str
-    check_body: Callable[[str, date], None]
+    parse_body: Callable[[str, date], Body]
     switch_only: bool = False
 
 
@@ -55,7 +55,7 @@ KEYS = {
     for rule in (
         KeyRule("AM", "A", 5, "any", _free_text),
         KeyRule("AML", "A", 5, "any", _free_text),
-        KeyRule("IAQ", "C", 1, "lesc", _iaq),
+        KeyRule("IAQ", "C", 1, "lesc", parse_iaq),
         KeyRule("IAR", "C", 1, "ori", _free_text),
         KeyRule("YQ", "C", 3, "ori", _yq),
         KeyRule("YR", "C", 3, "ori", _yr),
@@ -100,15 +100,24 @@ def check_destinations(rule: KeyRule, destinations: tuple[str, ...]) -> None:
         raise MessageRejected(ErCode.DESTINATION_INVALID, f"REPEATED DESTINATION {repeated[0]}")
 
 
-def check_message(raw: bytes, today: date) -> tuple[InputMessage, KeyRule]:
+@dataclass(frozen=True, slots=True)
+class CheckedMessage:
+    """A message that passed the directory-free checks, with its parsed body."""
+
+    message: InputMessage
+    rule: KeyRule
+    body: Body
+
+
+def check_message(raw: bytes, today: date) -> CheckedMessage:
     """Everything the switch checks without its directory: the header, the key, the kind and
     number of destinations, and the body of the key. Raises ``MessageRejected``."""
     message = parse_input(raw)
     rule = rule_for(message)
     check_destinations(rule, message.destinations)
     try:
-        rule.check_body(message.text, today)
+        body = rule.parse_body(message.text, today)
     except MessageRejected as rejected:
         rejected.mke = rejected.mke or message.mke
         raise
-    return message, rule
+    return CheckedMessage(message, rule, body)

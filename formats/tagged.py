@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from functools import cache
 
 from formats.errors import LocalProtocolError
 
 TAG_PATTERN = re.compile(r"[A-Z]{3}/")
 _BOUNDARY = re.compile(r"\.[\r\n]*(?=[A-Z]{3}/)")
-_FIELD_START = re.compile(r"[\r\n]*([A-Z]{3})/")
 
 Fields = tuple[tuple[str, str], ...]
 
@@ -24,35 +24,35 @@ class TaggedFieldsError(ValueError):
     """The text is not a sequence of tagged fields; the message says where."""
 
 
+@cache
+def _free_text_start(free_text: frozenset[str]) -> re.Pattern[str]:
+    """Where the first free-text field starts: at the beginning, or after a field's period."""
+    tags = "|".join(sorted(free_text)) or "(?!)"
+    return re.compile(rf"(?:^|\.[\r\n]*)(?=(?:{tags})/)")
+
+
 def parse_fields(text: str, free_text: Iterable[str] = ("REM",)) -> Fields:
     """Split ``text`` into (prefix, value) pairs in order; duplicates are kept."""
-    free = frozenset(free_text)
-    fields: list[tuple[str, str]] = []
-    position = 0
-    while True:
-        start = _FIELD_START.match(text, position)
-        if start is None:
-            rest = text[position:].strip("\r\n")
-            if not fields and not rest:
-                return ()
-            raise TaggedFieldsError(f"FIELD PREFIX EXPECTED AT {rest[:20]!r}")
-        tag = start.group(1)
-        value_start = start.end()
-        if tag in free:
-            fields.append((tag, _strip_end(text[value_start:])))
-            return tuple(fields)
-        boundary = _BOUNDARY.search(text, value_start)
-        if boundary is None:
-            fields.append((tag, _strip_end(text[value_start:])))
-            return tuple(fields)
-        fields.append((tag, text[value_start : boundary.start()]))
-        position = boundary.end()
+    text = text.lstrip("\r\n")
+    free = _free_text_start(frozenset(free_text)).search(text)
+    head, tail = (text[: free.start()], text[free.end() :]) if free else (text, "")
+    pieces = _BOUNDARY.split(head) if head else []
+    if tail:
+        pieces.append(tail)
+    if not pieces:
+        return ()
+    pieces[-1] = _strip_end(pieces[-1])
+    fields = []
+    for piece in pieces:
+        if not TAG_PATTERN.match(piece):
+            raise TaggedFieldsError(f"FIELD PREFIX EXPECTED AT {piece[:20]!r}")
+        fields.append((piece[:3], piece[4:]))
+    return tuple(fields)
 
 
 def _strip_end(value: str) -> str:
     """The last field: drop trailing line ends, then its optional closing period."""
-    value = value.rstrip("\r\n")
-    return value.removesuffix(".")
+    return value.rstrip("\r\n").removesuffix(".")
 
 
 def build_fields(fields: Iterable[tuple[str, str]], *, final_period: bool = False) -> str:

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from formats.envelope import CRLF, ORI_PATTERN, OutputMessage, normalize_line_ends
 from formats.errors import MessageRejected
-from formats.iaq import content_problems, parse_iaq
+from formats.iaq import Iaq, content_problems
 from formats.keys import check_message
 from formats.notices import SWITCH_ORI, ErrorNotice, echo
 
@@ -53,7 +53,7 @@ def rejection(raw: bytes, rejected: MessageRejected, now: datetime, destination:
 def lint_message(raw: bytes, now: datetime) -> LintReport:
     raw = prepare(raw)
     try:
-        message, _ = check_message(raw, now.date())
+        checked = check_message(raw, now.date())
     except MessageRejected as rejected:
         sender = _SENDER.match(raw)
         destination = sender.group(1).decode() if sender else UNKNOWN_DESTINATION
@@ -62,8 +62,9 @@ def lint_message(raw: bytes, now: datetime) -> LintReport:
         text = rejection(raw, rejected, now, destination).decode("ascii")
         return LintReport(False, text + CRLF)
     warnings: tuple[str, ...] = ()
-    if message.mke == "IAQ":
-        problems = content_problems(parse_iaq(message.text, now.date()))
+    if isinstance(checked.body, Iaq):
+        problems = content_problems(checked.body)
         warnings = tuple(f"LESC WILL REJECT: {problem}" for problem in problems)
+    message = checked.message
     line = f"OK {message.mke} {message.sender} -> {','.join(message.destinations)}\n"
     return LintReport(True, line, warnings)

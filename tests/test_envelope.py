@@ -1,0 +1,200 @@
+"""Input and output envelopes (PROTOCOL §2.1, §2.2) and the header errors of §2.3."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import datetime
+
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from formats.codes import ErCode
+from formats.envelope import (
+    InputMessage,
+    OutputMessage,
+    next_counter,
+    parse_input,
+    parse_output,
+)
+from formats.errors import LocalProtocolError, MessageRejected, RemoteProtocolError
+from tests.strategies import controls, counters, destinations, message_texts, minutes, mkes, oris
+
+INPUT_GOLDEN = [
+    (b"RQ.AZNLETS20.AZ.TXT", InputMessage("RQ", "AZNLETS20", ("AZ",), "", None, False)),
+    (
+        b"YQ.AZNLETS20.AZ0000000.TXT",
+        InputMessage("YQ", "AZNLETS20", ("AZ0000000",), "", None, False),
+    ),
+    (
+        b"AM.AZNLETS20.NLNLEUPDT.TXT",
+        InputMessage("AM", "AZNLETS20", ("NLNLEUPDT",), "", None, False),
+    ),
+    (
+        b"AM.NY0303000.NJ,PA,CT.*B1234.TXT",
+        InputMessage("AM", "NY0303000", ("NJ", "PA", "CT"), "", "B1234", False),
+    ),
+    (b"IAQ.NY0303000.AX.*Q77.TXT", InputMessage("IAQ", "NY0303000", ("AX",), "", "Q77", False)),
+    (
+        b"IAQ.NY0303000.AX.*Q77.TXT\r\nPUR/C.ATN/DET J SMITH.PHN/5185551212.NAM/DOE, JOHN A."
+        b"DOB/19800115.SEX/M.POB/MX.CUS/Y.OFF/0399.ARN/012345678",
+        InputMessage(
+            "IAQ",
+            "NY0303000",
+            ("AX",),
+            "PUR/C.ATN/DET J SMITH.PHN/5185551212.NAM/DOE, JOHN A.DOB/19800115.SEX/M.POB/MX."
+            "CUS/Y.OFF/0399.ARN/012345678",
+            "Q77",
+            True,
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize(("wire", "message"), INPUT_GOLDEN)
+def test_protocol_input_examples_parse_and_build_back(wire: bytes, message: InputMessage) -> None:
+    assert parse_input(wire) == message
+    assert message.build() == wire
+
+
+def test_lf_after_txt_and_bare_lf_in_text_become_cr_lf() -> None:
+    message = parse_input(b"AM.NY0303000.NJ.TXT\nLINE 1\nLINE 2\r\nLINE 3")
+    assert message.text == "LINE 1\r\nLINE 2\r\nLINE 3"
+    assert message.crlf_after_txt
+
+
+def test_text_may_follow_txt_directly() -> None:
+    assert parse_input(b"AM.NY0303000.NJ.TXTHELLO").text == "HELLO"
+
+
+def test_an_ori_starting_with_txt_is_a_destination_not_the_end_of_the_header() -> None:
+    message = parse_input(b"AM.NY0303000.TXT000000.TXT\r\nHI")
+    assert message.destinations == ("TXT000000",)
+    assert message.text == "HI"
+
+
+HELP_EXAMPLE = (
+    b"AM.NLNLEHELP\r\n10:01 08/22/2011 35048\r\n10:01 08/22/2011 08374 AZNLETS20\r\nTXT\r\n"
+    b"NEW HELP MESSAGE"
+)
+
+
+def test_protocol_output_example_builds_exactly_and_parses_back() -> None:
+    message = OutputMessage(
+        mke="AM",
+        originator="NLNLEHELP",
+        received_at=datetime(2011, 8, 22, 10, 1),
+        input_number=35048,
+        sent_at=datetime(2011, 8, 22, 10, 1),
+        output_number=8374,
+        destination="AZNLETS20",
+        text="NEW HELP MESSAGE",
+    )
+    assert message.build() == HELP_EXAMPLE
+    assert parse_output(HELP_EXAMPLE) == message
+
+
+def test_output_header_ends_line_one_with_the_control_field() -> None:
+    message = OutputMessage(
+        "IAR",
+        "VTINS07S0",
+        datetime(2026, 1, 1, 8, 0),
+        1,
+        datetime(2026, 1, 1, 8, 2),
+        7,
+        "NY0303000",
+        "QRN/L260101000001.TYP/ACK.",
+        "Q77",
+    )
+    assert message.build() == (
+        b"IAR.VTINS07S0.*Q77\r\n08:00 01/01/2026 00001\r\n08:02 01/01/2026 00007 NY0303000\r\n"
+        b"TXT\r\nQRN/L260101000001.TYP/ACK."
+    )
+
+
+def test_counters_wrap_from_99999_to_00001() -> None:
+    assert next_counter(0) == 1
+    assert next_counter(41) == 42
+    assert next_counter(99_999) == 1
+
+
+@pytest.mark.parametrize(
+    ("wire", "code", "detail"),
+    [
+        (b"\xffAM.NY0303000.NJ.TXT", ErCode.STRUCTURE, "NON-ASCII BYTE AT POSITION 1"),
+        (b"AM.NY0303000.NJ.TXT\x07", ErCode.STRUCTURE, "CONTROL CHARACTER AT POSITION 20"),
+        (b"HELLO WORLD", ErCode.STRUCTURE, "NO MESSAGE HEADER"),
+        (b"AM.NY0303000.NJ\r\nHELLO", ErCode.NO_TXT, None),
+        (b"AM.NY0303000.NJ HELLO.TX", ErCode.NO_TXT, None),
+        (b"A1.NY0303000.NJ.TXT", ErCode.HEADER, "INVALID MESSAGE KEY A1"),
+        (b"AM.NY0303000.TXT", ErCode.HEADER, "HEADER MUST BE MKE.ORI.DESTINATION[.*CONTROL].TXT"),
+        (b"AM.NY03030.NJ.TXT", ErCode.HEADER, "INVALID SENDER ORI NY03030"),
+        (b"AM.NY0303000.NJ.B1.TXT", ErCode.HEADER, "INVALID CONTROL FIELD B1"),
+        (b"AM.NY0303000.NJ.*ABCDEFGHIJK.TXT", ErCode.HEADER, "INVALID CONTROL FIELD *ABCDEFGHIJK"),
+        (b"AM.NY0303000.NJ.*B1.X.TXT", ErCode.HEADER, "UNEXPECTED HEADER FIELD X"),
+        (b"AM.NY0303000.NJ,PAX.TXT", ErCode.DESTINATION_INVALID, "INVALID DESTINATION PAX"),
+        (b"AM.NY0303000.NJ,.TXT", ErCode.DESTINATION_INVALID, "INVALID DESTINATION "),
+    ],
+)
+def test_bad_input_headers_get_their_er_code(wire: bytes, code: ErCode, detail: str | None) -> None:
+    with pytest.raises(MessageRejected) as raised:
+        parse_input(wire)
+    assert raised.value.code is code
+    assert raised.value.details == ((detail,) if detail is not None else ())
+
+
+def test_building_a_bad_envelope_is_a_local_error() -> None:
+    with pytest.raises(LocalProtocolError):
+        InputMessage("AM", "SHORT", ("NJ",), "").build()
+    with pytest.raises(LocalProtocolError):
+        OutputMessage(
+            "AM",
+            "NL0000000",
+            datetime(2026, 1, 1),
+            100_000,
+            datetime(2026, 1, 1),
+            1,
+            "NY0303000",
+            "",
+        ).build()
+
+
+@given(
+    mkes,
+    oris,
+    st.lists(destinations, min_size=1, max_size=5),
+    message_texts,
+    controls,
+    st.booleans(),
+)
+def test_any_input_message_round_trips(
+    mke: str, sender: str, dests: list[str], text: str, control: str | None, crlf: bool
+) -> None:
+    assume(crlf or not text.startswith("\r\n"))  # else the CR LF reads as the optional one
+    message = InputMessage(mke, sender, tuple(dests), text, control, crlf)
+    assert parse_input(message.build()) == message
+
+
+@given(mkes, oris, minutes, counters, minutes, counters, oris, message_texts, controls)
+def test_any_output_message_round_trips(
+    mke: str,
+    originator: str,
+    received: datetime,
+    number_in: int,
+    sent: datetime,
+    number_out: int,
+    destination: str,
+    text: str,
+    control: str | None,
+) -> None:
+    message = OutputMessage(
+        mke, originator, received, number_in, sent, number_out, destination, text, control
+    )
+    assert parse_output(message.build()) == message
+
+
+@given(st.binary(max_size=300))
+def test_arbitrary_bytes_into_the_envelope_parser_raise_only_remote_errors(data: bytes) -> None:
+    for parse in (parse_input, parse_output):
+        with contextlib.suppress(RemoteProtocolError):
+            parse(data)

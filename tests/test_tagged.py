@@ -1,0 +1,62 @@
+"""Tagged fields (PROTOCOL §1.3)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from formats.errors import LocalProtocolError
+from formats.tagged import TaggedFieldsError, build_fields, parse_fields
+from tests.strategies import LETTERS, field_values
+
+
+def test_logon_example_parses_and_builds_back() -> None:
+    text = "ORI/NY0303000.KEY/S3CRET.RST/Y"
+    fields = (("ORI", "NY0303000"), ("KEY", "S3CRET"), ("RST", "Y"))
+    assert parse_fields(text) == fields
+    assert build_fields(fields) == text
+
+
+def test_last_period_is_optional_and_cr_lf_between_fields_is_ignored() -> None:
+    assert parse_fields("RTY/SS.PRI/R.\r\nSER/1100.\r\n") == (
+        ("RTY", "SS"),
+        ("PRI", "R"),
+        ("SER", "1100"),
+    )
+
+
+def test_a_value_may_hold_periods_not_followed_by_a_prefix() -> None:
+    assert parse_fields("NAM/DOE, J.R..DOB/19800115") == (("NAM", "DOE, J.R."), ("DOB", "19800115"))
+
+
+def test_remarks_run_to_the_end_whatever_they_hold() -> None:
+    assert parse_fields("PUR/C.REM/SEE ABC/123. AND\r\nMORE.") == (
+        ("PUR", "C"),
+        ("REM", "SEE ABC/123. AND\r\nMORE"),
+    )
+
+
+def test_empty_text_has_no_fields() -> None:
+    assert parse_fields("\r\n") == ()
+
+
+@pytest.mark.parametrize("text", ["HELLO", "AB/C", "\r\nX"])
+def test_text_that_is_not_fields_is_an_error_naming_where(text: str) -> None:
+    with pytest.raises(TaggedFieldsError, match="FIELD PREFIX EXPECTED"):
+        parse_fields(text)
+
+
+def test_building_a_bad_prefix_is_a_local_error() -> None:
+    with pytest.raises(LocalProtocolError):
+        build_fields([("ab", "x")])
+
+
+@given(
+    st.lists(st.tuples(st.text(LETTERS, min_size=3, max_size=3), field_values), max_size=8),
+    st.booleans(),
+)
+def test_fields_round_trip(fields: list[tuple[str, str]], final_period: bool) -> None:
+    fields = [(tag, value) for tag, value in fields if tag != "REM"]
+    text = build_fields(fields, final_period=final_period)
+    assert parse_fields(text) == tuple(fields)
