@@ -109,12 +109,18 @@ class CheckedMessage:
     body: Body
 
 
-def check_message(raw: bytes, today: date) -> CheckedMessage:
+def check_message(
+    raw: bytes, today: date, authorize: Callable[[InputMessage, KeyRule], None] | None = None
+) -> CheckedMessage:
     """Everything the switch checks without its directory: the header, the key, the kind and
-    number of destinations, and the body of the key. Raises ``MessageRejected``."""
+    number of destinations, and the body of the key. ``authorize`` (the switch's directory
+    checks of the sender) runs after the header checks and before the body's. Raises
+    ``MessageRejected``."""
     message = parse_input(raw)
     rule = rule_for(message)
     check_destinations(rule, message.destinations)
+    if authorize is not None:
+        authorize(message, rule)
     try:
         body = rule.parse_body(message.text, today)
     except MessageRejected as rejected:

@@ -9,6 +9,15 @@ from typing import BinaryIO
 import click
 
 from nlets_sim import __version__
+from nlets_sim.cli_admin import (
+    directory_group,
+    journal_group,
+    remove_command,
+    status_command,
+)
+from nlets_sim.cli_serve import serve_command
+from nlets_sim.cli_terminal import terminal_command
+from nlets_sim.cli_traffic import am_command, send_command
 from nlets_sim.lint import lint_message
 
 
@@ -34,6 +43,19 @@ def lint(source: BinaryIO) -> None:
     for warning in report.warnings:
         click.echo(warning, err=True)
     sys.exit(0 if report.ok else 1)
+
+
+for _command in (
+    serve_command,
+    send_command,
+    am_command,
+    terminal_command,
+    status_command,
+    remove_command,
+    journal_group,
+    directory_group,
+):
+    main.add_command(_command)
 
 
 @main.command()

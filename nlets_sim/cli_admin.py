@@ -1,0 +1,149 @@
+"""Operators' commands: ``status``, ``remove``, ``journal``, ``directory``."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from nlets_sim.admin import AdminError, admin_request
+from nlets_sim.config import Config, default_directory
+from nlets_sim.directory import check_directory, hash_key
+from nlets_sim.journal import Journal, MessageRecord
+
+_data_dir = click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    default=Path("data/switch"),
+    show_default=True,
+    help="The switch's data directory.",
+)
+
+
+def ask(data_dir: Path, request: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return asyncio.run(admin_request(Config(data_dir=data_dir).admin_path, request))
+    except AdminError as error:
+        raise click.ClickException(str(error)) from None
+
+
+@click.command("status")
+@_data_dir
+@click.option("--json", "as_json", is_flag=True, help="Print the raw JSON.")
+def status_command(data_dir: Path, *, as_json: bool) -> None:
+    """Logged-on ORIs, queue depths, counters and uptime of a running switch."""
+    status = ask(data_dir, {"command": "status"})
+    if as_json:
+        click.echo(json.dumps(status, indent=2))
+        return
+    click.echo(f"uptime {status['uptime_s']} s")
+    click.echo(f"logged on ({len(status['online'])}):")
+    for ori, in_flight in status["online"].items():
+        click.echo(f"  {ori}  in flight {in_flight}")
+    click.echo("queued for delivery:")
+    for ori, depth in status["queues"].items():
+        click.echo(f"  {ori}  {depth}")
+    click.echo("counters:")
+    for name, value in status["counters"].items():
+        click.echo(f"  {name}  {value:05d}")
+
+
+@click.command("remove")
+@_data_dir
+@click.option("--line", required=True, help="The line code, e.g. NY.")
+@click.option("--mke", required=True, help="The message key, e.g. AM.")
+@click.option("--clear", is_flag=True, help="Put the line back in service for the key.")
+def remove_command(data_dir: Path, line: str, mke: str, *, clear: bool) -> None:
+    """Put a line in "remove" status for a key: messages of that key to it get SM .04."""
+    answer = ask(data_dir, {"command": "remove", "line": line, "mke": mke, "on": not clear})
+    click.echo("removed: " + (", ".join("/".join(pair) for pair in answer["removed"]) or "none"))
+
+
+@click.group("journal")
+def journal_group() -> None:
+    """Search the switch's journal (works while the switch runs)."""
+
+
+def _open(data_dir: Path) -> Journal:
+    path = Config(data_dir=data_dir).journal_path
+    if not path.exists():
+        raise click.ClickException(f"no journal at {path}")
+    return Journal(path)
+
+
+def _summary(record: MessageRecord) -> str:
+    outcome = record.error or f"-> {record.destinations}"
+    sender = record.sender_ori or record.logon_ori
+    return f"{record.id:>7} {record.received_at} {record.mke or '?':<3} {sender} {outcome}"
+
+
+@journal_group.command("search")
+@_data_dir
+@click.option("--ori", help="Sent by, logged on as, or addressed to this ORI.")
+@click.option("--mke", help="Message key.")
+@click.option("--since", help="Received at or after, ISO 8601 (switch-local).")
+@click.option("--until", help="Received before, ISO 8601 (switch-local).")
+@click.option("--text", help="Text contained in the message.")
+@click.option("--limit", default=100, show_default=True)
+def journal_search(
+    *,
+    data_dir: Path,
+    ori: str | None,
+    mke: str | None,
+    since: str | None,
+    until: str | None,
+    text: str | None,
+    limit: int,
+) -> None:
+    """List received messages: number, time, key, sender, destinations or error."""
+    journal = _open(data_dir)
+    for record in journal.search(
+        ori=ori, mke=mke, since=since, until=until, text=text, limit=limit
+    ):
+        click.echo(_summary(record))
+
+
+@journal_group.command("show")
+@_data_dir
+@click.argument("number", type=int)
+def journal_show(data_dir: Path, number: int) -> None:
+    """One message as received, and each of its deliveries."""
+    journal = _open(data_dir)
+    record = journal.message(number)
+    if record is None:
+        raise click.ClickException(f"no message {number}")
+    click.echo(_summary(record))
+    click.echo(
+        f"logon {record.logon_ori} seq {record.in_seq} input number {record.input_number:05d}"
+    )
+    click.echo(record.raw.decode("ascii", "replace").replace("\r\n", "\n"))
+    for ori, addressed, seq, sent_at, state in journal.deliveries_of(number):
+        click.echo(f"  delivery to {addressed} via {ori} seq {seq} sent {sent_at or '-'} {state}")
+
+
+@click.group("directory")
+def directory_group() -> None:
+    """Directory tools."""
+
+
+@directory_group.command("hash-key")
+@click.argument("secret")
+def directory_hash_key(secret: str) -> None:
+    """Print the key_sha256 value for a logon key."""
+    click.echo(hash_key(secret))
+
+
+@directory_group.command("check")
+@click.argument("path", type=click.Path(exists=True, path_type=Path), required=False)
+def directory_check(path: Path | None) -> None:
+    """Validate a directory file (default: the shipped one); print every problem."""
+    path = path or default_directory()
+    problems = check_directory(path)
+    for problem in problems:
+        click.echo(f"{path}: {problem}")
+    if problems:
+        raise SystemExit(1)
+    click.echo(f"{path}: OK")

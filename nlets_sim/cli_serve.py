@@ -1,0 +1,73 @@
+"""``nlets-sim serve``: run the switch."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from pathlib import Path
+
+import click
+
+from nlets_sim.config import load_config
+from nlets_sim.directory import DirectoryError
+from nlets_sim.logging_setup import configure_logging
+from nlets_sim.server import SwitchServer, serve
+
+
+async def wait_for_signal() -> None:
+    """Return on SIGINT or SIGTERM."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for number in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(number, stop.set)
+    await stop.wait()
+
+
+def announce(server: SwitchServer) -> None:
+    click.echo(f"nlets-sim listening on {server.config.host}:{server.port}")
+
+
+@click.command("serve")
+@click.option("--host", help="Address to listen on [default: 127.0.0.1].")
+@click.option("--port", type=int, help="TCP port; 0 picks a free one [default: 7700].")
+@click.option("--data-dir", type=click.Path(path_type=Path), help="Journal and admin socket.")
+@click.option("--directory", type=click.Path(exists=True, path_type=Path), help="Directory TOML.")
+@click.option("--config", "config_file", type=click.Path(exists=True, path_type=Path))
+@click.option("--tz", help="Time zone of output headers [default: UTC].")
+@click.option("--clock", help="Pin the switch's clock, e.g. 2026-01-01T08:00 (for tests).")
+@click.option("--heartbeat", "heartbeat_s", type=int, help="HBI in seconds [default: 30].")
+@click.option("--window", type=int, help="Un-acknowledged DT frames per terminal [default: 64].")
+@click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
+def serve_command(
+    *,
+    host: str | None,
+    port: int | None,
+    data_dir: Path | None,
+    directory: Path | None,
+    config_file: Path | None,
+    tz: str | None,
+    clock: str | None,
+    heartbeat_s: int | None,
+    window: int | None,
+    verbose: bool,
+) -> None:
+    """Run the switch until Ctrl-C or SIGTERM."""
+    overrides = {
+        "host": host,
+        "port": port,
+        "data_dir": data_dir,
+        "directory": directory,
+        "tz": tz,
+        "clock": clock,
+        "heartbeat_s": heartbeat_s,
+        "window": window,
+    }
+    try:
+        config = load_config(config_file, overrides)
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
+    configure_logging(verbose=verbose)
+    try:
+        asyncio.run(serve(config, wait_for_signal, announce))
+    except DirectoryError as error:
+        raise click.ClickException("\n".join(error.problems)) from None

@@ -1,0 +1,289 @@
+"""An async terminal for the switch (PROTOCOL §1): the CLI, the LESC daemon, the tests and
+users' own test suites connect through it.
+
+``Terminal`` logs on, numbers and sends messages inside the window, resends what the switch has
+not acknowledged after a reconnect, acknowledges and de-duplicates deliveries by seq, answers
+heartbeats, and matches replies to a request by its control field.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import OrderedDict, deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import TracebackType
+
+from formats.envelope import OutputMessage, parse_input, parse_output
+from formats.errors import FrameError, NletsError
+from formats.frames import DEFAULT_MAX_PAYLOAD, Frame, FrameKind, FrameReader, build_frame
+from formats.tagged import as_mapping, parse_fields
+
+
+class LinkClosed(NletsError):
+    """The connection ended; ``reason`` says how."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class LogonRejected(LinkClosed):
+    """The switch answered the logon with ``LJ``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """A message the switch delivered: its seq, the bytes and the parsed output form."""
+
+    seq: int
+    raw: bytes
+    message: OutputMessage
+
+
+Match = Callable[[Delivery], bool]
+
+
+def parse_address(address: str) -> tuple[str, int]:
+    """``HOST:PORT`` (or ``PORT``) to a pair."""
+    host, _, port = address.rpartition(":")
+    return host or "127.0.0.1", int(port)
+
+
+class Terminal:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        ori: str,
+        key: str,
+        *,
+        window: int = 64,
+        max_payload: int = DEFAULT_MAX_PAYLOAD,
+    ) -> None:
+        self.host, self.port, self.ori, self.key = host, port, ori, key
+        self.window = window
+        self.max_payload = max_payload
+        self.heartbeat_s = 30
+        self.lst = 0
+        self.next_seq = 1
+        self.last_processed = 0  # highest delivery seq handed to the inbox
+        self.unacked: OrderedDict[int, bytes] = OrderedDict()
+        self.naks: list[tuple[int, str]] = []
+        self.inbox: deque[Delivery] = deque()
+        self.closed_reason: str | None = "not connected"
+        self._changed = asyncio.Condition()
+        self._writer: asyncio.StreamWriter | None = None
+        self._reader_task: asyncio.Task[None] | None = None
+
+    # Connection ------------------------------------------------------------------------
+
+    async def connect(self, *, reset: bool = False, timeout: float = 10.0) -> int:
+        """Log on; returns LST. Un-acknowledged messages above LST are sent again."""
+        reader, writer = await asyncio.open_connection(self.host, self.port)
+        fields = f"ORI/{self.ori}.KEY/{self.key}" + (".RST/Y" if reset else "")
+        writer.write(build_frame(Frame(FrameKind.LI, 0, fields.encode("ascii"))))
+        frames = FrameReader(self.max_payload)
+        answer: Frame | None = None
+        async with asyncio.timeout(timeout):
+            while answer is None:
+                chunk = await reader.read(65536)
+                if not chunk:
+                    writer.close()
+                    raise LinkClosed("switch closed the connection during logon")
+                received = frames.feed(chunk)
+                if received:
+                    answer = received[0]
+        if answer.kind is not FrameKind.LA:
+            writer.close()
+            raise LogonRejected(answer.payload.decode("ascii", "replace"))
+        values = as_mapping(parse_fields(answer.payload.decode("ascii"), free_text=()))
+        self.lst = int(values["LST"])
+        self.heartbeat_s = int(values["HBI"])
+        if reset:
+            self.last_processed = 0
+            pending = list(self.unacked.values())
+            self.unacked.clear()
+            for seq, payload in enumerate(pending, start=self.lst + 1):
+                self.unacked[seq] = payload
+        for seq in [seq for seq in self.unacked if seq <= self.lst]:
+            del self.unacked[seq]
+        self.next_seq = max(self.lst, *self.unacked.keys(), 0) + 1
+        self._writer = writer
+        self.closed_reason = None
+        for seq, payload in self.unacked.items():
+            writer.write(build_frame(Frame(FrameKind.DT, seq, payload)))
+        self._reader_task = asyncio.create_task(self._read(reader, frames, received[1:]))
+        return self.lst
+
+    async def close(self) -> None:
+        """Log off: LO, then wait for the switch to close."""
+        if self._writer is not None and self.closed_reason is None:
+            self._writer.write(build_frame(Frame(FrameKind.LO)))
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(5):
+                    await self._wait(lambda: self.closed_reason is not None)
+        await self.abort()
+
+    async def abort(self) -> None:
+        """Drop the connection without logging off."""
+        if self._writer is not None:
+            self._writer.close()
+            with contextlib.suppress(OSError):
+                await self._writer.wait_closed()
+        if self._reader_task is not None:
+            self._reader_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader_task
+        self._writer = None
+        self._reader_task = None
+        await self._set_closed(self.closed_reason or "closed by this terminal")
+
+    async def __aenter__(self) -> Terminal:
+        await self.connect()
+        return self
+
+    async def __aexit__(
+        self,
+        _type: type[BaseException] | None,
+        _value: BaseException | None,
+        _tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    # Sending ---------------------------------------------------------------------------
+
+    async def send(self, message: bytes) -> int:
+        """Send one message (a DT payload); waits while the window is full. Returns its seq."""
+        await self._wait(lambda: len(self.unacked) < self.window or self.closed_reason is not None)
+        self._check_open()
+        seq = self.next_seq
+        self.next_seq += 1
+        self.unacked[seq] = message
+        assert self._writer is not None
+        self._writer.write(build_frame(Frame(FrameKind.DT, seq, message)))
+        return seq
+
+    async def drain(self, timeout: float = 10.0) -> None:
+        """Wait until the switch has acknowledged everything sent."""
+        async with asyncio.timeout(timeout):
+            await self._wait(lambda: not self.unacked or self.closed_reason is not None)
+        self._check_open()
+
+    def send_raw(self, frame: bytes) -> None:
+        """Write bytes as they are (for tests of the switch's protocol checks)."""
+        self._check_open()
+        assert self._writer is not None
+        self._writer.write(frame)
+
+    # Receiving -------------------------------------------------------------------------
+
+    async def receive(self, match: Match | None = None, timeout: float | None = 10.0) -> Delivery:
+        """The first delivery (matching ``match``) in arrival order, waiting for it."""
+        found: list[Delivery] = []
+
+        def take() -> bool:
+            for delivery in self.inbox:
+                if match is None or match(delivery):
+                    self.inbox.remove(delivery)
+                    found.append(delivery)
+                    return True
+            return self.closed_reason is not None
+
+        async with asyncio.timeout(timeout):
+            await self._wait(take)
+        if not found:
+            raise LinkClosed(self.closed_reason or "closed")
+        return found[0]
+
+    async def request(
+        self, message: bytes, count: int = 1, timeout: float = 10.0
+    ) -> list[Delivery]:
+        """Send a message with a control field and collect ``count`` replies carrying it."""
+        control = parse_input(message).control
+        if control is None:
+            raise ValueError("request() needs a message with a control field (*XXX)")
+        await self.send(message)
+        return [
+            await self.receive(lambda d: d.message.control == control, timeout)
+            for _ in range(count)
+        ]
+
+    async def wait_closed(self, timeout: float = 10.0) -> str:
+        async with asyncio.timeout(timeout):
+            await self._wait(lambda: self.closed_reason is not None)
+        return self.closed_reason or ""
+
+    # Internals -------------------------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self.closed_reason is not None:
+            raise LinkClosed(self.closed_reason)
+
+    async def _wait(self, predicate: Callable[[], bool]) -> None:
+        async with self._changed:
+            await self._changed.wait_for(predicate)
+
+    async def _set_closed(self, reason: str) -> None:
+        async with self._changed:
+            if self.closed_reason is None:
+                self.closed_reason = reason
+            self._changed.notify_all()
+
+    async def _read(
+        self, reader: asyncio.StreamReader, frames: FrameReader, early: list[Frame]
+    ) -> None:
+        assert self._writer is not None
+        writer = self._writer
+        reason = "switch closed the connection"
+        pending = early
+        try:
+            while True:
+                if pending:
+                    await self._handle(pending, writer)
+                    if self.closed_reason is not None:
+                        return
+                try:
+                    async with asyncio.timeout(self.heartbeat_s):
+                        chunk = await reader.read(65536)
+                except TimeoutError:
+                    writer.write(build_frame(Frame(FrameKind.HB)))
+                    pending = []
+                    continue
+                if not chunk:
+                    if self.naks:  # the switch sends NK only before it closes
+                        reason = f"switch sent NK {self.naks[-1][1]}"
+                    break
+                pending = frames.feed(chunk)
+        except FrameError as error:
+            reason = f"bad frame from switch: {error.reason}"
+        except OSError as error:
+            reason = f"connection error: {error}"
+        await self._set_closed(reason)
+
+    async def _handle(self, frames: list[Frame], writer: asyncio.StreamWriter) -> None:
+        highest = 0
+        async with self._changed:
+            for frame in frames:
+                match frame.kind:
+                    case FrameKind.DT:
+                        highest = max(highest, frame.seq)
+                        if frame.seq > self.last_processed:
+                            self.last_processed = frame.seq
+                            message = parse_output(frame.payload)
+                            self.inbox.append(Delivery(frame.seq, frame.payload, message))
+                    case FrameKind.AK:
+                        for seq in [seq for seq in self.unacked if seq <= frame.seq]:
+                            del self.unacked[seq]
+                    case FrameKind.NK:
+                        self.naks.append((frame.seq, frame.payload.decode("ascii", "replace")))
+                    case FrameKind.LO:
+                        self.closed_reason = "switch logged off"
+                    case _:
+                        pass
+            if highest:
+                writer.write(build_frame(Frame(FrameKind.AK, self.last_processed)))
+            if self.closed_reason is not None:
+                writer.close()
+            self._changed.notify_all()

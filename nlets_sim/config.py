@@ -1,0 +1,78 @@
+"""The switch's configuration: one frozen object, from defaults, a TOML file and CLI flags."""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+DEFAULT_PORT = 7700
+
+
+def default_directory() -> Path:
+    """The directory shipped with the project (``fixtures/directory.toml``)."""
+    return Path(str(resources.files("fixtures") / "directory.toml"))
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT  # 0: any free port
+    data_dir: Path = Path("data/switch")  # journal.sqlite3 and admin.sock live here
+    directory: Path | None = None  # None: the shipped default directory
+    tz: str = "UTC"  # the zone of output-header times
+    clock: datetime | None = None  # a fixed switch-local time, for tests; None: real time
+    heartbeat_s: int = 30  # HBI sent in LA; silence of 3 x HBI closes the link
+    logon_timeout_s: float = 10.0  # time allowed for the first frame (LI)
+    max_frame_bytes: int = 65_536  # largest DT payload accepted
+    window: int = 64  # un-acknowledged DT frames to one terminal
+    store_expiry_s: int = 72 * 3600  # how long a stored message waits for its destination
+
+    @property
+    def journal_path(self) -> Path:
+        return self.data_dir / "journal.sqlite3"
+
+    @property
+    def admin_path(self) -> Path:
+        return self.data_dir / "admin.sock"
+
+    @property
+    def directory_path(self) -> Path:
+        return self.directory or default_directory()
+
+    @property
+    def store_expiry(self) -> timedelta:
+        return timedelta(seconds=self.store_expiry_s)
+
+    def now(self) -> datetime:
+        """Switch-local time without zone, to the second."""
+        if self.clock is not None:
+            return self.clock
+        return datetime.now(ZoneInfo(self.tz)).replace(tzinfo=None, microsecond=0)
+
+
+_PATHS = {"data_dir", "directory"}
+
+
+def load_config(path: Path | None, overrides: dict[str, Any]) -> Config:
+    """Defaults, then the file's ``[switch]`` table (or top level), then non-None overrides."""
+    values: dict[str, Any] = {}
+    if path is not None:
+        data = tomllib.loads(path.read_text("utf-8"))
+        values.update(data.get("switch", data))
+    values.update({key: value for key, value in overrides.items() if value is not None})
+    known = {f.name for f in dataclasses.fields(Config)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ValueError(f"unknown configuration keys: {', '.join(unknown)}")
+    for key in _PATHS & set(values):
+        values[key] = Path(values[key])
+    if isinstance(values.get("clock"), str):
+        values["clock"] = datetime.fromisoformat(values["clock"])
+    ZoneInfo(values.get("tz", "UTC"))  # fails early on an unknown zone
+    return Config(**values)

@@ -1,0 +1,380 @@
+"""The switch's journal: one SQLite file in WAL mode holding every message received, every
+delivery queued, the per-ORI sequence state, counters, HELP files and remove statuses.
+
+Writes collect in one open transaction; ``commit`` ends it. The switch commits once per batch
+of work and only then sends the acknowledgements and deliveries that depend on it (group
+commit). ``synchronous=NORMAL`` in WAL mode survives a crash of the process (``kill -9``); a
+power cut may lose the last batches, as with any WAL database in that mode.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS peers (
+    ori TEXT PRIMARY KEY,
+    lst INTEGER NOT NULL,          -- highest DT seq stored from this ORI
+    next_out INTEGER NOT NULL      -- last seq given to a message for this ORI
+);
+CREATE TABLE IF NOT EXISTS counters (
+    line TEXT NOT NULL,
+    kind TEXT NOT NULL,            -- 'input' or 'output'
+    value INTEGER NOT NULL,
+    PRIMARY KEY (line, kind)
+);
+CREATE TABLE IF NOT EXISTS messages (
+    id INTEGER PRIMARY KEY,
+    received_at TEXT NOT NULL,     -- switch-local, ISO 8601
+    logon_ori TEXT NOT NULL,
+    in_seq INTEGER NOT NULL,
+    input_number INTEGER NOT NULL,
+    sender_ori TEXT,
+    mke TEXT,
+    destinations TEXT,
+    control TEXT,
+    outcome TEXT NOT NULL,         -- 'routed' or 'rejected'
+    error TEXT,                    -- the ER line when rejected
+    raw BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS messages_time ON messages (received_at);
+CREATE TABLE IF NOT EXISTS queue (
+    id INTEGER PRIMARY KEY,
+    message_id INTEGER,            -- the input that caused it
+    ori TEXT NOT NULL,             -- the session it goes to
+    seq INTEGER NOT NULL,
+    addressed_ori TEXT NOT NULL,   -- the ORI on line 3 of the output header
+    mke TEXT NOT NULL,
+    originator TEXT NOT NULL,
+    control TEXT,
+    received_at TEXT NOT NULL,
+    input_number INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    notify_ori TEXT,               -- who hears of expiry (store-and-forward only)
+    expires_at TEXT,               -- store-and-forward only
+    output_number INTEGER,
+    sent_at TEXT,
+    payload BLOB,                  -- the output message, once built
+    state TEXT NOT NULL            -- 'pending', 'acked', 'refused', 'expired'
+);
+CREATE INDEX IF NOT EXISTS queue_pending ON queue (ori, state, seq);
+CREATE INDEX IF NOT EXISTS queue_expiry ON queue (state, expires_at) WHERE expires_at IS NOT NULL;
+CREATE TABLE IF NOT EXISTS help_files (name TEXT PRIMARY KEY, text TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS removed (line TEXT NOT NULL, mke TEXT NOT NULL, PRIMARY KEY (line, mke));
+"""
+
+
+@dataclass(slots=True)
+class QueuedRow:
+    """One queued delivery, as read back from the journal."""
+
+    id: int
+    ori: str
+    seq: int
+    addressed_ori: str
+    mke: str
+    originator: str
+    control: str | None
+    received_at: datetime
+    input_number: int
+    text: str
+    payload: bytes | None
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRecord:
+    id: int
+    received_at: str
+    logon_ori: str
+    in_seq: int
+    input_number: int
+    sender_ori: str | None
+    mke: str | None
+    destinations: str | None
+    control: str | None
+    outcome: str
+    error: str | None
+    raw: bytes
+
+
+class Journal:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(SCHEMA)
+        self._in_transaction = False
+
+    def close(self) -> None:
+        self.commit()
+        self._db.close()
+
+    def _write(self, sql: str, parameters: tuple[object, ...]) -> sqlite3.Cursor:
+        if not self._in_transaction:
+            self._db.execute("BEGIN")
+            self._in_transaction = True
+        return self._db.execute(sql, parameters)
+
+    @property
+    def dirty(self) -> bool:
+        return self._in_transaction
+
+    def commit(self) -> None:
+        if self._in_transaction:
+            self._db.execute("COMMIT")
+            self._in_transaction = False
+
+    # State loaded at start ------------------------------------------------------------
+
+    def peers(self) -> dict[str, tuple[int, int]]:
+        rows = self._db.execute("SELECT ori, lst, next_out FROM peers")
+        return {ori: (lst, next_out) for ori, lst, next_out in rows}
+
+    def counters(self) -> dict[tuple[str, str], int]:
+        rows = self._db.execute("SELECT line, kind, value FROM counters")
+        return {(line, kind): value for line, kind, value in rows}
+
+    def help_files(self) -> dict[str, str]:
+        return dict(self._db.execute("SELECT name, text FROM help_files"))
+
+    def removed(self) -> set[tuple[str, str]]:
+        return set(self._db.execute("SELECT line, mke FROM removed"))
+
+    # Writes ---------------------------------------------------------------------------
+
+    def save_peer(self, ori: str, lst: int, next_out: int) -> None:
+        self._write(
+            "INSERT INTO peers (ori, lst, next_out) VALUES (?, ?, ?) "
+            "ON CONFLICT (ori) DO UPDATE SET lst = excluded.lst, next_out = excluded.next_out",
+            (ori, lst, next_out),
+        )
+
+    def save_counter(self, line: str, kind: str, value: int) -> None:
+        self._write(
+            "INSERT INTO counters (line, kind, value) VALUES (?, ?, ?) "
+            "ON CONFLICT (line, kind) DO UPDATE SET value = excluded.value",
+            (line, kind, value),
+        )
+
+    def record_message(
+        self,
+        received_at: datetime,
+        logon_ori: str,
+        in_seq: int,
+        input_number: int,
+        raw: bytes,
+        *,
+        sender_ori: str | None = None,
+        mke: str | None = None,
+        destinations: str | None = None,
+        control: str | None = None,
+        error: str | None = None,
+    ) -> int:
+        cursor = self._write(
+            "INSERT INTO messages (received_at, logon_ori, in_seq, input_number, sender_ori, mke,"
+            " destinations, control, outcome, error, raw) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                received_at.isoformat(),
+                logon_ori,
+                in_seq,
+                input_number,
+                sender_ori,
+                mke,
+                destinations,
+                control,
+                "rejected" if error else "routed",
+                error,
+                raw,
+            ),
+        )
+        return int(cursor.lastrowid or 0)
+
+    def enqueue(
+        self,
+        message_id: int | None,
+        row: QueuedRow,
+        *,
+        notify_ori: str | None = None,
+        expires_at: datetime | None = None,
+        output_number: int | None = None,
+        sent_at: datetime | None = None,
+    ) -> int:
+        cursor = self._write(
+            "INSERT INTO queue (message_id, ori, seq, addressed_ori, mke, originator, control,"
+            " received_at, input_number, text, notify_ori, expires_at, output_number, sent_at,"
+            " payload, state) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,'pending')",
+            (
+                message_id,
+                row.ori,
+                row.seq,
+                row.addressed_ori,
+                row.mke,
+                row.originator,
+                row.control,
+                row.received_at.isoformat(),
+                row.input_number,
+                row.text,
+                notify_ori,
+                expires_at.isoformat() if expires_at else None,
+                output_number,
+                sent_at.isoformat() if sent_at else None,
+                row.payload,
+            ),
+        )
+        row.id = int(cursor.lastrowid or 0)
+        return row.id
+
+    def mark_sent(self, row_id: int, output_number: int, sent_at: datetime, payload: bytes) -> None:
+        self._write(
+            "UPDATE queue SET output_number = ?, sent_at = ?, payload = ? WHERE id = ?",
+            (output_number, sent_at.isoformat(), payload, row_id),
+        )
+
+    def settle(self, ori: str, upto_seq: int, state: str = "acked") -> None:
+        """Pending deliveries to ``ori`` up to ``upto_seq`` leave the queue as ``state``."""
+        self._write(
+            "UPDATE queue SET state = ? WHERE ori = ? AND state = 'pending' AND seq <= ?",
+            (state, ori, upto_seq),
+        )
+
+    def settle_one(self, ori: str, seq: int, state: str) -> None:
+        self._write(
+            "UPDATE queue SET state = ? WHERE ori = ? AND state = 'pending' AND seq = ?",
+            (state, ori, seq),
+        )
+
+    def renumber(self, ori: str) -> int:
+        """Pending deliveries to ``ori`` get seq 1, 2, 3 … in order; returns how many."""
+        ids = [
+            row[0]
+            for row in self._db.execute(
+                "SELECT id FROM queue WHERE ori = ? AND state = 'pending' ORDER BY seq", (ori,)
+            )
+        ]
+        for seq, row_id in enumerate(ids, start=1):
+            self._write("UPDATE queue SET seq = ? WHERE id = ?", (seq, row_id))
+        return len(ids)
+
+    def set_help(self, name: str, text: str) -> None:
+        self._write(
+            "INSERT INTO help_files (name, text) VALUES (?, ?) "
+            "ON CONFLICT (name) DO UPDATE SET text = excluded.text",
+            (name, text),
+        )
+
+    def set_removed(self, line: str, mke: str, removed: bool) -> None:
+        if removed:
+            self._write("INSERT OR IGNORE INTO removed (line, mke) VALUES (?, ?)", (line, mke))
+        else:
+            self._write("DELETE FROM removed WHERE line = ? AND mke = ?", (line, mke))
+
+    # Reads ----------------------------------------------------------------------------
+
+    def pending(self, ori: str) -> list[QueuedRow]:
+        rows = self._db.execute(
+            "SELECT id, ori, seq, addressed_ori, mke, originator, control, received_at,"
+            " input_number, text, payload FROM queue WHERE ori = ? AND state = 'pending'"
+            " ORDER BY seq",
+            (ori,),
+        )
+        return [
+            QueuedRow(
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                r[4],
+                r[5],
+                r[6],
+                datetime.fromisoformat(r[7]),
+                r[8],
+                r[9],
+                r[10],
+            )
+            for r in rows
+        ]
+
+    def due_for_expiry(self, now: datetime) -> list[tuple[int, str, int, str, str, bytes]]:
+        """Unsent store-and-forward rows past their time: (id, ori, seq, addressed, notify, raw)."""
+        return list(
+            self._db.execute(
+                "SELECT q.id, q.ori, q.seq, q.addressed_ori, q.notify_ori, m.raw FROM queue q"
+                " JOIN messages m ON m.id = q.message_id WHERE q.state = 'pending'"
+                " AND q.sent_at IS NULL AND q.expires_at IS NOT NULL AND q.expires_at <= ?"
+                " ORDER BY q.id",
+                (now.isoformat(),),
+            )
+        )
+
+    def expire(self, row_id: int) -> None:
+        self._write("UPDATE queue SET state = 'expired' WHERE id = ?", (row_id,))
+
+    def next_expiry(self) -> datetime | None:
+        row = self._db.execute(
+            "SELECT MIN(expires_at) FROM queue WHERE state = 'pending' AND sent_at IS NULL"
+            " AND expires_at IS NOT NULL"
+        ).fetchone()
+        return datetime.fromisoformat(row[0]) if row and row[0] else None
+
+    def queue_depths(self) -> dict[str, int]:
+        rows = self._db.execute(
+            "SELECT ori, COUNT(*) FROM queue WHERE state = 'pending' GROUP BY ori ORDER BY ori"
+        )
+        return dict(rows)
+
+    def search(
+        self,
+        *,
+        ori: str | None = None,
+        mke: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        text: str | None = None,
+        limit: int = 100,
+    ) -> list[MessageRecord]:
+        clauses, parameters = ["1 = 1"], []
+        if ori:
+            clauses.append("(sender_ori = ? OR logon_ori = ? OR instr(destinations, ?) > 0)")
+            parameters += [ori, ori, ori]
+        if mke:
+            clauses.append("mke = ?")
+            parameters.append(mke)
+        if since:
+            clauses.append("received_at >= ?")
+            parameters.append(since)
+        if until:
+            clauses.append("received_at < ?")
+            parameters.append(until)
+        if text:
+            clauses.append("instr(CAST(raw AS TEXT), ?) > 0")
+            parameters.append(text)
+        rows = self._db.execute(
+            f"SELECT * FROM messages WHERE {' AND '.join(clauses)} ORDER BY id LIMIT ?",  # noqa: S608
+            (*parameters, limit),
+        )
+        return [MessageRecord(*row) for row in rows]
+
+    def message(self, message_id: int) -> MessageRecord | None:
+        row = self._db.execute("SELECT * FROM messages WHERE id = ?", (message_id,)).fetchone()
+        return MessageRecord(*row) if row else None
+
+    def deliveries_of(self, message_id: int) -> list[tuple[str, str, int, str | None, str]]:
+        """(session ORI, addressed ORI, seq, sent_at, state) of each delivery of a message."""
+        return list(
+            self._db.execute(
+                "SELECT ori, addressed_ori, seq, sent_at, state FROM queue WHERE message_id = ?"
+                " ORDER BY id",
+                (message_id,),
+            )
+        )
+
+    def all_pending(self) -> Iterator[tuple[str, int]]:
+        yield from self._db.execute(
+            "SELECT ori, seq FROM queue WHERE state = 'pending' ORDER BY ori, seq"
+        )

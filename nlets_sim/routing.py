@@ -1,0 +1,97 @@
+"""Where an accepted message goes (PROTOCOL §2.2, §2.5 to §2.7), decided from the directory alone.
+
+Pure: no journal, no sessions. The switch asks ``authorize`` whether the logged-on ORI may send
+the message, then ``resolve`` for the addressed ORIs and HELP-file requests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from formats.codes import ErCode
+from formats.envelope import InputMessage
+from formats.errors import MessageRejected
+from formats.keys import KeyRule
+from formats.notices import SWITCH_ORI
+from nlets_sim.directory import Directory, HelpAddress
+
+FREE_TEXT_KEYS = frozenset({"AM", "AML"})
+
+
+@dataclass(frozen=True, slots=True)
+class Addressed:
+    """A delivery to one ORI (the ORI on line 3 of the output header)."""
+
+    ori: str
+
+
+@dataclass(frozen=True, slots=True)
+class HelpRequest:
+    """An AM to ``ssfffHELP`` (read), ``UPDT``, ``APND`` or ``CNCL``."""
+
+    address: HelpAddress
+
+
+Route = Addressed | HelpRequest
+
+
+def authorize(directory: Directory, logon_ori: str, message: InputMessage, rule: KeyRule) -> None:
+    """``.01.`` when the logged-on ORI may not send as the sender ORI; ``.02.`` when the sender's
+    access categories do not allow the key."""
+    sender = directory.agencies.get(message.sender)
+    if sender is None:
+        raise MessageRejected(ErCode.HEADER, f"SENDER ORI {message.sender} NOT IN DIRECTORY")
+    if not directory.may_send_as(logon_ori, message.sender):
+        raise MessageRejected(
+            ErCode.HEADER, f"SENDER ORI {message.sender} NOT ALLOWED FOR LOGON {logon_ori}"
+        )
+    if rule.access not in sender.access:
+        raise MessageRejected(
+            ErCode.DESTINATION_NOT_ALLOWED,
+            f"ORI {message.sender} HAS NO ACCESS CATEGORY {rule.access} FOR {message.mke}",
+        )
+
+
+def resolve(directory: Directory, message: InputMessage) -> list[Route]:
+    """The ORIs and HELP files a message goes to, each once, in the order written; ``.19.`` for
+    a destination the directory does not know."""
+    routes: list[Route] = []
+    seen: set[str] = set()
+
+    def add(ori: str) -> None:
+        if ori not in seen:
+            seen.add(ori)
+            routes.append(Addressed(ori))
+
+    free_text = message.mke in FREE_TEXT_KEYS
+    for destination in message.destinations:
+        if len(destination) == 2:
+            if destination in directory.lines:
+                add(directory.lines[destination].control_ori)
+            elif free_text and destination in directory.regions:
+                for line in directory.regions[destination]:
+                    add(directory.lines[line].control_ori)
+            else:
+                raise MessageRejected(
+                    ErCode.DESTINATION_INVALID, f"UNKNOWN DESTINATION {destination}"
+                )
+        elif destination in directory.agencies:
+            add(destination)
+        elif free_text and (address := directory.help_address(destination)) is not None:
+            routes.append(HelpRequest(address))
+        else:
+            raise MessageRejected(ErCode.DESTINATION_INVALID, f"UNKNOWN DESTINATION {destination}")
+    return routes
+
+
+def check_help_maintainer(sender_ori: str, address: HelpAddress, directory: Directory) -> None:
+    """Only ORIs of line ``ss`` may change an ``ss`` HELP file (``.02.`` otherwise)."""
+    if address.verb != "HELP" and directory.agencies[sender_ori].line != address.line:
+        raise MessageRejected(
+            ErCode.DESTINATION_NOT_ALLOWED,
+            f"ONLY LINE {address.line} MAY MAINTAIN {address.file_ori}",
+        )
+
+
+def is_switch(ori: str) -> bool:
+    return ori == SWITCH_ORI

@@ -1,0 +1,226 @@
+"""The asyncio shell around the switch core: TCP connections, timers, the admin socket.
+
+Each connection's bytes go through its ``SwitchLink`` to events, the events to the ``Switch``;
+one flush per turn of the event loop commits the journal and writes what the core returns
+(group commit: all the messages that arrived in one turn share one transaction).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import structlog
+
+from nlets_sim.admin import AdminServer
+from nlets_sim.config import Config
+from nlets_sim.directory import load_directory
+from nlets_sim.journal import Journal
+from nlets_sim.link import (
+    LOGON_REQUIRED,
+    AckReceived,
+    DataReceived,
+    HeartbeatReceived,
+    LinkState,
+    LogoffReceived,
+    LogonRequested,
+    NakReceived,
+    ProtocolViolation,
+    SwitchLink,
+)
+from nlets_sim.switch import Close, Send, Switch
+
+log = structlog.get_logger("nlets_sim.server")
+
+
+class Connection(asyncio.Protocol):
+    def __init__(self, server: SwitchServer, conn: int) -> None:
+        self.server = server
+        self.conn = conn
+        self.link = SwitchLink(server.config.max_frame_bytes)
+        self.transport: asyncio.Transport | None = None
+        now = time.monotonic()
+        self.connected_at = now
+        self.last_received = now
+        self.last_sent = now
+        self.peer = ""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        self.peer = str(transport.get_extra_info("peername"))
+        self.server.connections[self.conn] = self
+
+    def data_received(self, data: bytes) -> None:
+        self.last_received = time.monotonic()
+        switch = self.server.switch
+        now = self.server.config.now()
+        for event in self.link.receive_data(data):
+            match event:
+                case DataReceived(seq, payload):
+                    switch.receive(self.conn, seq, payload, now)
+                case AckReceived(seq):
+                    switch.acknowledged(self.conn, seq)
+                case HeartbeatReceived():
+                    pass
+                case LogonRequested():
+                    if switch.logon(self.conn, event, now):
+                        self.link.activate(event.ori)
+                        log.info("logon", ori=event.ori, peer=self.peer, reset=event.reset)
+                    else:
+                        self.link.close()
+                        log.info("logon refused", ori=event.ori, peer=self.peer)
+                case NakReceived(seq, reason):
+                    switch.refused(self.conn, seq)
+                    log.info("delivery refused", ori=self.link.ori, seq=seq, reason=reason)
+                case LogoffReceived():
+                    switch.logoff(self.conn)
+                case ProtocolViolation(reason, reply):
+                    switch.violation(self.conn, reply)
+                    log.info("protocol violation", ori=self.link.ori, peer=self.peer, reason=reason)
+        self.server.schedule_flush()
+
+    def write(self, data: bytes) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(data)
+            self.last_sent = time.monotonic()
+
+    def close(self) -> None:
+        self.link.close()
+        if self.transport is not None:
+            self.transport.close()
+
+    def connection_lost(self, _exc: Exception | None) -> None:
+        self.server.connections.pop(self.conn, None)
+        self.server.switch.disconnected(self.conn)
+        self.server.schedule_flush()
+        if self.link.ori:
+            log.info("disconnected", ori=self.link.ori, peer=self.peer)
+
+
+class SwitchServer:
+    """A running switch: start, then ``port`` is bound; ``stop`` closes everything."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        directory = load_directory(config.directory_path)
+        self.journal = Journal(config.journal_path)
+        self.switch = Switch(
+            directory,
+            self.journal,
+            window=config.window,
+            heartbeat_s=config.heartbeat_s,
+            store_expiry=config.store_expiry,
+            max_payload=config.max_frame_bytes,
+        )
+        self.connections: dict[int, Connection] = {}
+        self._ids = itertools.count(1)
+        self._flush_scheduled = False
+        self._server: asyncio.Server | None = None
+        self._admin = AdminServer(self)
+        self._watch_task: asyncio.Task[None] | None = None
+        self.started = time.monotonic()
+        self.port = config.port
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(
+            lambda: Connection(self, next(self._ids)), self.config.host, self.config.port
+        )
+        self.port = self._server.sockets[0].getsockname()[1]
+        await self._admin.start(self.config.admin_path)
+        self._watch_task = asyncio.create_task(self._watch())
+        self.switch.tick(self.config.now())
+        self.schedule_flush()
+
+    async def stop(self) -> None:
+        if self._watch_task is not None:
+            self._watch_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watch_task
+        await self._admin.stop()
+        if self._server is not None:
+            self._server.close()
+        for connection in list(self.connections.values()):
+            connection.close()
+        if self._server is not None:
+            await self._server.wait_closed()
+        self._flush()
+        self.journal.close()
+
+    def schedule_flush(self) -> None:
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        for command in self.switch.flush():
+            connection = self.connections.get(command.conn)
+            if connection is None:
+                continue
+            match command:
+                case Send(_, data):
+                    connection.write(data)
+                case Close(_):
+                    connection.close()
+
+    async def _watch(self) -> None:
+        """Logon timeouts, heartbeats, dead peers and store expiry, checked a few times a
+        second."""
+        config = self.config
+        period = min(1.0, config.heartbeat_s / 4, config.logon_timeout_s / 4)
+        while True:
+            await asyncio.sleep(period)
+            self.check_timers(time.monotonic())
+
+    def check_timers(self, now: float) -> None:
+        config = self.config
+        for connection in list(self.connections.values()):
+            link = connection.link
+            if link.state is LinkState.AWAIT_LOGON:
+                if now - connection.connected_at >= config.logon_timeout_s:
+                    connection.write(link.reject(LOGON_REQUIRED))
+                    connection.close()
+            elif link.state is LinkState.ACTIVE:
+                if now - connection.last_received >= 3 * config.heartbeat_s:
+                    log.info("dead peer", ori=link.ori, peer=connection.peer)
+                    connection.close()
+                elif now - connection.last_sent >= config.heartbeat_s:
+                    connection.write(SwitchLink.heartbeat())
+        deadline = self.switch.next_deadline()
+        switch_now = config.now()
+        if deadline is not None and deadline <= switch_now:
+            self.switch.tick(switch_now)
+            self.schedule_flush()
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "uptime_s": round(time.monotonic() - self.started, 1),
+            "online": self.switch.online(),
+            "queues": self.journal.queue_depths(),
+            "counters": {
+                f"{line}/{kind}": value
+                for (line, kind), value in sorted(self.switch.counters().items())
+            },
+        }
+
+
+async def serve(
+    config: Config,
+    shutdown_trigger: Callable[[], Awaitable[Any]],
+    ready: Callable[[SwitchServer], None] | None = None,
+) -> None:
+    """Run a switch until ``shutdown_trigger`` returns."""
+    server = SwitchServer(config)
+    await server.start()
+    try:
+        if ready is not None:
+            ready(server)
+        await shutdown_trigger()
+    finally:
+        await server.stop()

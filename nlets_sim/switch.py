@@ -1,0 +1,469 @@
+"""The switch core: sessions, sequence numbers, routing, delivery, store-and-forward.
+
+No sockets and no clock: the server calls ``logon``, ``receive``, ``acknowledged``, ``refused``,
+``logoff``, ``disconnected`` and ``tick`` with the connection's id and ``now``, then ``flush``.
+``flush`` commits the journal and only then returns the frames to write and the connections to
+close, so that nothing leaves the switch (an ``AK``, a delivery) before it is durable.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from formats.codes import SmCode
+from formats.envelope import CRLF, InputMessage, OutputMessage, next_counter
+from formats.errors import MessageRejected
+from formats.frames import DEFAULT_MAX_PAYLOAD
+from formats.keys import AML_CAVEAT, check_message
+from formats.notices import SWITCH_ORI, ErrorNotice, StatusNotice, echo
+from nlets_sim import help_files
+from nlets_sim.directory import Directory, HelpAddress
+from nlets_sim.journal import Journal, QueuedRow
+from nlets_sim.link import BAD_KEY, NOT_ALLOWED, UNKNOWN_ORI, LogonRequested, SwitchLink, accepted
+from nlets_sim.link import rejected as rejected_frame
+from nlets_sim.routing import HelpRequest, authorize, check_help_maintainer, resolve
+
+DEFAULT_WINDOW = 64
+_CONTROL_FIELD = re.compile(rb"\.\*([A-Z0-9]{1,10})\.TXT")
+DEFAULT_STORE_EXPIRY = timedelta(hours=72)
+
+
+@dataclass(frozen=True, slots=True)
+class Send:
+    conn: int
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Close:
+    conn: int
+
+
+Command = Send | Close
+
+
+@dataclass(slots=True)
+class Peer:
+    """An ORI's sequence state: the last DT seq stored from it and the last seq given to it."""
+
+    lst: int = 0
+    next_out: int = 0
+
+
+@dataclass(slots=True)
+class Session:
+    ori: str
+    conn: int
+    in_flight: deque[int] = field(default_factory=deque)  # seqs sent, not acknowledged
+    backlog: deque[tuple[int, bytes]] = field(default_factory=deque)  # waiting for the window
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A message to deliver, before its output header is stamped."""
+
+    mke: str
+    originator: str
+    control: str | None
+    text: str
+    received_at: datetime
+    input_number: int
+    message_id: int | None  # the journal row of the input it comes from
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """An input being routed: who sent it and its receive stamp."""
+
+    logon_ori: str
+    raw: bytes
+    at: datetime
+    input_number: int
+    message_id: int | None = None
+
+    def outgoing(self, mke: str, originator: str, control: str | None, text: str) -> Outgoing:
+        """A message caused by this input: it carries the input's receive stamp."""
+        return Outgoing(mke, originator, control, text, self.at, self.input_number, self.message_id)
+
+
+class Switch:
+    def __init__(
+        self,
+        directory: Directory,
+        journal: Journal,
+        *,
+        window: int = DEFAULT_WINDOW,
+        heartbeat_s: int = 30,
+        store_expiry: timedelta = DEFAULT_STORE_EXPIRY,
+        max_payload: int = DEFAULT_MAX_PAYLOAD,
+    ) -> None:
+        self.directory = directory
+        self.journal = journal
+        self.window = window
+        self.heartbeat_s = heartbeat_s
+        self.store_expiry = store_expiry
+        self.max_payload = max_payload
+        self.sessions: dict[str, Session] = {}
+        self._conn_ori: dict[int, str] = {}
+        self._peers = {ori: Peer(*state) for ori, state in journal.peers().items()}
+        self._counters = journal.counters()
+        self.help = journal.help_files()
+        self.removed = journal.removed()
+        self._dirty_peers: set[str] = set()
+        self._dirty_counters: set[tuple[str, str]] = set()
+        self._outbox: dict[int, list[bytes]] = {}
+        self._ack_due: set[int] = set()
+        self._closing: list[int] = []
+        self._closing_ori: dict[int, str] = {}  # connections closing, for their last AK
+
+    # Events from connections -----------------------------------------------------------
+
+    def logon(self, conn: int, request: LogonRequested, now: datetime) -> bool:
+        """Accept or refuse a logon; True when accepted."""
+        reason = self._logon_refusal(request)
+        if reason is not None:
+            self._out(conn, rejected_frame(reason))
+            self._closing.append(conn)
+            return False
+        ori = request.ori
+        previous = self.sessions.pop(ori, None)
+        if previous is not None:
+            self._conn_ori.pop(previous.conn, None)
+            self._closing.append(previous.conn)
+        peer = self._peer(ori)
+        if request.reset:
+            peer.lst = 0
+            peer.next_out = self.journal.renumber(ori)
+            self._dirty_peers.add(ori)
+        session = Session(ori, conn)
+        self.sessions[ori] = session
+        self._conn_ori[conn] = ori
+        self._out(conn, accepted(peer.lst, self.heartbeat_s))
+        for row in self.journal.pending(ori):
+            payload = row.payload
+            if payload is None:
+                number = self._count(self.directory.agencies[ori].line, "output")
+                payload = self._build(row, number, now)
+                self.journal.mark_sent(row.id, number, now, payload)
+            session.backlog.append((row.seq, payload))
+        self._pump(session)
+        return True
+
+    def _logon_refusal(self, request: LogonRequested) -> str | None:
+        if request.ori == SWITCH_ORI:
+            return NOT_ALLOWED
+        if request.ori not in self.directory.agencies:
+            return UNKNOWN_ORI
+        if not self.directory.key_matches(request.ori, request.key):
+            return BAD_KEY
+        return None
+
+    def receive(self, conn: int, seq: int, payload: bytes, now: datetime) -> None:
+        """A DT from a logged-on connection."""
+        ori = self._conn_ori.get(conn)
+        if ori is None:
+            return
+        peer = self._peer(ori)
+        self._ack_due.add(conn)
+        if seq <= peer.lst:
+            return  # a duplicate: acknowledged again, not routed again
+        if seq != peer.lst + 1:
+            self._out(conn, SwitchLink.nak(seq, f"SEQUENCE GAP EXPECTED {peer.lst + 1}"))
+            self._drop(conn)
+            return
+        peer.lst = seq
+        self._dirty_peers.add(ori)
+        number = self._count(self.directory.agencies[ori].line, "input")
+        self._route(Received(ori, payload, now, number), seq)
+
+    def acknowledged(self, conn: int, seq: int) -> None:
+        session = self._session(conn)
+        if session is None:
+            return
+        self.journal.settle(session.ori, seq)
+        while session.in_flight and session.in_flight[0] <= seq:
+            session.in_flight.popleft()
+        self._pump(session)
+
+    def refused(self, conn: int, seq: int) -> None:
+        """The terminal sent NK for a delivery: it leaves the queue as refused."""
+        session = self._session(conn)
+        if session is None:
+            return
+        self.journal.settle_one(session.ori, seq, "refused")
+        if seq in session.in_flight:
+            session.in_flight.remove(seq)
+        self._pump(session)
+
+    def logoff(self, conn: int) -> None:
+        """LO: acknowledge what arrived, then close."""
+        self._ack_due.add(conn)
+        self._drop(conn)
+
+    def violation(self, conn: int, reply: bytes) -> None:
+        """The peer broke the link protocol: send ``reply`` (NK or LJ), then close."""
+        self._out(conn, reply)
+        self._drop(conn)
+
+    def disconnected(self, conn: int) -> None:
+        ori = self._conn_ori.pop(conn, None)
+        session = self.sessions.get(ori) if ori is not None else None
+        if session is not None and session.conn == conn:
+            del self.sessions[session.ori]
+        self._outbox.pop(conn, None)
+        self._ack_due.discard(conn)
+
+    def tick(self, now: datetime) -> None:
+        """Expire stored messages whose time has come (SM .07. to whoever sent them)."""
+        for row_id, _ori, _seq, addressed, notify, raw in self.journal.due_for_expiry(now):
+            self.journal.expire(row_id)
+            if notify:
+                notice = StatusNotice(SmCode.EXPIRED, addressed, echo(raw)).build()
+                self._to_ori(notify, Outgoing("SM", SWITCH_ORI, None, notice, now, 0, None), now)
+
+    def next_deadline(self) -> datetime | None:
+        return self.journal.next_expiry()
+
+    # Operator actions ----------------------------------------------------------------
+
+    def set_removed(self, line: str, mke: str, removed: bool) -> None:
+        self.journal.set_removed(line, mke, removed)
+        if removed:
+            self.removed.add((line, mke))
+        else:
+            self.removed.discard((line, mke))
+
+    # The batch boundary ----------------------------------------------------------------
+
+    def flush(self) -> list[Command]:
+        """Commit the batch; return what may now be written and closed."""
+        for dirty in self._dirty_peers:
+            peer = self._peers[dirty]
+            self.journal.save_peer(dirty, peer.lst, peer.next_out)
+        for line, kind in self._dirty_counters:
+            self.journal.save_counter(line, kind, self._counters[(line, kind)])
+        self._dirty_peers.clear()
+        self._dirty_counters.clear()
+        self.journal.commit()
+        commands: list[Command] = []
+        for conn in self._ack_due:
+            ori = self._conn_ori.get(conn) or self._closing_ori.get(conn)
+            if ori is not None:
+                ack = SwitchLink.ack(self._peers[ori].lst)
+                self._outbox.setdefault(conn, []).insert(0, ack)
+        self._ack_due.clear()
+        commands.extend(Send(conn, b"".join(frames)) for conn, frames in self._outbox.items())
+        self._outbox.clear()
+        commands.extend(Close(conn) for conn in self._closing)
+        self._closing.clear()
+        self._closing_ori.clear()
+        return commands
+
+    # Routing ---------------------------------------------------------------------------
+
+    def _route(self, received: Received, seq: int) -> None:
+        directory = self.directory
+        try:
+            checked = check_message(
+                received.raw,
+                received.at.date(),
+                lambda message, rule: authorize(directory, received.logon_ori, message, rule),
+            )
+            message = checked.message
+            routes = resolve(directory, message)
+            for route in routes:
+                if isinstance(route, HelpRequest):
+                    check_help_maintainer(message.sender, route.address, directory)
+        except MessageRejected as rejected:
+            self._reject(received, seq, rejected)
+            return
+        message_id = self.journal.record_message(
+            received.at,
+            received.logon_ori,
+            seq,
+            received.input_number,
+            received.raw,
+            sender_ori=message.sender,
+            mke=message.mke,
+            destinations=",".join(message.destinations),
+            control=message.control,
+        )
+        received = dataclasses.replace(received, message_id=message_id)
+        text = message.text
+        if message.mke == "AML":
+            text = f"{AML_CAVEAT}{CRLF}{text}"
+        outgoing = received.outgoing(message.mke, message.sender, message.control, text)
+        for route in routes:
+            if isinstance(route, HelpRequest):
+                self._help(received, message, route.address)
+            else:
+                self._deliver_message(received, outgoing, route.ori)
+
+    def _help(self, received: Received, message: InputMessage, address: HelpAddress) -> None:
+        name = address.file_ori
+        content = help_files.apply(address, self.help.get(name, ""), message.text)
+        if address.verb != "HELP":
+            self.help[name] = content
+            self.journal.set_help(name, content)
+        reply = help_files.reading(address, content)
+        answer = received.outgoing("AM", name, message.control, reply)
+        self._deliver(received.logon_ori, message.sender, answer, received.at)
+
+    def _deliver_message(self, received: Received, outgoing: Outgoing, target: str) -> None:
+        agency = self.directory.agencies[target]
+        status = None
+        if (agency.line, outgoing.mke) in self.removed:
+            status = SmCode.WILL_NOT_FORWARD
+        elif not agency.accepts_key(outgoing.mke):
+            status = SmCode.DOES_NOT_RESPOND
+        elif target == SWITCH_ORI:
+            return  # the switch's own mailbox: the journal holds it
+        elif self._to_ori(
+            target,
+            outgoing,
+            received.at,
+            expires=received.at + self.store_expiry,
+            notify=received.logon_ori,
+        ):
+            status = SmCode.WILL_FORWARD
+        if status is not None:
+            notice = StatusNotice(status, target, echo(received.raw)).build()
+            answer = received.outgoing("SM", SWITCH_ORI, outgoing.control, notice)
+            self._deliver(received.logon_ori, outgoing.originator, answer, received.at)
+
+    def _reject(self, received: Received, seq: int, rejected: MessageRejected) -> None:
+        self.journal.record_message(
+            received.at,
+            received.logon_ori,
+            seq,
+            received.input_number,
+            received.raw,
+            error=rejected.code.line(rejected.mke),
+        )
+        notice = ErrorNotice(rejected.code, rejected.details, echo(received.raw), rejected.mke)
+        sender = received.raw[received.raw.find(b".") + 1 :][:9].decode("ascii", "replace")
+        if not self.directory.may_send_as(received.logon_ori, sender):
+            sender = received.logon_ori
+        control = _CONTROL_FIELD.search(received.raw.split(b"\n", 1)[0])
+        answer = received.outgoing(
+            "ER", SWITCH_ORI, control.group(1).decode() if control else None, notice.build()
+        )
+        self._deliver(received.logon_ori, sender, answer, received.at)
+
+    def _to_ori(
+        self,
+        target: str,
+        outgoing: Outgoing,
+        now: datetime,
+        *,
+        expires: datetime | None = None,
+        notify: str | None = None,
+    ) -> bool:
+        """Deliver to ``target``'s session, else its line's control terminal, else store it in
+        ``target``'s queue. True when stored."""
+        session_ori = target
+        if target not in self.sessions:
+            control_ori = self.directory.line_of(target).control_ori
+            if control_ori in self.sessions:
+                session_ori = control_ori
+        self._deliver(session_ori, target, outgoing, now, expires=expires, notify=notify)
+        return session_ori not in self.sessions
+
+    def _deliver(
+        self,
+        session_ori: str,
+        addressed: str,
+        outgoing: Outgoing,
+        now: datetime,
+        *,
+        expires: datetime | None = None,
+        notify: str | None = None,
+    ) -> None:
+        """Queue a delivery to ``session_ori``'s session, sending it now when it is logged on."""
+        peer = self._peer(session_ori)
+        peer.next_out += 1
+        self._dirty_peers.add(session_ori)
+        row = QueuedRow(
+            0,
+            session_ori,
+            peer.next_out,
+            addressed,
+            outgoing.mke,
+            outgoing.originator,
+            outgoing.control,
+            outgoing.received_at,
+            outgoing.input_number,
+            outgoing.text,
+            None,
+        )
+        session = self.sessions.get(session_ori)
+        if session is None:
+            self.journal.enqueue(outgoing.message_id, row, notify_ori=notify, expires_at=expires)
+            return
+        number = self._count(self.directory.agencies[session_ori].line, "output")
+        row.payload = self._build(row, number, now)
+        self.journal.enqueue(outgoing.message_id, row, output_number=number, sent_at=now)
+        session.backlog.append((row.seq, row.payload))
+        self._pump(session)
+
+    @staticmethod
+    def _build(row: QueuedRow, output_number: int, now: datetime) -> bytes:
+        return OutputMessage(
+            mke=row.mke,
+            originator=row.originator,
+            received_at=row.received_at,
+            input_number=row.input_number,
+            sent_at=now,
+            output_number=output_number,
+            destination=row.addressed_ori,
+            text=row.text,
+            control=row.control,
+        ).build()
+
+    # State helpers ---------------------------------------------------------------------
+
+    def _pump(self, session: Session) -> None:
+        while session.backlog and len(session.in_flight) < self.window:
+            seq, payload = session.backlog.popleft()
+            session.in_flight.append(seq)
+            self._out(session.conn, SwitchLink.data(seq, payload))
+
+    def _out(self, conn: int, frame: bytes) -> None:
+        self._outbox.setdefault(conn, []).append(frame)
+
+    def _drop(self, conn: int) -> None:
+        """End a connection's session now; it closes after the next flush."""
+        ori = self._conn_ori.pop(conn, None)
+        if ori is not None:
+            self._closing_ori[conn] = ori
+            if ori in self.sessions and self.sessions[ori].conn == conn:
+                del self.sessions[ori]
+        self._closing.append(conn)
+
+    def _session(self, conn: int) -> Session | None:
+        ori = self._conn_ori.get(conn)
+        return self.sessions.get(ori) if ori is not None else None
+
+    def _peer(self, ori: str) -> Peer:
+        peer = self._peers.get(ori)
+        if peer is None:
+            peer = self._peers[ori] = Peer()
+        return peer
+
+    def _count(self, line: str, kind: str) -> int:
+        key = (line, kind)
+        value = next_counter(self._counters.get(key, 0))
+        self._counters[key] = value
+        self._dirty_counters.add(key)
+        return value
+
+    def online(self) -> dict[str, int]:
+        """Logged-on ORIs and the DT frames each has in flight."""
+        return {ori: len(session.in_flight) for ori, session in sorted(self.sessions.items())}
+
+    def counters(self) -> dict[tuple[str, str], int]:
+        return dict(self._counters)

@@ -1,0 +1,96 @@
+"""The switch's link state machine (PROTOCOL §1.1, §1.2)."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from formats.frames import Frame, FrameKind, build_frame, parse_frame
+from nlets_sim.link import (
+    TRANSITIONS,
+    AckReceived,
+    DataReceived,
+    LinkState,
+    LogonRequested,
+    ProtocolViolation,
+    SwitchLink,
+    parse_logon,
+)
+
+LOGON = build_frame(Frame(FrameKind.LI, 0, b"ORI/NY0303000.KEY/S3CRET"))
+
+
+def _link_in(state: LinkState) -> SwitchLink:
+    link = SwitchLink()
+    if state is LinkState.LOGGING_ON:
+        link.receive_data(LOGON)
+    elif state is LinkState.ACTIVE:
+        link.receive_data(LOGON)
+        link.activate("NY0303000")
+    elif state is LinkState.CLOSED:
+        link.close()
+    return link
+
+
+def _frame_of(kind: FrameKind) -> bytes:
+    if kind is FrameKind.LI:
+        return LOGON
+    seq = 1 if kind in {FrameKind.DT, FrameKind.AK, FrameKind.NK} else 0
+    payload = b"" if kind in {FrameKind.AK, FrameKind.HB, FrameKind.LO} else b"X"
+    return build_frame(Frame(kind, seq, payload))
+
+
+@given(st.sampled_from(list(LinkState)), st.sampled_from(list(FrameKind)))
+def test_every_state_and_frame_pair_follows_the_table(state: LinkState, kind: FrameKind) -> None:
+    link = _link_in(state)
+    events = link.receive_data(_frame_of(kind))
+    if state is LinkState.CLOSED:
+        assert events == []
+    elif (state, kind) in TRANSITIONS:
+        assert not any(isinstance(e, ProtocolViolation) for e in events)
+        assert link.state is TRANSITIONS[(state, kind)]
+    else:
+        (event,) = events
+        assert isinstance(event, ProtocolViolation)
+        assert link.state is LinkState.CLOSED
+
+
+def test_first_frame_other_than_logon_gets_lj_logon_required() -> None:
+    (event,) = SwitchLink().receive_data(_frame_of(FrameKind.DT))
+    assert isinstance(event, ProtocolViolation)
+    assert parse_frame(event.reply) == Frame(FrameKind.LJ, 0, b"LOGON REQUIRED")
+
+
+def test_bad_header_gets_nk_with_reason() -> None:
+    (event,) = SwitchLink().receive_data(b"XX1LI00000000000000")
+    assert isinstance(event, ProtocolViolation)
+    assert parse_frame(event.reply) == Frame(FrameKind.NK, 0, b"BAD MAGIC")
+
+
+def test_logon_fields_parsed_with_optional_reset() -> None:
+    assert parse_logon(b"ORI/NY0303000.KEY/S3CRET.RST/Y") == LogonRequested(
+        "NY0303000", "S3CRET", reset=True
+    )
+    assert parse_logon(b"ORI/NY0303000.KEY/S3CRET") == LogonRequested(
+        "NY0303000", "S3CRET", reset=False
+    )
+    assert parse_logon(b"ORI/NY0303000") is None
+    assert parse_logon(b"\xff") is None
+
+
+def test_active_link_turns_frames_into_events() -> None:
+    link = _link_in(LinkState.ACTIVE)
+    events = link.receive_data(_frame_of(FrameKind.DT) + build_frame(Frame(FrameKind.AK, 7)))
+    assert events == [DataReceived(1, b"X"), AckReceived(7)]
+
+
+@given(st.binary(max_size=300))
+def test_arbitrary_bytes_give_events_or_one_violation_never_an_exception(data: bytes) -> None:
+    for state in (LinkState.AWAIT_LOGON, LinkState.ACTIVE):
+        link = _link_in(state)
+        events = link.receive_data(data)
+        violations = [e for e in events if isinstance(e, ProtocolViolation)]
+        assert len(violations) <= 1
+        if violations:
+            assert events[-1] is violations[0]
+            assert link.state is LinkState.CLOSED

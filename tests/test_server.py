@@ -1,0 +1,195 @@
+"""The real server on a loopback port: each link rule of PROTOCOL §1 over TCP."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from fixtures.make_directory import demo_key
+from formats.frames import Frame, FrameKind, FrameReader, build_frame
+from nlets_sim.admin import AdminError, admin_request
+from nlets_sim.client import LinkClosed, LogonRejected, Terminal
+from nlets_sim.config import Config
+from nlets_sim.pytest_plugin import PINNED_CLOCK, TerminalFactory
+from nlets_sim.server import SwitchServer
+
+AM = b"AM.NY0303000.NJNLETS00.*B1.TXT\r\nHELLO"
+
+
+async def read_frames(reader: asyncio.StreamReader, count: int) -> list[Frame]:
+    frames: list[Frame] = []
+    parser = FrameReader()
+    async with asyncio.timeout(10):
+        while len(frames) < count:
+            chunk = await reader.read(65536)
+            if not chunk:
+                break
+            frames.extend(parser.feed(chunk))
+    return frames
+
+
+async def test_two_terminals_exchange_an_am(nlets_terminal: TerminalFactory) -> None:
+    nj = await nlets_terminal("NJNLETS00")
+    ny = await nlets_terminal("NY0303000")
+    await ny.send(AM)
+    await ny.drain()
+    delivery = await nj.receive()
+    assert delivery.seq == 1
+    assert delivery.raw == (
+        b"AM.NY0303000.*B1\r\n08:00 01/01/2026 00001\r\n08:00 01/01/2026 00001 NJNLETS00\r\n"
+        b"TXT\r\nHELLO"
+    )
+
+
+@pytest.mark.parametrize(
+    ("ori", "key", "reason"),
+    [
+        ("ZZ0000000", "X", "UNKNOWN ORI"),
+        ("NY0303000", "NOPE", "BAD KEY"),
+        ("NL0000000", "K-NL0000000", "ORI NOT ALLOWED ON THIS LINK"),
+    ],
+)
+async def test_logon_rejected_with_lj_text(
+    nlets_switch: SwitchServer, ori: str, key: str, reason: str
+) -> None:
+    terminal = Terminal("127.0.0.1", nlets_switch.port, ori, key)
+    with pytest.raises(LogonRejected) as rejected:
+        await terminal.connect()
+    assert rejected.value.reason == reason
+
+
+async def test_first_frame_not_logon_gets_lj_and_close(nlets_switch: SwitchServer) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", nlets_switch.port)
+    writer.write(build_frame(Frame(FrameKind.HB)))
+    frames = await read_frames(reader, 2)
+    assert frames == [Frame(FrameKind.LJ, 0, b"LOGON REQUIRED")]
+    writer.close()
+
+
+async def test_bad_frame_gets_nk_and_close_and_server_lives(
+    nlets_switch: SwitchServer, nlets_terminal: TerminalFactory
+) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", nlets_switch.port)
+    writer.write(b"NL2LI00000000000000")
+    frames = await read_frames(reader, 2)
+    assert frames == [Frame(FrameKind.NK, 0, b"UNSUPPORTED VERSION 2")]
+    writer.close()
+    assert (await nlets_terminal("NY0303000")).closed_reason is None
+
+
+async def test_too_long_frame_is_refused_without_reading_it(nlets_switch: SwitchServer) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", nlets_switch.port)
+    writer.write(b"NL1LI00000000999999")
+    frames = await read_frames(reader, 2)
+    assert frames == [Frame(FrameKind.NK, 0, b"FRAME TOO LONG 999999 > 65536")]
+    writer.close()
+
+
+@pytest.fixture
+def nlets_config(tmp_path: Path) -> Config:
+    """Short timers so that the timeout tests take a second, not a minute."""
+    return Config(
+        port=0,
+        data_dir=tmp_path / "switch",
+        clock=PINNED_CLOCK,
+        heartbeat_s=1,
+        logon_timeout_s=0.5,
+    )
+
+
+async def test_logon_timeout_gets_lj_logon_required(nlets_switch: SwitchServer) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", nlets_switch.port)
+    frames = await read_frames(reader, 2)
+    assert frames == [Frame(FrameKind.LJ, 0, b"LOGON REQUIRED")]
+    writer.close()
+
+
+async def test_switch_sends_heartbeats_and_closes_a_silent_peer(
+    nlets_switch: SwitchServer,
+) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", nlets_switch.port)
+    writer.write(build_frame(Frame(FrameKind.LI, 0, b"ORI/NY0303000.KEY/S3CRET")))
+    frames = await read_frames(reader, 10)  # LA, HBs, then the close ends the read
+    assert frames[0] == Frame(FrameKind.LA, 0, b"LST/00000000.HBI/1")
+    assert set(frames[1:]) == {Frame(FrameKind.HB)}
+    assert len(frames) >= 3
+    assert nlets_switch.switch.online() == {}
+    writer.close()
+
+
+async def test_second_logon_takes_the_session_over(nlets_terminal: TerminalFactory) -> None:
+    first = await nlets_terminal("NJNLETS00")
+    second = await nlets_terminal("NJNLETS00")
+    assert await first.wait_closed() == "switch closed the connection"
+    ny = await nlets_terminal("NY0303000")
+    await ny.send(AM)
+    assert (await second.receive()).message.text == "HELLO"
+
+
+async def test_sequence_gap_closes_with_nk_reason(nlets_terminal: TerminalFactory) -> None:
+    ny = await nlets_terminal("NY0303000")
+    ny.send_raw(build_frame(Frame(FrameKind.DT, 5, AM)))
+    assert await ny.wait_closed() == "switch sent NK SEQUENCE GAP EXPECTED 1"
+
+
+async def test_unacked_messages_are_resent_after_reconnect(
+    nlets_switch: SwitchServer, nlets_terminal: TerminalFactory
+) -> None:
+    """A terminal that loses its link keeps its un-acknowledged messages and sends them again;
+    the switch routes each once."""
+    nj = await nlets_terminal("NJNLETS00")
+    ny = Terminal("127.0.0.1", nlets_switch.port, "NY0303000", "S3CRET")
+    await ny.connect()
+    await ny.send(AM)
+    await ny.drain()
+    ny.unacked[1] = AM  # as if the AK had been lost
+    ny.unacked[2] = AM.replace(b"HELLO", b"SECOND")
+    ny.next_seq = 3
+    await ny.abort()
+    assert await ny.connect() == 1
+    await ny.drain()
+    texts = [(await nj.receive()).message.text for _ in range(2)]
+    assert texts == ["HELLO", "SECOND"]
+    await ny.close()
+
+
+async def test_status_and_remove_through_the_admin_socket(
+    nlets_config: Config, nlets_terminal: TerminalFactory
+) -> None:
+    ny = await nlets_terminal("NY0303000")
+    status = await admin_request(nlets_config.admin_path, {"command": "status"})
+    assert status["online"] == {"NY0303000": 0}
+    await admin_request(
+        nlets_config.admin_path, {"command": "remove", "line": "NJ", "mke": "AM", "on": True}
+    )
+    (reply,) = await ny.request(AM)
+    assert reply.message.text.startswith(".04. USER OUT OF SERVICE FOR MSG TYPE")
+    with pytest.raises(AdminError, match="unknown line QQ"):
+        await admin_request(
+            nlets_config.admin_path, {"command": "remove", "line": "QQ", "mke": "AM", "on": True}
+        )
+
+
+async def test_two_hundred_concurrent_terminals(nlets_switch: SwitchServer) -> None:
+    """200 terminals log on at once; each sends an AM to the next; every one arrives."""
+    agencies = nlets_switch.switch.directory.agencies
+    oris = sorted(ori for ori, agency in agencies.items() if agency.line not in {"NL", "AX"})[:200]
+    assert len(oris) == 200
+    terminals = [Terminal("127.0.0.1", nlets_switch.port, ori, demo_key(ori)) for ori in oris]
+    await asyncio.gather(*(t.connect() for t in terminals))
+    for index, terminal in enumerate(terminals):
+        target = oris[(index + 1) % len(oris)]
+        await terminal.send(f"AM.{terminal.ori}.{target}.TXT\r\nFROM {terminal.ori}".encode())
+    received = await asyncio.gather(*(t.receive() for t in terminals))
+    for index, delivery in enumerate(received):
+        assert delivery.message.text == f"FROM {oris[index - 1]}"
+    await asyncio.gather(*(t.close() for t in terminals))
+
+
+async def test_closed_terminal_reports_why(nlets_terminal: TerminalFactory) -> None:
+    ny = await nlets_terminal("NY0303000")
+    await ny.close()
+    with pytest.raises(LinkClosed):
+        await ny.send(AM)

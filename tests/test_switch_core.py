@@ -1,0 +1,370 @@
+"""The switch core's rules (PROTOCOL §1.2, §2), as in-memory conversations."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from formats.frames import Frame, FrameKind
+from tests.switch_harness import NOW, Harness, Wire
+
+AM_NJ = b"AM.NY0303000.NJNLETS00.*B1234.TXT\nHELLO FROM ALBANY"
+
+
+@pytest.fixture
+def harness(tmp_path: Path) -> Harness:
+    return Harness(tmp_path)
+
+
+def test_logon_accepted_with_lst_and_heartbeat_interval(harness: Harness) -> None:
+    wire = harness.logon("NY0303000")
+    assert wire.take() == [Frame(FrameKind.LA, 0, b"LST/00000000.HBI/30")]
+    assert not wire.closed
+
+
+@pytest.mark.parametrize(
+    ("ori", "key", "reason"),
+    [
+        ("ZZ0000000", "X", b"UNKNOWN ORI"),
+        ("NY0303000", "WRONG", b"BAD KEY"),
+        ("NL0000000", "K-NL0000000", b"ORI NOT ALLOWED ON THIS LINK"),
+    ],
+)
+def test_logon_rejected_with_reason_then_closed(
+    harness: Harness, ori: str, key: str, reason: bytes
+) -> None:
+    wire = harness.logon(ori, key)
+    assert wire.take() == [Frame(FrameKind.LJ, 0, reason)]
+    assert wire.closed
+
+
+def test_message_delivered_with_exact_output_header_then_acked(harness: Harness) -> None:
+    nj = harness.logon("NJNLETS00")
+    ny = harness.logon("NY0303000")
+    nj.take()
+    ny.take()
+    harness.send(ny, AM_NJ)
+    assert ny.take() == [Frame(FrameKind.AK, 1)]
+    assert nj.take() == [
+        Frame(
+            FrameKind.DT,
+            1,
+            b"AM.NY0303000.*B1234\r\n08:00 01/01/2026 00001\r\n"
+            b"08:00 01/01/2026 00001 NJNLETS00\r\nTXT\r\nHELLO FROM ALBANY",
+        )
+    ]
+
+
+def test_accepted_message_is_committed_before_its_ack(harness: Harness) -> None:
+    """AK promises durability: at the moment flush returns the AK, another connection to the
+    journal file already sees the message."""
+    ny = harness.logon("NY0303000")
+    harness.send(ny, AM_NJ, flush=False)
+    outside = sqlite3.connect(harness.path / "journal.sqlite3")
+    assert outside.execute("SELECT COUNT(*) FROM messages").fetchone() == (0,)
+    harness.flush()
+    assert outside.execute("SELECT COUNT(*) FROM messages").fetchone() == (1,)
+    assert Frame(FrameKind.AK, 1) in ny.take()
+
+
+def test_counters_per_sending_and_receiving_line(harness: Harness) -> None:
+    nj = harness.logon("NJNLETS00")
+    ny = harness.logon("NY0303000")
+    pa = harness.logon("PA0010000")
+    harness.send(ny, AM_NJ)
+    harness.send(ny, AM_NJ)
+    harness.send(pa, b"AM.PA0010000.NJ.TXT\nFROM PA")
+    stamps = [(m.input_number, m.output_number) for _, m in nj.deliveries()]
+    assert stamps == [(1, 1), (2, 2), (1, 3)]
+
+
+def test_counters_wrap_from_99999_to_00001(harness: Harness) -> None:
+    harness.journal.save_counter("NY", "input", 99_999)
+    harness.journal.save_counter("NJ", "output", 99_998)
+    harness.journal.commit()
+    harness.restart()
+    nj = harness.logon("NJNLETS00")
+    ny = harness.logon("NY0303000")
+    harness.send(ny, AM_NJ)
+    harness.send(ny, AM_NJ)
+    stamps = [(m.input_number, m.output_number) for _, m in nj.deliveries()]
+    assert stamps == [(1, 99_999), (2, 1)]
+
+
+def test_duplicate_seq_is_acked_again_and_not_routed_twice(harness: Harness) -> None:
+    nj = harness.logon("NJNLETS00")
+    ny = harness.logon("NY0303000")
+    ny.take()
+    harness.send(ny, AM_NJ, seq=1)
+    harness.send(ny, AM_NJ, seq=1)
+    assert ny.take() == [Frame(FrameKind.AK, 1), Frame(FrameKind.AK, 1)]
+    assert len(nj.deliveries()) == 1
+
+
+def test_sequence_gap_gets_nk_and_close(harness: Harness) -> None:
+    harness.logon("NJNLETS00")
+    ny = harness.logon("NY0303000")
+    ny.take()
+    harness.send(ny, AM_NJ, seq=1)
+    harness.send(ny, AM_NJ, seq=3)
+    assert ny.take() == [
+        Frame(FrameKind.AK, 1),
+        Frame(FrameKind.AK, 1),
+        Frame(FrameKind.NK, 3, b"SEQUENCE GAP EXPECTED 2"),
+    ]
+    assert ny.closed
+
+
+def test_lst_survives_reconnect_and_restart(harness: Harness) -> None:
+    ny = harness.logon("NY0303000")
+    harness.send(ny, AM_NJ)
+    harness.send(ny, AM_NJ)
+    harness.restart()
+    again = harness.logon("NY0303000")
+    assert again.take()[0] == Frame(FrameKind.LA, 0, b"LST/00000002.HBI/30")
+
+
+def test_rejected_message_gets_er_with_echo_and_link_stays_up(harness: Harness) -> None:
+    ny = harness.logon("NY0303000")
+    ny.take()
+    harness.send(ny, b"IAQ.NY0303000.NY.*Q1.TXT\nPUR/C")
+    frames = ny.take()
+    assert frames[0] == Frame(FrameKind.AK, 1)
+    assert frames[1].payload == (
+        b"ER.NL0000000.*Q1\r\n08:00 01/01/2026 00001\r\n08:00 01/01/2026 00001 NY0303000\r\n"
+        b"TXT\r\n"
+        b".02. MESSAGE TYPE NOT ALLOWED TO DESTINATION\r\nIAQ GOES TO AX ONLY\r\n"
+        b"ORIGINAL MESSAGE\r\nIAQ.NY0303000.NY.*Q1.TXT\r\nPUR/C"
+    )
+    assert not ny.closed
+    harness.send(ny, AM_NJ)
+    assert ny.take()[0] == Frame(FrameKind.AK, 2)
+
+
+def _error_lines(wire: Wire) -> list[str]:
+    (_, message), *_ = wire.deliveries()
+    assert message.mke == "ER"
+    return message.text.split("\r\n")[:2]
+
+
+@pytest.mark.parametrize(
+    ("logon", "raw", "lines"),
+    [
+        (
+            "NY0303000",
+            b"AM.NY0010000.NJ.TXT\nX",
+            [
+                ".01. INVALID HEADER INFORMATION",
+                "SENDER ORI NY0010000 NOT ALLOWED FOR LOGON NY0303000",
+            ],
+        ),
+        (
+            "NY0303000",
+            b"AM.ZZ9999999.NJ.TXT\nX",
+            [".01. INVALID HEADER INFORMATION", "SENDER ORI ZZ9999999 NOT IN DIRECTORY"],
+        ),
+        (
+            "NY0303000",
+            b"AM.NY0303000.QQ.TXT\nX",
+            [".19. INVALID DESTINATION ORIs", "UNKNOWN DESTINATION QQ"],
+        ),
+        (
+            "NY0303000",
+            b"AM.NY0303000.NY9999999.TXT\nX",
+            [".19. INVALID DESTINATION ORIs", "UNKNOWN DESTINATION NY9999999"],
+        ),
+        (
+            "NY0030000",
+            b"YQ.NY0030000.VTINS07S0.TXT\nRTY/WP",
+            [
+                ".02. MESSAGE TYPE NOT ALLOWED TO DESTINATION",
+                "ORI NY0030000 HAS NO ACCESS CATEGORY C FOR YQ",
+            ],
+        ),
+    ],
+)
+def test_directory_checks_give_the_right_er(
+    harness: Harness, logon: str, raw: bytes, lines: list[str]
+) -> None:
+    wire = harness.logon(logon)
+    wire.take()
+    harness.send(wire, raw)
+    assert _error_lines(wire) == lines
+
+
+def test_control_terminal_may_send_for_any_ori_of_its_line(harness: Harness) -> None:
+    nj = harness.logon("NJNLETS00")
+    control = harness.logon("NYNLETS00")
+    control.take()
+    harness.send(control, b"AM.NY0303000.NJ.*C1.TXT\nFOR ALBANY")
+    ((_, message),) = nj.deliveries()
+    assert (message.originator, message.control) == ("NY0303000", "C1")
+    assert control.take() == [Frame(FrameKind.AK, 1)]
+
+
+def test_region_goes_to_every_state_control_terminal_of_the_region(harness: Harness) -> None:
+    members = harness.directory.regions["B1"]
+    wires = [harness.logon(harness.directory.lines[code].control_ori) for code in members]
+    ny = harness.logon("NY0303000")
+    harness.send(ny, b"AM.NY0303000.B1.TXT\nREGIONAL NOTICE")
+    for wire in wires:
+        deliveries = wire.deliveries()
+        if wire.ori == ny.ori:
+            continue
+        assert [m.text for _, m in deliveries] == ["REGIONAL NOTICE"]
+
+
+def test_aml_gets_the_caveat_as_first_line(harness: Harness) -> None:
+    nj = harness.logon("NJNLETS00")
+    ny = harness.logon("NY0303000")
+    harness.send(ny, b"AML.NY0303000.NJ.TXT\nSENSITIVE")
+    ((_, message),) = nj.deliveries()
+    assert message.text == "FOR LAW ENFORCEMENT DISSEMINATION ONLY\r\nSENSITIVE"
+
+
+def test_ori_not_logged_on_goes_to_its_line_control_terminal(harness: Harness) -> None:
+    nj_control = harness.logon("NJNLETS00")
+    ny = harness.logon("NY0303000")
+    harness.send(ny, b"AM.NY0303000.NJ0010000.TXT\nFOR NEWARK")
+    ((_, message),) = nj_control.deliveries()
+    assert message.destination == "NJ0010000"
+
+
+def test_store_and_forward_with_sm_then_delivery_on_logon_with_original_stamp(
+    harness: Harness,
+) -> None:
+    ny = harness.logon("NY0303000")
+    ny.take()
+    harness.send(ny, b"AM.NY0303000.NJ0010000.TXT\nSTORED")
+    ((_, notice),) = ny.deliveries()
+    assert notice.mke == "SM"
+    assert notice.text == (
+        ".02. USER OUT OF SERVICE FOR MSG TYPE, NLETS WILL FORWARD\r\nDESTINATION NJ0010000\r\n"
+        "ORIGINAL MESSAGE\r\nAM.NY0303000.NJ0010000.TXT\r\nSTORED"
+    )
+    harness.now = NOW + timedelta(hours=2, minutes=5)
+    newark = harness.logon("NJ0010000")
+    ((seq, message),) = newark.deliveries()
+    assert seq == 1
+    assert message.build() == (
+        b"AM.NY0303000\r\n08:00 01/01/2026 00001\r\n10:05 01/01/2026 00001 NJ0010000\r\n"
+        b"TXT\r\nSTORED"
+    )
+
+
+def test_stored_message_expires_with_sm_07(tmp_path: Path) -> None:
+    harness = Harness(tmp_path, store_expiry=timedelta(hours=1))
+    ny = harness.logon("NY0303000")
+    harness.send(ny, b"AM.NY0303000.NJ0010000.TXT\nNEVER READ")
+    ny.take()
+    assert harness.switch.next_deadline() == NOW + timedelta(hours=1)
+    harness.switch.tick(NOW + timedelta(minutes=59))
+    harness.flush()
+    assert ny.take() == []
+    harness.switch.tick(NOW + timedelta(hours=1))
+    harness.flush()
+    ((_, notice),) = ny.deliveries()
+    assert notice.text.split("\r\n")[:2] == [
+        ".07. MESSAGE EXPIRED UNDELIVERED",
+        "DESTINATION NJ0010000",
+    ]
+    assert harness.logon("NJ0010000").deliveries() == []
+
+
+def test_removed_line_and_key_gets_sm_04_and_nothing_is_stored(harness: Harness) -> None:
+    harness.switch.set_removed("NJ", "AM", removed=True)
+    ny = harness.logon("NY0303000")
+    ny.take()
+    harness.send(ny, b"AM.NY0303000.NJ0010000.TXT\nX")
+    ((_, notice),) = ny.deliveries()
+    assert notice.text.startswith(".04. USER OUT OF SERVICE FOR MSG TYPE, NLETS WILL NOT FORWARD")
+    assert "NJ0010000" not in harness.journal.queue_depths()
+    harness.switch.set_removed("NJ", "AM", removed=False)
+    harness.send(ny, b"AM.NY0303000.NJ0010000.TXT\nX")
+    assert harness.journal.queue_depths()["NJ0010000"] == 1
+
+
+def test_window_of_64_then_more_after_ack(harness: Harness) -> None:
+    nj = harness.logon("NJNLETS00")
+    ny = harness.logon("NY0303000")
+    nj.take()
+    for _ in range(70):
+        harness.send(ny, AM_NJ, flush=False)
+    harness.flush()
+    assert [seq for seq, _ in nj.deliveries()] == list(range(1, 65))
+    harness.ack(nj, 10)
+    assert [seq for seq, _ in nj.deliveries()] == list(range(65, 71))
+
+
+def test_unacked_deliveries_are_resent_with_their_seq_after_reconnect(harness: Harness) -> None:
+    nj = harness.logon("NJNLETS00")
+    ny = harness.logon("NY0303000")
+    for _ in range(3):
+        harness.send(ny, AM_NJ)
+    first = nj.deliveries()
+    harness.ack(nj, 1)
+    again = harness.logon("NJNLETS00")
+    assert nj.closed  # the second logon took the session over
+    resent = again.deliveries()
+    assert [seq for seq, _ in resent] == [2, 3]
+    assert [m.build() for _, m in resent] == [m.build() for _, m in first[1:]]
+
+
+def test_reset_restarts_both_counters_and_renumbers_the_queue(harness: Harness) -> None:
+    nj = harness.logon("NJNLETS00")
+    ny = harness.logon("NY0303000")
+    for _ in range(3):
+        harness.send(ny, AM_NJ)
+    harness.ack(nj, 1)
+    harness.drop(nj)
+    fresh = harness.logon("NJNLETS00", reset=True)
+    frames = fresh.take()
+    assert frames[0] == Frame(FrameKind.LA, 0, b"LST/00000000.HBI/30")
+    assert [f.seq for f in frames[1:]] == [1, 2]
+    again = harness.logon("NY0303000", reset=True)
+    assert again.take()[0].payload == b"LST/00000000.HBI/30"
+
+
+def test_help_file_update_append_read_and_clear(harness: Harness) -> None:
+    vt = harness.logon("VTINS07S0")
+    vt.take()
+
+    def ask(destination: str, text: str = "X") -> str:
+        harness.send(vt, f"AM.VTINS07S0.{destination}.TXT\n{text}".encode())
+        ((_, reply),) = vt.deliveries()
+        assert (reply.mke, reply.originator) == ("AM", "AXADMHELP")
+        return reply.text
+
+    assert ask("AXADMHELP") == "NO ADM HELP INFORMATION AVAILABLE FOR THIS USER"
+    assert ask("AXADMUPDT", "IAQ: SEND TO AX") == "IAQ: SEND TO AX"
+    assert ask("AXADMAPND", "YQ: SEND TO VTINS07S0") == "IAQ: SEND TO AX\r\nYQ: SEND TO VTINS07S0"
+    assert ask("AXADMHELP") == "IAQ: SEND TO AX\r\nYQ: SEND TO VTINS07S0"
+    assert ask("AXADMCNCL") == "NO ADM HELP INFORMATION AVAILABLE FOR THIS USER"
+
+
+def test_help_file_of_another_line_cannot_be_changed(harness: Harness) -> None:
+    ny = harness.logon("NY0303000")
+    ny.take()
+    harness.send(ny, b"AM.NY0303000.AXADMUPDT.TXT\nMINE NOW")
+    assert _error_lines(ny) == [
+        ".02. MESSAGE TYPE NOT ALLOWED TO DESTINATION",
+        "ONLY LINE AX MAY MAINTAIN AXADMHELP",
+    ]
+    harness.send(ny, b"AM.NY0303000.AXADMHELP.TXT\n")
+    ((_, reply),) = ny.deliveries()
+    assert reply.text == "NO ADM HELP INFORMATION AVAILABLE FOR THIS USER"
+
+
+def test_logoff_acks_then_closes_and_later_mail_is_stored(harness: Harness) -> None:
+    nj = harness.logon("NJNLETS00")
+    nj.take()
+    harness.switch.logoff(nj.conn)
+    harness.flush()
+    assert nj.closed
+    ny = harness.logon("NY0303000")
+    ny.take()
+    harness.send(ny, AM_NJ)
+    assert [m.mke for _, m in ny.deliveries()] == ["SM"]
