@@ -5,6 +5,7 @@ ends made CR LF.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -125,6 +126,18 @@ def parse_input(raw: bytes) -> InputMessage:
     return InputMessage(mke, sender, destinations, body, control, crlf)
 
 
+@functools.lru_cache(maxsize=256)
+def stamp(moment: datetime) -> str:
+    """``HH:MM MM/DD/CCYY``; cached, since a busy switch stamps the same minute many times."""
+    return moment.strftime(STAMP_FORMAT)
+
+
+@functools.lru_cache(maxsize=256)
+def parse_stamp(text: str) -> datetime:
+    """The inverse of ``stamp``; cached like it."""
+    return datetime.strptime(text, STAMP_FORMAT)  # noqa: DTZ007 - switch-local, no zone
+
+
 @dataclass(frozen=True, slots=True)
 class OutputMessage:
     """A message as the switch delivers it (§2.2).
@@ -150,8 +163,8 @@ class OutputMessage:
         if not ORI_PATTERN.fullmatch(self.destination):
             raise LocalProtocolError(f"bad destination ORI {self.destination!r}")
         control = f".*{self.control}" if self.control else ""
-        received = self.received_at.strftime(STAMP_FORMAT)
-        sent = self.sent_at.strftime(STAMP_FORMAT)
+        received = stamp(self.received_at)
+        sent = stamp(self.sent_at)
         return (
             f"{self.mke}.{self.originator}{control}{CRLF}"
             f"{received} {self.input_number:05d}{CRLF}"
@@ -175,8 +188,8 @@ def parse_output(raw: bytes) -> OutputMessage:
     if match is None:
         raise MessageRejected(ErCode.STRUCTURE, "NOT AN OUTPUT HEADER")
     try:
-        received = datetime.strptime(match["received"], STAMP_FORMAT)  # noqa: DTZ007
-        sent = datetime.strptime(match["sent"], STAMP_FORMAT)  # noqa: DTZ007
+        received = parse_stamp(match["received"])
+        sent = parse_stamp(match["sent"])
     except ValueError:
         raise MessageRejected(ErCode.STRUCTURE, "INVALID TIME STAMP") from None
     return OutputMessage(

@@ -17,7 +17,7 @@ from nlets_sim.cli_admin import (
 )
 from nlets_sim.cli_serve import serve_command
 from nlets_sim.cli_terminal import terminal_command
-from nlets_sim.cli_traffic import am_command, send_command
+from nlets_sim.cli_traffic import am_command, receive_command, send_command
 from nlets_sim.lint import lint_message
 
 
@@ -48,6 +48,7 @@ def lint(source: BinaryIO) -> None:
 for _command in (
     serve_command,
     send_command,
+    receive_command,
     am_command,
     terminal_command,
     status_command,

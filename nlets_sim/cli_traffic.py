@@ -28,12 +28,13 @@ def show(delivery: Delivery) -> str:
     return delivery.raw.decode("ascii").replace("\r\n", "\n")
 
 
-async def exchange(terminal: Terminal, message: bytes, wait: float) -> list[Delivery]:
-    """Log on, send ``message``, collect deliveries for ``wait`` seconds, log off."""
+async def exchange(terminal: Terminal, message: bytes | None, wait: float) -> list[Delivery]:
+    """Log on, send ``message`` (if any), collect deliveries for ``wait`` seconds, log off."""
     await terminal.connect()
     try:
-        await terminal.send(message)
-        await terminal.drain()
+        if message is not None:
+            await terminal.send(message)
+            await terminal.drain()
         replies: list[Delivery] = []
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait
@@ -47,7 +48,7 @@ async def exchange(terminal: Terminal, message: bytes, wait: float) -> list[Deli
         await terminal.close()
 
 
-def run_exchange(address: str, ori: str, key: str, message: bytes, wait: float) -> None:
+def run_exchange(address: str, ori: str, key: str, message: bytes | None, wait: float) -> None:
     host, port = parse_address(address)
     try:
         replies = asyncio.run(exchange(Terminal(host, port, ori, key), message, wait))
@@ -102,3 +103,13 @@ def am_command(
     except LocalProtocolError as error:
         raise click.UsageError(str(error)) from None
     run_exchange(address, ori, key, raw, wait)
+
+
+@click.command("receive")
+@_ori
+@_key
+@_address
+@_wait
+def receive_command(ori: str, key: str, address: str, wait: float) -> None:
+    """Log on, print what is queued for the ORI and what arrives within --wait seconds."""
+    run_exchange(address, ori, key, None, wait)

@@ -156,7 +156,10 @@ class Terminal:
 
     async def send(self, message: bytes) -> int:
         """Send one message (a DT payload); waits while the window is full. Returns its seq."""
-        await self._wait(lambda: len(self.unacked) < self.window or self.closed_reason is not None)
+        if len(self.unacked) >= self.window:
+            await self._wait(
+                lambda: len(self.unacked) < self.window or self.closed_reason is not None
+            )
         self._check_open()
         seq = self.next_seq
         self.next_seq += 1
@@ -191,8 +194,9 @@ class Terminal:
                     return True
             return self.closed_reason is not None
 
-        async with asyncio.timeout(timeout):
-            await self._wait(take)
+        if not take():
+            async with asyncio.timeout(timeout):
+                await self._wait(take)
         if not found:
             raise LinkClosed(self.closed_reason or "closed")
         return found[0]

@@ -53,7 +53,7 @@ CREATE TABLE IF NOT EXISTS queue (
     control TEXT,
     received_at TEXT NOT NULL,
     input_number INTEGER NOT NULL,
-    text TEXT NOT NULL,
+    text TEXT NOT NULL,            -- the text, kept until the payload is built ('' after)
     notify_ori TEXT,               -- who hears of expiry (store-and-forward only)
     expires_at TEXT,               -- store-and-forward only
     output_number INTEGER,
@@ -110,22 +110,40 @@ class Journal:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
         self._in_transaction = False
+        self._new_messages: list[tuple[object, ...]] = []
+        self._new_queue_rows: list[tuple[object, ...]] = []
+        self._next_message_id = self._next_id("messages")
+        self._next_queue_id = self._next_id("queue")
+
+    def _next_id(self, table: str) -> int:
+        row = self._db.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}").fetchone()  # noqa: S608
+        return int(row[0])
 
     def close(self) -> None:
         self.commit()
         self._db.close()
 
-    def _write(self, sql: str, parameters: tuple[object, ...]) -> sqlite3.Cursor:
+    def _begin(self) -> None:
         if not self._in_transaction:
             self._db.execute("BEGIN")
             self._in_transaction = True
+
+    def _write(self, sql: str, parameters: tuple[object, ...]) -> sqlite3.Cursor:
+        self._insert_new()
+        self._begin()
+        return self._db.execute(sql, parameters)
+
+    def _read(self, sql: str, parameters: tuple[object, ...] = ()) -> sqlite3.Cursor:
+        """A query that sees this batch's writes too."""
+        self._insert_new()
         return self._db.execute(sql, parameters)
 
     @property
     def dirty(self) -> bool:
-        return self._in_transaction
+        return self._in_transaction or bool(self._new_messages or self._new_queue_rows)
 
     def commit(self) -> None:
+        self._insert_new()
         if self._in_transaction:
             self._db.execute("COMMIT")
             self._in_transaction = False
@@ -176,10 +194,12 @@ class Journal:
         control: str | None = None,
         error: str | None = None,
     ) -> int:
-        cursor = self._write(
-            "INSERT INTO messages (received_at, logon_ori, in_seq, input_number, sender_ori, mke,"
-            " destinations, control, outcome, error, raw) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        """Add a received message (written with the batch); returns its number."""
+        message_id = self._next_message_id
+        self._next_message_id += 1
+        self._new_messages.append(
             (
+                message_id,
                 received_at.isoformat(),
                 logon_ori,
                 in_seq,
@@ -191,9 +211,9 @@ class Journal:
                 "rejected" if error else "routed",
                 error,
                 raw,
-            ),
+            )
         )
-        return int(cursor.lastrowid or 0)
+        return message_id
 
     def enqueue(
         self,
@@ -205,11 +225,12 @@ class Journal:
         output_number: int | None = None,
         sent_at: datetime | None = None,
     ) -> int:
-        cursor = self._write(
-            "INSERT INTO queue (message_id, ori, seq, addressed_ori, mke, originator, control,"
-            " received_at, input_number, text, notify_ori, expires_at, output_number, sent_at,"
-            " payload, state) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,'pending')",
+        """Add a delivery to the queue (written with the batch); returns its row id."""
+        row.id = self._next_queue_id
+        self._next_queue_id += 1
+        self._new_queue_rows.append(
             (
+                row.id,
                 message_id,
                 row.ori,
                 row.seq,
@@ -219,16 +240,37 @@ class Journal:
                 row.control,
                 row.received_at.isoformat(),
                 row.input_number,
-                row.text,
+                "" if row.payload is not None else row.text,
                 notify_ori,
                 expires_at.isoformat() if expires_at else None,
                 output_number,
                 sent_at.isoformat() if sent_at else None,
                 row.payload,
-            ),
+            )
         )
-        row.id = int(cursor.lastrowid or 0)
         return row.id
+
+    def _insert_new(self) -> None:
+        """Write the batch's new messages and queue rows, many rows per statement."""
+        if self._new_messages:
+            self._begin()
+            self._db.executemany(
+                "INSERT INTO messages (id, received_at, logon_ori, in_seq, input_number,"
+                " sender_ori, mke, destinations, control, outcome, error, raw)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                self._new_messages,
+            )
+            self._new_messages.clear()
+        if self._new_queue_rows:
+            self._begin()
+            self._db.executemany(
+                "INSERT INTO queue (id, message_id, ori, seq, addressed_ori, mke, originator,"
+                " control, received_at, input_number, text, notify_ori, expires_at,"
+                " output_number, sent_at, payload, state)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,'pending')",
+                self._new_queue_rows,
+            )
+            self._new_queue_rows.clear()
 
     def mark_sent(self, row_id: int, output_number: int, sent_at: datetime, payload: bytes) -> None:
         self._write(
@@ -253,7 +295,7 @@ class Journal:
         """Pending deliveries to ``ori`` get seq 1, 2, 3 … in order; returns how many."""
         ids = [
             row[0]
-            for row in self._db.execute(
+            for row in self._read(
                 "SELECT id FROM queue WHERE ori = ? AND state = 'pending' ORDER BY seq", (ori,)
             )
         ]
@@ -277,7 +319,7 @@ class Journal:
     # Reads ----------------------------------------------------------------------------
 
     def pending(self, ori: str) -> list[QueuedRow]:
-        rows = self._db.execute(
+        rows = self._read(
             "SELECT id, ori, seq, addressed_ori, mke, originator, control, received_at,"
             " input_number, text, payload FROM queue WHERE ori = ? AND state = 'pending'"
             " ORDER BY seq",
@@ -303,7 +345,7 @@ class Journal:
     def due_for_expiry(self, now: datetime) -> list[tuple[int, str, int, str, str, bytes]]:
         """Unsent store-and-forward rows past their time: (id, ori, seq, addressed, notify, raw)."""
         return list(
-            self._db.execute(
+            self._read(
                 "SELECT q.id, q.ori, q.seq, q.addressed_ori, q.notify_ori, m.raw FROM queue q"
                 " JOIN messages m ON m.id = q.message_id WHERE q.state = 'pending'"
                 " AND q.sent_at IS NULL AND q.expires_at IS NOT NULL AND q.expires_at <= ?"
@@ -316,14 +358,14 @@ class Journal:
         self._write("UPDATE queue SET state = 'expired' WHERE id = ?", (row_id,))
 
     def next_expiry(self) -> datetime | None:
-        row = self._db.execute(
+        row = self._read(
             "SELECT MIN(expires_at) FROM queue WHERE state = 'pending' AND sent_at IS NULL"
             " AND expires_at IS NOT NULL"
         ).fetchone()
         return datetime.fromisoformat(row[0]) if row and row[0] else None
 
     def queue_depths(self) -> dict[str, int]:
-        rows = self._db.execute(
+        rows = self._read(
             "SELECT ori, COUNT(*) FROM queue WHERE state = 'pending' GROUP BY ori ORDER BY ori"
         )
         return dict(rows)
@@ -354,20 +396,20 @@ class Journal:
         if text:
             clauses.append("instr(CAST(raw AS TEXT), ?) > 0")
             parameters.append(text)
-        rows = self._db.execute(
+        rows = self._read(
             f"SELECT * FROM messages WHERE {' AND '.join(clauses)} ORDER BY id LIMIT ?",  # noqa: S608
             (*parameters, limit),
         )
         return [MessageRecord(*row) for row in rows]
 
     def message(self, message_id: int) -> MessageRecord | None:
-        row = self._db.execute("SELECT * FROM messages WHERE id = ?", (message_id,)).fetchone()
+        row = self._read("SELECT * FROM messages WHERE id = ?", (message_id,)).fetchone()
         return MessageRecord(*row) if row else None
 
     def deliveries_of(self, message_id: int) -> list[tuple[str, str, int, str | None, str]]:
         """(session ORI, addressed ORI, seq, sent_at, state) of each delivery of a message."""
         return list(
-            self._db.execute(
+            self._read(
                 "SELECT ori, addressed_ori, seq, sent_at, state FROM queue WHERE message_id = ?"
                 " ORDER BY id",
                 (message_id,),
@@ -375,6 +417,6 @@ class Journal:
         )
 
     def all_pending(self) -> Iterator[tuple[str, int]]:
-        yield from self._db.execute(
+        yield from self._read(
             "SELECT ori, seq FROM queue WHERE state = 'pending' ORDER BY ori, seq"
         )

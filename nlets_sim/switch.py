@@ -8,7 +8,6 @@ close, so that nothing leaves the switch (an ``AK``, a delivery) before it is du
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections import deque
 from dataclasses import dataclass, field
@@ -292,7 +291,9 @@ class Switch:
             destinations=",".join(message.destinations),
             control=message.control,
         )
-        received = dataclasses.replace(received, message_id=message_id)
+        received = Received(
+            received.logon_ori, received.raw, received.at, received.input_number, message_id
+        )
         text = message.text
         if message.mke == "AML":
             text = f"{AML_CAVEAT}{CRLF}{text}"

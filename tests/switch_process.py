@@ -1,0 +1,72 @@
+"""A switch in its own process, as users run it: ``nlets-sim serve`` on a free port."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+READY = b"nlets-sim listening on "
+
+
+async def start_switch(data_dir: Path, *extra: str) -> tuple[asyncio.subprocess.Process, int]:
+    """Start ``nlets-sim serve --port 0``; return the process and its port once it is ready."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "nlets_sim",
+        "serve",
+        "--port",
+        "0",
+        "--data-dir",
+        str(data_dir),
+        "--clock",
+        "2026-01-01T08:00",
+        *extra,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    assert process.stdout is not None
+    async with asyncio.timeout(30):
+        line = await process.stdout.readline()
+    if not line.startswith(READY):
+        process.kill()
+        await process.wait()
+        raise RuntimeError(f"switch did not start: {line!r}")
+    return process, int(line.rsplit(b":", 1)[1])
+
+
+@contextlib.contextmanager
+def running_switch(data_dir: Path, *extra: str) -> Iterator[int]:
+    """``nlets-sim serve`` in a subprocess for the length of a ``with``; yields its port."""
+    process = subprocess.Popen(  # noqa: S603 - our own command line
+        [
+            sys.executable,
+            "-m",
+            "nlets_sim",
+            "serve",
+            "--port",
+            "0",
+            "--data-dir",
+            str(data_dir),
+            "--clock",
+            "2026-01-01T08:00",
+            *extra,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        if not line.startswith(READY):
+            raise RuntimeError(f"switch did not start: {line!r}")
+        yield int(line.rsplit(b":", 1)[1])
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        if process.stdout is not None:
+            process.stdout.close()

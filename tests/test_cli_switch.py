@@ -1,0 +1,138 @@
+"""The switch's command line for people: send, am, receive, status, remove, journal."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from nlets_sim.cli import main
+from tests.switch_process import running_switch
+
+
+@pytest.fixture(scope="module")
+def switch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    data_dir = tmp_path_factory.mktemp("switch")
+    with running_switch(data_dir) as port:
+        yield f"127.0.0.1:{port}", data_dir
+
+
+def run(*args: str, stdin: str | None = None) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args), input=stdin)
+    return result.exit_code, result.output
+
+
+def test_am_to_an_absent_ori_is_stored_and_received_later(switch: tuple[str, Path]) -> None:
+    address, _ = switch
+    code, output = run(
+        "am",
+        "--to",
+        address,
+        "--ori",
+        "NY0303000",
+        "--key",
+        "S3CRET",
+        "--control",
+        "B1234",
+        "--wait",
+        "0.5",
+        "NJ0010000",
+        "ROAD CLOSED",
+    )
+    assert code == 0
+    assert output.splitlines()[:6] == [
+        "SM.NL0000000.*B1234",
+        "08:00 01/01/2026 00001",
+        "08:00 01/01/2026 00001 NY0303000",
+        "TXT",
+        ".02. USER OUT OF SERVICE FOR MSG TYPE, NLETS WILL FORWARD",
+        "DESTINATION NJ0010000",
+    ]
+    code, output = run(
+        "receive", "--to", address, "--ori", "NJ0010000", "--key", "K-NJ0010000", "--wait", "0.5"
+    )
+    assert code == 0
+    assert output.splitlines() == [
+        "AM.NY0303000.*B1234",
+        "08:00 01/01/2026 00001",
+        "08:00 01/01/2026 00001 NJ0010000",
+        "TXT",
+        "ROAD CLOSED",
+    ]
+
+
+def test_send_exits_1_with_the_er_text(switch: tuple[str, Path]) -> None:
+    address, _ = switch
+    code, output = run(
+        "send",
+        "--to",
+        address,
+        "--ori",
+        "NY0303000",
+        "--key",
+        "S3CRET",
+        "--wait",
+        "0.5",
+        "-",
+        stdin="IAQ.NY0303000.NY.*Q7.TXT\nPUR/C\n",
+    )
+    assert code == 1
+    assert output.splitlines()[4:] == [
+        ".02. MESSAGE TYPE NOT ALLOWED TO DESTINATION",
+        "IAQ GOES TO AX ONLY",
+        "ORIGINAL MESSAGE",
+        "IAQ.NY0303000.NY.*Q7.TXT",
+        "PUR/C",
+    ]
+
+
+def test_bad_key_is_a_clear_error(switch: tuple[str, Path]) -> None:
+    address, _ = switch
+    code, output = run("am", "--to", address, "--ori", "NY0303000", "--key", "WRONG", "NJ", "X")
+    assert code == 1
+    assert output == f"Error: {address}: BAD KEY\n"
+
+
+def test_status_remove_and_journal(switch: tuple[str, Path]) -> None:
+    address, data_dir = switch
+    code, output = run("remove", "--data-dir", str(data_dir), "--line", "PA", "--mke", "AM")
+    assert (code, output) == (0, "removed: PA/AM\n")
+    code, output = run(
+        "am",
+        "--to",
+        address,
+        "--ori",
+        "NY0303000",
+        "--key",
+        "S3CRET",
+        "--wait",
+        "0.5",
+        "PA",
+        "NOT TODAY",
+    )
+    assert ".04. USER OUT OF SERVICE FOR MSG TYPE, NLETS WILL NOT FORWARD" in output
+    code, output = run(
+        "remove", "--data-dir", str(data_dir), "--line", "PA", "--mke", "AM", "--clear"
+    )
+    assert (code, output) == (0, "removed: none\n")
+    code, output = run("status", "--data-dir", str(data_dir))
+    assert code == 0
+    assert "  NY/input  " in output
+    code, output = run("journal", "search", "--data-dir", str(data_dir), "--text", "NOT TODAY")
+    (line,) = output.splitlines()
+    assert line.split()[2:] == ["AM", "NY0303000", "->", "PA"]
+    number = line.split()[0]
+    code, output = run("journal", "show", "--data-dir", str(data_dir), number)
+    assert "NOT TODAY" in output
+    deliveries = [line for line in output.splitlines() if "delivery to" in line]
+    assert deliveries == [  # remove status: only the SM to the sender was queued
+        "  delivery to NY0303000 via NY0303000 seq 3 sent 2026-01-01T08:00:00 acked"
+    ]
+
+
+def test_status_without_a_switch_says_so(tmp_path: Path) -> None:
+    code, output = run("status", "--data-dir", str(tmp_path))
+    assert code == 1
+    assert output.startswith("Error: no switch is running with admin socket")
