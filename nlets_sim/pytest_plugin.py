@@ -5,6 +5,8 @@ Installed with the project (entry point ``pytest11``), so a user's suite gets:
 * ``nlets_config``: the switch's ``Config``: a free port, a temporary data directory, the clock
   pinned to 2026-01-01 08:00 (override the fixture to change any of it);
 * ``nlets_switch``: a running ``SwitchServer`` on that configuration;
+* ``nlets_lesc``: the LESC daemon logged on to that switch as ``VTINS07S0``, its store holding
+  the catalogue of test identities (``fixtures/LESC_IDENTITIES.md``), answering at once;
 * ``nlets_terminal``: an async factory, ``await nlets_terminal("NY0303000")``, returning a
   logged-on ``Terminal`` with the ORI's demo key; every terminal is closed after the test.
 
@@ -13,6 +15,8 @@ The async fixtures need pytest-asyncio; without it the module provides only ``nl
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
@@ -20,6 +24,9 @@ from pathlib import Path
 import pytest
 
 from fixtures.make_directory import demo_key
+from lesc_daemon.daemon import DaemonConfig, LescDaemon
+from lesc_daemon.seed import catalogue
+from lesc_daemon.store import Store
 from nlets_sim.client import Terminal
 from nlets_sim.config import Config
 from nlets_sim.server import SwitchServer
@@ -71,3 +78,32 @@ if HAVE_PYTEST_ASYNCIO:
         yield connect
         for terminal in opened:
             await terminal.abort()
+
+    @pytest_asyncio.fixture
+    async def nlets_lesc(
+        nlets_switch: SwitchServer, nlets_config: Config
+    ) -> AsyncIterator[LescDaemon]:
+        store = Store(nlets_config.data_dir / "lesc.sqlite3")
+        if not store.count_persons():
+            store.add_persons(catalogue())
+        store.close()
+        daemon = LescDaemon(
+            DaemonConfig(
+                nlets_config.host,
+                nlets_switch.port,
+                db=nlets_config.data_dir / "lesc.sqlite3",
+                delay_min_s=0,
+                delay_max_s=0,
+                seed=1,
+                clock=nlets_config.clock,
+            )
+        )
+        task = asyncio.create_task(daemon.run())
+        async with asyncio.timeout(10):
+            await daemon.connected.wait()
+        try:
+            yield daemon
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task

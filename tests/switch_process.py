@@ -42,7 +42,7 @@ async def start_switch(data_dir: Path, *extra: str) -> tuple[asyncio.subprocess.
 @contextlib.contextmanager
 def running_switch(data_dir: Path, *extra: str) -> Iterator[int]:
     """``nlets-sim serve`` in a subprocess for the length of a ``with``; yields its port."""
-    process = subprocess.Popen(  # noqa: S603 - our own command line
+    process = subprocess.Popen(
         [
             sys.executable,
             "-m",

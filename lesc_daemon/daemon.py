@@ -1,0 +1,146 @@
+"""The LESC daemon: logs on to the switch as a terminal of line AX and answers what arrives.
+
+Answers are written to the store's outbox with the time they are due, then sent when due; a
+message handed to the terminal stays in its window until the switch acknowledges it, and is
+sent again after a reconnect. When the switch goes away the daemon retries the logon with a
+growing pause (up to ``reconnect_max_s``) until it comes back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import structlog
+
+from formats.envelope import CRLF, InputMessage
+from lesc_daemon.responder import HELP_TEXT, Responder
+from lesc_daemon.rules import load_rules
+from lesc_daemon.store import Store
+from nlets_sim.client import LinkClosed, Terminal
+
+log = structlog.get_logger("lesc_daemon")
+
+OUTBOX_POLL_S = 1.0
+LESC_ORIS = frozenset({"VTINS07S0", "VTICE0900"})
+
+
+@dataclass(frozen=True, slots=True)
+class DaemonConfig:
+    host: str = "127.0.0.1"
+    port: int = 7700
+    ori: str = "VTINS07S0"
+    key: str = "K-VTINS07S0"
+    db: Path = Path("data/lesc.sqlite3")
+    rules: Path | None = None  # None: the rules shipped in the package
+    delay_min_s: float = 0.0  # processing delay of an IAQ response, drawn uniformly
+    delay_max_s: float = 2.0
+    seed: int | None = None  # for the delay draws
+    tz: str = "UTC"
+    clock: datetime | None = None  # start the LESC's clock here (it then runs); None: real time
+    reconnect_max_s: float = 5.0
+    oris: frozenset[str] = field(default=LESC_ORIS)
+
+
+class LescDaemon:
+    def __init__(self, config: DaemonConfig) -> None:
+        self.config = config
+        self.store = Store(config.db)
+        self.responder = Responder(self.store, load_rules(config.rules), config.oris)
+        self.terminal = Terminal(config.host, config.port, config.ori, config.key)
+        self.random = random.Random(config.seed)  # noqa: S311 - delays, not secrets
+        self._started = time.monotonic()
+        self._wake = asyncio.Event()
+        self.connected = asyncio.Event()
+        self.answered = 0
+
+    def now(self) -> datetime:
+        if self.config.clock is not None:
+            return self.config.clock + timedelta(seconds=time.monotonic() - self._started)
+        return datetime.now(ZoneInfo(self.config.tz)).replace(tzinfo=None)
+
+    def delay(self) -> timedelta:
+        low, high = self.config.delay_min_s, self.config.delay_max_s
+        return timedelta(seconds=self.random.uniform(low, high))
+
+    async def run(self) -> None:
+        """Serve until cancelled."""
+        try:
+            published = False
+            while True:
+                await self._connect()
+                if not published:
+                    await self._publish_help()
+                    published = True
+                try:
+                    async with asyncio.TaskGroup() as group:
+                        group.create_task(self._receive())
+                        group.create_task(self._send())
+                except* LinkClosed as closed:
+                    reason = closed.exceptions[0]
+                    log.warning("link lost", ori=self.config.ori, reason=str(reason))
+                self.connected.clear()
+                await self.terminal.abort()
+        finally:
+            await self.terminal.abort()
+            self.store.close()
+
+    async def _connect(self) -> None:
+        pause = 0.1
+        while True:
+            try:
+                await self.terminal.connect()
+            except (OSError, LinkClosed, TimeoutError) as error:
+                log.info("switch not reachable", error=str(error), retry_s=pause)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, self.config.reconnect_max_s)
+                continue
+            log.info("logged on", ori=self.config.ori, lst=self.terminal.lst)
+            self.connected.set()
+            return
+
+    async def _publish_help(self) -> None:
+        text = CRLF.join(HELP_TEXT)
+        message = InputMessage("AM", self.config.ori, ("AXADMUPDT",), text).build()
+        self.store.schedule(self.now(), message)
+        self._wake.set()
+
+    async def _receive(self) -> None:
+        while True:
+            delivery = await self.terminal.receive(timeout=None)
+            message = delivery.message
+            replies = self.responder.handle(message, self.now(), self.delay())
+            for reply in replies:
+                self.store.schedule(reply.due, reply.message)
+            if replies:
+                self.answered += 1
+                log.info(
+                    "answered",
+                    mke=message.mke,
+                    requester=message.originator,
+                    control=message.control,
+                    replies=len(replies),
+                )
+                self._wake.set()
+            elif message.mke in {"ER", "SM"}:
+                log.warning("switch notice", mke=message.mke, line=message.text.split(CRLF, 1)[0])
+
+    async def _send(self) -> None:
+        while True:
+            for outbox_id, message in self.store.due(self.now()):
+                await self.terminal.send(message)
+                self.store.mark_sent(outbox_id)
+            self._wake.clear()
+            next_due = self.store.next_due()
+            timeout = OUTBOX_POLL_S  # operators' CLI replies arrive through the store
+            if next_due is not None:
+                timeout = min(timeout, max(0.0, (next_due - self.now()).total_seconds()))
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(timeout):
+                    await self._wake.wait()

@@ -1,0 +1,152 @@
+"""The import format (one JSON object per line) to ``Person``, with a clear error per field."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+from typing import Any
+
+from lesc_daemon.persons import NCIC_TYPES, NcicRecord, Person, Status, StatusCode
+
+_NAME = re.compile(r"[A-Z][A-Z '\-]*, ?[A-Z][A-Z '\-]*")
+_ARN = re.compile(r"\d{8,9}")
+_FBI = re.compile(r"[A-Z0-9]{1,9}")
+_SOC = re.compile(r"\d{9}")
+_NIC = re.compile(r"[A-Z]\d{9}")
+_ORI = re.compile(r"[A-Z0-9]{9}")
+
+
+class RecordError(ValueError):
+    """A line of the import file that is not a valid person."""
+
+
+def _date(value: Any, field: str) -> date:
+    if not isinstance(value, str):
+        raise RecordError(f"{field}: expected a date YYYY-MM-DD, got {value!r}")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise RecordError(f"{field}: not a date: {value!r}") from None
+
+
+def _optional(data: dict[str, Any], field: str, pattern: re.Pattern[str]) -> str | None:
+    value = data.get(field)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not pattern.fullmatch(value):
+        raise RecordError(f"{field}: invalid value {value!r}")
+    return value
+
+
+def _status(value: Any) -> Status | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise RecordError("status: expected an object")
+    try:
+        code = StatusCode(value.get("code"))
+    except ValueError:
+        raise RecordError(f"status.code: unknown status {value.get('code')!r}") from None
+    since = _date(value["since"], "status.since") if value.get("since") else None
+    until = _date(value["until"], "status.until") if value.get("until") else None
+    return Status(code, value.get("class"), since, until)
+
+
+def _ncic(value: Any) -> tuple[NcicRecord, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise RecordError("ncic: expected a list")
+    records = []
+    for index, item in enumerate(value):
+        where = f"ncic[{index}]"
+        if not isinstance(item, dict):
+            raise RecordError(f"{where}: expected an object")
+        nic, kind, ori = item.get("nic"), item.get("type"), item.get("ori")
+        if not isinstance(nic, str) or not _NIC.fullmatch(nic):
+            raise RecordError(f"{where}.nic: invalid NIC {nic!r}")
+        if kind not in NCIC_TYPES:
+            raise RecordError(f"{where}.type: unknown type {kind!r}")
+        if not isinstance(ori, str) or not _ORI.fullmatch(ori):
+            raise RecordError(f"{where}.ori: invalid ORI {ori!r}")
+        entered = _date(item["entered"], f"{where}.entered") if item.get("entered") else None
+        records.append(
+            NcicRecord(nic, kind, ori, item.get("oca"), bool(item.get("active", True)), entered)
+        )
+    return tuple(records)
+
+
+def parse_person(line: str) -> Person:
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError as error:
+        raise RecordError(f"not JSON: {error.msg} at column {error.colno}") from None
+    if not isinstance(data, dict):
+        raise RecordError("expected a JSON object")
+    person_id = data.get("id")
+    if not isinstance(person_id, str) or not person_id:
+        raise RecordError("id: missing")
+    names = data.get("names")
+    if not isinstance(names, list) or not names:
+        raise RecordError("names: expected a non-empty list")
+    for name in names:
+        if not isinstance(name, str) or not _NAME.fullmatch(name.upper()):
+            raise RecordError(f"names: {name!r} is not LAST, FIRST MIDDLE")
+    sex = data.get("sex")
+    if sex not in (None, "M", "F", "U"):
+        raise RecordError(f"sex: {sex!r} is not M, F or U")
+    return Person(
+        id=person_id,
+        names=tuple(name.upper() for name in names),
+        dob=_date(data.get("dob"), "dob"),
+        sex=sex,
+        pob=data.get("pob"),
+        citizenship=data.get("citizenship"),
+        arn=_optional(data, "arn", _ARN),
+        fbi=_optional(data, "fbi", _FBI),
+        sid=data.get("sid"),
+        soc=_optional(data, "soc", _SOC),
+        firearms_exception=bool(data.get("firearms_exception", False)),
+        status=_status(data.get("status")),
+        ncic=_ncic(data.get("ncic")),
+    )
+
+
+def person_to_json(person: Person) -> str:
+    """The inverse of ``parse_person``: one line of the import format."""
+    status = person.status
+    return json.dumps(
+        {
+            "id": person.id,
+            "names": list(person.names),
+            "dob": person.dob.isoformat(),
+            "sex": person.sex,
+            "pob": person.pob,
+            "citizenship": person.citizenship,
+            "arn": person.arn,
+            "fbi": person.fbi,
+            "sid": person.sid,
+            "soc": person.soc,
+            "firearms_exception": person.firearms_exception,
+            "status": None
+            if status is None
+            else {
+                "code": status.code.value,
+                "class": status.klass,
+                "since": status.since.isoformat() if status.since else None,
+                "until": status.until.isoformat() if status.until else None,
+            },
+            "ncic": [
+                {
+                    "nic": r.nic,
+                    "type": r.type,
+                    "ori": r.ori,
+                    "oca": r.oca,
+                    "active": r.active,
+                    "entered": r.entered.isoformat() if r.entered else None,
+                }
+                for r in person.ncic
+            ],
+        }
+    )

@@ -1,0 +1,254 @@
+"""A deterministic, obviously synthetic population for the LESC's stores, and the catalogue of
+test identities with fixed outcomes (``fixtures/lesc_identities.jsonl``, documented in
+``fixtures/LESC_IDENTITIES.md``).
+
+Generated surnames are invented syllable strings that start with Q, X, Y or Z; catalogue
+surnames start with other letters, so no generated person ever sounds like a test identity.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+
+from lesc_daemon.persons import NcicRecord, Person, Status, StatusCode
+from lesc_daemon.records import person_to_json
+
+FIRST_LETTERS = "QXYZ"
+SYLLABLES = ("AR", "OV", "EN", "IK", "UL", "AM", "OR", "ET", "IS", "AN", "EL", "OK", "UR", "AZ")
+GIVEN = (
+    "ALEX",
+    "BRIN",
+    "CARO",
+    "DANA",
+    "EMIL",
+    "FARA",
+    "GRAY",
+    "HANA",
+    "IVAN",
+    "JODI",
+    "KAI",
+    "LENA",
+    "MIRO",
+    "NOVA",
+    "OREN",
+    "PIA",
+    "RENE",
+    "SAMI",
+    "TORI",
+    "UMA",
+    "VERA",
+    "WREN",
+)
+COUNTRIES = ("MM", "GT", "HD", "EL", "RC", "II", "PI", "RV", "CC", "HT", "BZ", "PU", "VZ", "NG")
+STATES = ("NY", "NJ", "PA", "TX", "CA", "FL", "IL", "AZ", "VT", "MA")
+# (status, share of the population): a realistic mix, roughly the LESC's
+STATUS_MIX = (
+    ("USC", 30),
+    ("LPR", 24),
+    ("NIV_VALID", 10),
+    ("NIV_EXPIRED", 8),
+    ("REF", 4),
+    ("ASY", 4),
+    ("TPS", 4),
+    ("EWI", 9),
+    ("FO", 4),
+    ("REM", 3),
+)
+NCIC_SHARE = 0.04  # of non-citizens with an ICE record in NCIC
+NCIC_TYPES = ("ADMIN_WARRANT", "CRIM_WARRANT", "DEPORTED_FELON", "ABSCONDER", "NSEERS")
+
+
+def _surname(rng: random.Random) -> str:
+    return rng.choice(FIRST_LETTERS) + "".join(
+        rng.choice(SYLLABLES) for _ in range(rng.randint(2, 3))
+    )
+
+
+def _status(kind: str, rng: random.Random, today: date) -> Status:
+    since = today - timedelta(days=rng.randint(200, 9000))
+    if kind == "NIV_VALID":
+        return Status(
+            StatusCode.NIV,
+            rng.choice(("B2", "F1", "H1B")),
+            since,
+            today + timedelta(days=rng.randint(30, 900)),
+        )
+    if kind == "NIV_EXPIRED":
+        return Status(
+            StatusCode.NIV,
+            rng.choice(("B2", "F1", "H1B")),
+            since,
+            today - timedelta(days=rng.randint(30, 3000)),
+        )
+    return Status(StatusCode(kind), None, since)
+
+
+def population(count: int, seed: int, today: date) -> Iterator[Person]:
+    """``count`` synthetic persons, the same for the same ``seed`` and ``today``."""
+    rng = random.Random(seed)  # noqa: S311 - synthetic data, not secrets
+    kinds = [kind for kind, share in STATUS_MIX for _ in range(share)]
+    for index in range(1, count + 1):
+        kind = rng.choice(kinds)
+        surname, given = _surname(rng), rng.choice(GIVEN)
+        names = [f"{surname}, {given} {rng.choice(GIVEN)[0]}"]
+        if rng.random() < 0.2:
+            names.append(f"{_surname(rng)}, {given}")
+        citizen = kind == "USC"
+        ncic: tuple[NcicRecord, ...] = ()
+        if not citizen and rng.random() < NCIC_SHARE:
+            ncic = (
+                NcicRecord(
+                    f"Z{index:09d}",
+                    rng.choice(NCIC_TYPES),
+                    "VTINS07S0",
+                    f"ICE-{index:07d}",
+                    rng.random() < 0.9,
+                    today - timedelta(days=rng.randint(10, 3000)),
+                ),
+            )
+        yield Person(
+            id=f"P{index:07d}",
+            names=tuple(names),
+            dob=date(1940, 1, 1) + timedelta(days=rng.randint(0, 68 * 365)),
+            sex=rng.choice("MF"),
+            pob=rng.choice(STATES) if citizen else rng.choice(COUNTRIES),
+            citizenship="US" if citizen else rng.choice(COUNTRIES),
+            arn=None if citizen else f"1{index:08d}",
+            fbi=f"{index:07d}Q{rng.randint(0, 9)}" if rng.random() < 0.3 else None,
+            firearms_exception=kind == "NIV_VALID" and rng.random() < 0.2,
+            status=_status(kind, rng, today),
+            ncic=ncic,
+        )
+
+
+def catalogue() -> list[Person]:
+    """The test identities (``fixtures/lesc_identities.jsonl``); each gives one documented
+    outcome whatever the day."""
+    far = date(2099, 12, 31)
+    past = date(2015, 7, 1)
+    admin = NcicRecord(
+        "W000000001", "ADMIN_WARRANT", "VTINS07S0", "ICE-0001", True, date(2020, 3, 1)
+    )
+    absconder = NcicRecord(
+        "W000000002", "ABSCONDER", "VTICE0900", "ICE-0002", True, date(2021, 6, 1)
+    )
+    cleared = NcicRecord(
+        "W000000003", "CRIM_WARRANT", "VTINS07S0", "ICE-0003", False, date(2019, 1, 1)
+    )
+    return [
+        Person(
+            "T000001",
+            ("DOE, JOHN A", "DOE, JUAN"),
+            date(1980, 1, 15),
+            "M",
+            "MX",
+            "MX",
+            "012345678",
+            "123456AB1",
+            status=Status(StatusCode.EWI, None, date(2009, 4, 2)),
+        ),
+        Person(
+            "T000002",
+            ("SAMPLE, CITIZEN",),
+            date(1975, 3, 3),
+            "F",
+            "VT",
+            "US",
+            status=Status(StatusCode.USC),
+        ),
+        Person(
+            "T000003",
+            ("SAMPLE, RESIDENT",),
+            date(1982, 6, 14),
+            "M",
+            "GT",
+            "GT",
+            "023456789",
+            status=Status(StatusCode.LPR, None, date(2010, 1, 1)),
+        ),
+        Person(
+            "T000004",
+            ("SAMPLE, VISITOR",),
+            date(1990, 9, 9),
+            "F",
+            "RC",
+            "RC",
+            "034567890",
+            status=Status(StatusCode.NIV, "B2", date(2024, 1, 1), far),
+        ),
+        Person(
+            "T000005",
+            ("SAMPLE, HUNTER",),
+            date(1988, 11, 30),
+            "M",
+            "CD",
+            "CD",
+            "045678901",
+            firearms_exception=True,
+            status=Status(StatusCode.NIV, "H1B", date(2023, 1, 1), far),
+        ),
+        Person(
+            "T000006",
+            ("SAMPLE, OVERSTAY",),
+            date(1979, 2, 20),
+            "M",
+            "PI",
+            "PI",
+            "056789012",
+            status=Status(StatusCode.NIV, "B2", date(2015, 1, 1), past),
+        ),
+        Person(
+            "T000007",
+            ("WANTED, WALTER",),
+            date(1970, 7, 7),
+            "M",
+            "HD",
+            "HD",
+            "067890123",
+            status=Status(StatusCode.FO, None, date(2018, 5, 5)),
+            ncic=(admin,),
+        ),
+        Person(
+            "T000008",
+            ("TWIN, ALEX",),
+            date(1985, 5, 5),
+            "M",
+            "EL",
+            "EL",
+            "078901234",
+            status=Status(StatusCode.LPR, None, date(2005, 1, 1)),
+        ),
+        Person(
+            "T000009",
+            ("TWIN, ANDY",),
+            date(1985, 5, 5),
+            "M",
+            "EL",
+            "EL",
+            "078901235",
+            status=Status(StatusCode.TPS, None, date(2001, 3, 9)),
+        ),
+        Person(
+            "T000010",
+            ("RUNNER, ROSA",),
+            date(1983, 8, 12),
+            "F",
+            "HT",
+            "HT",
+            "089012345",
+            status=Status(StatusCode.FO, None, date(2016, 2, 2)),
+            ncic=(absconder, cleared),
+        ),
+    ]
+
+
+def write_catalogue(path: Path) -> None:
+    """Write the catalogue in the import format (``python -m lesc_daemon.seed`` does this)."""
+    path.write_text("".join(person_to_json(person) + "\n" for person in catalogue()))
+
+
+if __name__ == "__main__":
+    write_catalogue(Path(__file__).resolve().parent.parent / "fixtures" / "lesc_identities.jsonl")

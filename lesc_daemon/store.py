@@ -1,0 +1,404 @@
+"""The LESC's stores: one SQLite file with persons, names, immigration status history, ICE
+records in NCIC, detainers, leads, the query audit, the operator inbox and the outbox of
+responses not yet sent."""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import jellyfish
+
+from lesc_daemon.persons import NcicRecord, Person, Status, StatusCode, split_name
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS persons (
+    id TEXT PRIMARY KEY, dob TEXT NOT NULL, sex TEXT, pob TEXT, citizenship TEXT,
+    arn TEXT, fbi TEXT, sid TEXT, soc TEXT, firearms_exception INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS persons_arn ON persons (arn) WHERE arn IS NOT NULL;
+CREATE INDEX IF NOT EXISTS persons_fbi ON persons (fbi) WHERE fbi IS NOT NULL;
+CREATE TABLE IF NOT EXISTS names (
+    person_id TEXT NOT NULL, name TEXT NOT NULL, surname TEXT NOT NULL,
+    soundex TEXT NOT NULL, nysiis TEXT NOT NULL, dob TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS names_soundex ON names (soundex, dob);
+CREATE INDEX IF NOT EXISTS names_nysiis ON names (nysiis, dob);
+CREATE INDEX IF NOT EXISTS names_person ON names (person_id);
+CREATE TABLE IF NOT EXISTS status_history (
+    person_id TEXT NOT NULL, code TEXT NOT NULL, class TEXT, since TEXT, until TEXT
+);
+CREATE INDEX IF NOT EXISTS status_person ON status_history (person_id);
+CREATE TABLE IF NOT EXISTS ncic (
+    nic TEXT PRIMARY KEY, person_id TEXT NOT NULL, type TEXT NOT NULL, ori TEXT NOT NULL,
+    oca TEXT, active INTEGER NOT NULL, entered TEXT
+);
+CREATE INDEX IF NOT EXISTS ncic_person ON ncic (person_id);
+CREATE TABLE IF NOT EXISTS detainers (
+    number INTEGER PRIMARY KEY, person_id TEXT NOT NULL, qrn TEXT NOT NULL,
+    requester TEXT NOT NULL, lodged_at TEXT NOT NULL, basis TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS leads (
+    number INTEGER PRIMARY KEY, person_id TEXT NOT NULL, qrn TEXT NOT NULL,
+    requester TEXT NOT NULL, created_at TEXT NOT NULL, reason TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY, kind TEXT NOT NULL, reference TEXT, received_at TEXT NOT NULL,
+    requester TEXT NOT NULL, control TEXT, atn TEXT, purpose TEXT, subject TEXT,
+    answer TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_time ON audit (received_at);
+CREATE TABLE IF NOT EXISTS query_numbers (day TEXT PRIMARY KEY, last INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS inbox (
+    number INTEGER PRIMARY KEY, received_at TEXT NOT NULL, sender TEXT NOT NULL,
+    control TEXT, text TEXT NOT NULL, replied_at TEXT, reply TEXT
+);
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY, due TEXT NOT NULL, message BLOB NOT NULL, sent INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox (sent, due);
+"""
+
+
+def phonetic(surname: str) -> tuple[str, str]:
+    """(Soundex, NYSIIS) of a surname; names that share either sound alike."""
+    letters = "".join(c for c in surname if c.isalpha()) or surname
+    return jellyfish.soundex(letters), jellyfish.nysiis(letters)
+
+
+@dataclass(frozen=True, slots=True)
+class InboxItem:
+    number: int
+    received_at: str
+    sender: str
+    control: str | None
+    text: str
+    replied_at: str | None
+    reply: str | None
+
+
+class Store:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    # Loading -----------------------------------------------------------------------
+
+    def add_persons(self, persons: Iterable[Person]) -> int:
+        """Insert persons in one transaction; returns how many."""
+        person_rows: list[tuple[object, ...]] = []
+        name_rows: list[tuple[object, ...]] = []
+        status_rows: list[tuple[object, ...]] = []
+        ncic_rows: list[tuple[object, ...]] = []
+        for person in persons:
+            dob = person.dob.isoformat()
+            person_rows.append(
+                (
+                    person.id,
+                    dob,
+                    person.sex,
+                    person.pob,
+                    person.citizenship,
+                    person.arn,
+                    person.fbi,
+                    person.sid,
+                    person.soc,
+                    int(person.firearms_exception),
+                )
+            )
+            for name in person.names:
+                surname, _ = split_name(name)
+                name_rows.append((person.id, name, surname, *phonetic(surname), dob))
+            if person.status is not None:
+                status = person.status
+                status_rows.append(
+                    (
+                        person.id,
+                        status.code.value,
+                        status.klass,
+                        status.since.isoformat() if status.since else None,
+                        status.until.isoformat() if status.until else None,
+                    )
+                )
+            ncic_rows.extend(
+                (
+                    r.nic,
+                    person.id,
+                    r.type,
+                    r.ori,
+                    r.oca,
+                    int(r.active),
+                    r.entered.isoformat() if r.entered else None,
+                )
+                for r in person.ncic
+            )
+        with self.transaction():
+            db = self.db
+            db.executemany("INSERT INTO persons VALUES (?,?,?,?,?,?,?,?,?,?)", person_rows)
+            db.executemany("INSERT INTO names VALUES (?,?,?,?,?,?)", name_rows)
+            db.executemany("INSERT INTO status_history VALUES (?,?,?,?,?)", status_rows)
+            db.executemany("INSERT INTO ncic VALUES (?,?,?,?,?,?,?)", ncic_rows)
+        return len(person_rows)
+
+    def transaction(self) -> _Transaction:
+        return _Transaction(self.db)
+
+    def count_persons(self) -> int:
+        return int(self.db.execute("SELECT COUNT(*) FROM persons").fetchone()[0])
+
+    # Lookups -----------------------------------------------------------------------
+
+    def by_identifiers(self, arn: str | None, fbi: str | None) -> list[Person]:
+        ids: list[str] = []
+        if arn:
+            ids += [r[0] for r in self.db.execute("SELECT id FROM persons WHERE arn = ?", (arn,))]
+        if fbi:
+            ids += [r[0] for r in self.db.execute("SELECT id FROM persons WHERE fbi = ?", (fbi,))]
+        return self._persons(dict.fromkeys(ids))
+
+    def by_name(self, surname: str, dobs: Iterable[date]) -> list[Person]:
+        """Persons with a name that sounds like ``surname`` and one of the birth dates."""
+        soundex, nysiis = phonetic(surname)
+        days = [day.isoformat() for day in dobs]
+        marks = ",".join("?" * len(days))
+        rows = self.db.execute(
+            f"SELECT person_id FROM names WHERE soundex = ? AND dob IN ({marks})"  # noqa: S608
+            f" UNION SELECT person_id FROM names WHERE nysiis = ? AND dob IN ({marks})",
+            (soundex, *days, nysiis, *days),
+        )
+        return self._persons(dict.fromkeys(row[0] for row in rows))
+
+    def person(self, person_id: str) -> Person | None:
+        found = self._persons({person_id: None})
+        return found[0] if found else None
+
+    def _persons(self, ids: dict[str, None]) -> list[Person]:
+        persons = []
+        for person_id in ids:
+            row = self.db.execute("SELECT * FROM persons WHERE id = ?", (person_id,)).fetchone()
+            if row is None:
+                continue
+            names = tuple(
+                r[0]
+                for r in self.db.execute(
+                    "SELECT name FROM names WHERE person_id = ? ORDER BY rowid", (person_id,)
+                )
+            )
+            status_row = self.db.execute(
+                "SELECT code, class, since, until FROM status_history WHERE person_id = ?"
+                " ORDER BY since DESC, rowid DESC LIMIT 1",
+                (person_id,),
+            ).fetchone()
+            status = None
+            if status_row is not None:
+                code, klass, since, until = status_row
+                status = Status(
+                    StatusCode(code),
+                    klass,
+                    date.fromisoformat(since) if since else None,
+                    date.fromisoformat(until) if until else None,
+                )
+            records = tuple(
+                NcicRecord(
+                    nic,
+                    kind,
+                    ori,
+                    oca,
+                    bool(active),
+                    date.fromisoformat(entered) if entered else None,
+                )
+                for nic, kind, ori, oca, active, entered in self.db.execute(
+                    "SELECT nic, type, ori, oca, active, entered FROM ncic WHERE person_id = ?"
+                    " ORDER BY nic",
+                    (person_id,),
+                )
+            )
+            persons.append(
+                Person(
+                    id=row[0],
+                    names=names,
+                    dob=date.fromisoformat(row[1]),
+                    sex=row[2],
+                    pob=row[3],
+                    citizenship=row[4],
+                    arn=row[5],
+                    fbi=row[6],
+                    sid=row[7],
+                    soc=row[8],
+                    firearms_exception=bool(row[9]),
+                    status=status,
+                    ncic=records,
+                )
+            )
+        return persons
+
+    def ncic_record(self, nic: str) -> tuple[NcicRecord, str] | None:
+        """An ICE record by NIC, with its person's id."""
+        row = self.db.execute(
+            "SELECT nic, type, ori, oca, active, entered, person_id FROM ncic WHERE nic = ?",
+            (nic,),
+        ).fetchone()
+        if row is None:
+            return None
+        entered = date.fromisoformat(row[5]) if row[5] else None
+        return NcicRecord(row[0], row[1], row[2], row[3], bool(row[4]), entered), row[6]
+
+    # Writes made while answering ---------------------------------------------------
+
+    def next_query_number(self, today: date) -> str:
+        """``L`` + ``YYMMDD`` + 6 digits, unique per LESC."""
+        day = today.strftime("%y%m%d")
+        self.db.execute(
+            "INSERT INTO query_numbers (day, last) VALUES (?, 1)"
+            " ON CONFLICT (day) DO UPDATE SET last = last + 1",
+            (day,),
+        )
+        last = self.db.execute("SELECT last FROM query_numbers WHERE day = ?", (day,)).fetchone()
+        return f"L{day}{last[0]:06d}"
+
+    def audit(
+        self,
+        kind: str,
+        received_at: datetime,
+        requester: str,
+        answer: str,
+        *,
+        reference: str | None = None,
+        control: str | None = None,
+        atn: str | None = None,
+        purpose: str | None = None,
+        subject: str | None = None,
+    ) -> None:
+        self.db.execute(
+            "INSERT INTO audit (kind, reference, received_at, requester, control, atn, purpose,"
+            " subject, answer) VALUES (?,?,?,?,?,?,?,?,?)",
+            (
+                kind,
+                reference,
+                received_at.isoformat(),
+                requester,
+                control,
+                atn,
+                purpose,
+                subject,
+                answer,
+            ),
+        )
+
+    def lodge_detainer(
+        self, person_id: str, qrn: str, requester: str, at: datetime, basis: str
+    ) -> int:
+        cursor = self.db.execute(
+            "INSERT INTO detainers (person_id, qrn, requester, lodged_at, basis)"
+            " VALUES (?,?,?,?,?)",
+            (person_id, qrn, requester, at.isoformat(), basis),
+        )
+        return int(cursor.lastrowid or 0)
+
+    def refer_lead(
+        self, person_id: str, qrn: str, requester: str, at: datetime, reason: str
+    ) -> int:
+        cursor = self.db.execute(
+            "INSERT INTO leads (person_id, qrn, requester, created_at, reason) VALUES (?,?,?,?,?)",
+            (person_id, qrn, requester, at.isoformat(), reason),
+        )
+        return int(cursor.lastrowid or 0)
+
+    def detainers(self) -> list[tuple[object, ...]]:
+        return list(self.db.execute("SELECT * FROM detainers ORDER BY number"))
+
+    def leads(self) -> list[tuple[object, ...]]:
+        return list(self.db.execute("SELECT * FROM leads ORDER BY number"))
+
+    def audit_rows(self) -> list[tuple[object, ...]]:
+        return list(self.db.execute("SELECT * FROM audit ORDER BY id"))
+
+    # The inbox -----------------------------------------------------------------------
+
+    def file_message(self, at: datetime, sender: str, control: str | None, text: str) -> int:
+        cursor = self.db.execute(
+            "INSERT INTO inbox (received_at, sender, control, text) VALUES (?,?,?,?)",
+            (at.isoformat(), sender, control, text),
+        )
+        return int(cursor.lastrowid or 0)
+
+    def inbox(self) -> list[InboxItem]:
+        return [InboxItem(*row) for row in self.db.execute("SELECT * FROM inbox ORDER BY number")]
+
+    def inbox_item(self, number: int) -> InboxItem | None:
+        row = self.db.execute("SELECT * FROM inbox WHERE number = ?", (number,)).fetchone()
+        return InboxItem(*row) if row else None
+
+    def mark_replied(self, number: int, at: datetime, reply: str) -> None:
+        self.db.execute(
+            "UPDATE inbox SET replied_at = ?, reply = ? WHERE number = ?",
+            (at.isoformat(), reply, number),
+        )
+
+    # The outbox: responses scheduled for later ------------------------------------------
+
+    def schedule(self, due: datetime, message: bytes) -> int:
+        cursor = self.db.execute(
+            "INSERT INTO outbox (due, message, sent) VALUES (?, ?, 0)", (due.isoformat(), message)
+        )
+        return int(cursor.lastrowid or 0)
+
+    def due(self, now: datetime) -> list[tuple[int, bytes]]:
+        return list(
+            self.db.execute(
+                "SELECT id, message FROM outbox WHERE sent = 0 AND due <= ? ORDER BY due, id",
+                (now.isoformat(),),
+            )
+        )
+
+    def next_due(self) -> datetime | None:
+        row = self.db.execute("SELECT MIN(due) FROM outbox WHERE sent = 0").fetchone()
+        return datetime.fromisoformat(row[0]) if row and row[0] else None
+
+    def mark_sent(self, outbox_id: int) -> None:
+        self.db.execute("UPDATE outbox SET sent = 1 WHERE id = ?", (outbox_id,))
+
+    def queries_by_month(self) -> Iterator[tuple[str, str, str, int]]:
+        """(month YYYY-MM, purpose, requester's state, count) of answered IAQs."""
+        yield from self.db.execute(
+            "SELECT substr(received_at, 1, 7), purpose, substr(requester, 1, 2), COUNT(*)"
+            " FROM audit WHERE kind = 'IAQ' GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
+        )
+
+
+def candidate_dobs(dob: date) -> list[date]:
+    """The birth date, and the near misses matching looks at: day and month swapped, one year
+    off either way."""
+    dates = [dob]
+    if dob.day <= 12 and dob.day != dob.month:
+        with contextlib.suppress(ValueError):
+            dates.append(dob.replace(month=dob.day, day=dob.month))
+    for years in (-1, 1):
+        try:
+            dates.append(dob.replace(year=dob.year + years))
+        except ValueError:
+            dates.append(dob.replace(year=dob.year + years, day=28))
+    return dates
+
+
+class _Transaction:
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.db.execute("BEGIN")
+        return self.db
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        self.db.execute("COMMIT" if kind is None else "ROLLBACK")

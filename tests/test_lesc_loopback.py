@@ -1,0 +1,88 @@
+"""From a terminal through the switch to the LESC daemon and back, over TCP."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from pathlib import Path
+
+import pytest
+
+from formats.iar import parse_iar
+from lesc_daemon.daemon import DaemonConfig, LescDaemon
+from lesc_daemon.seed import catalogue
+from lesc_daemon.store import Store
+from nlets_sim.client import Terminal
+from nlets_sim.config import Config
+from nlets_sim.pytest_plugin import PINNED_CLOCK, TerminalFactory
+from nlets_sim.server import SwitchServer
+
+IAQ = (
+    b"IAQ.NY0303000.AX.*Q77.TXT\r\nPUR/F.ATN/DET J SMITH.PHN/5185551212.NAM/DOE, JOHN A."
+    b"DOB/19800115.SEX/M.POB/MX.CUS/Y.OFF/0399.ARN/012345678"
+)
+
+
+async def test_iaq_gets_ack_then_response_with_the_control_field(
+    nlets_lesc: LescDaemon, nlets_terminal: TerminalFactory
+) -> None:
+    terminal = await nlets_terminal("NY0303000")
+    ack, response = await terminal.request(IAQ, count=2)
+    assert ack.raw.startswith(b"IAR.VTINS07S0.*Q77\r\n08:00 01/01/2026 ")
+    first, second = parse_iar(ack.message.text), parse_iar(response.message.text)
+    assert (first.typ.value, second.typ.value) == ("ACK", "RSP")
+    assert first.qrn == second.qrn
+    assert (second.res and second.res.value, second.fap and second.fap.value) == ("RM", "P1")
+    assert nlets_lesc.store.detainers()[0][3] == "NY0303000"
+
+
+@pytest.mark.usefixtures("nlets_lesc")
+async def test_yq_gets_yr_and_am_gets_inbox_reply(nlets_terminal: TerminalFactory) -> None:
+    terminal = await nlets_terminal("NY0303000")
+    (yr,) = await terminal.request(
+        b"YQ.NY0303000.VTINS07S0.*H1.TXT\r\nRTY/WP.RNO/1.PRI/U.OCA/NY-1.NIC/W000000001."
+        b"NAM/WANTED, WALTER.DOB/19700707.RNA/J SMITH.RAG/ALBANY PD"
+    )
+    assert yr.message.mke == "YR"
+    assert ".CON/Y." in yr.message.text
+    (reply,) = await terminal.request(b"AM.NY0303000.VTINS07S0.*M1.TXT\r\nCALL ME")
+    assert reply.message.text.startswith("ICE LESC RECEIVED YOUR MESSAGE. INBOX NUMBER 000001.")
+    (help_reply,) = await terminal.request(b"AM.NY0303000.AXADMHELP.*H2.TXT\r\n")
+    assert help_reply.message.text.startswith("ICE LAW ENFORCEMENT SUPPORT CENTER (SIMULATED)")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def test_daemon_reconnects_and_loses_no_query_across_a_switch_restart(
+    tmp_path: Path,
+) -> None:
+    config = Config(port=free_port(), data_dir=tmp_path / "switch", clock=PINNED_CLOCK)
+    store = Store(tmp_path / "lesc.db")
+    store.add_persons(catalogue())
+    store.close()
+    switch = SwitchServer(config)
+    await switch.start()
+    daemon = LescDaemon(
+        DaemonConfig(port=config.port, db=tmp_path / "lesc.db", delay_max_s=0, reconnect_max_s=0.2)
+    )
+    running = asyncio.create_task(daemon.run())
+    try:
+        await asyncio.wait_for(daemon.connected.wait(), 10)
+        await switch.stop()
+        switch = SwitchServer(config)
+        await switch.start()
+        async with Terminal("127.0.0.1", config.port, "NY0303000", "S3CRET") as terminal:
+            await terminal.send(IAQ)
+            iars = [
+                await terminal.receive(lambda d: d.message.mke == "IAR", timeout=20)
+                for _ in range(2)
+            ]
+        assert [parse_iar(d.message.text).typ.value for d in iars] == ["ACK", "RSP"]
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+        await switch.stop()
