@@ -26,6 +26,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.bench_formats
 	$(BIN)/python -m bench.bench_switch
+	$(BIN)/python -m bench.bench_lesc
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

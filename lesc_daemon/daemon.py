@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
-from formats.envelope import CRLF, InputMessage
+from formats.envelope import CRLF, InputMessage, OutputMessage
 from lesc_daemon.responder import HELP_TEXT, Responder
 from lesc_daemon.rules import load_rules
 from lesc_daemon.store import Store
@@ -112,24 +112,41 @@ class LescDaemon:
         self._wake.set()
 
     async def _receive(self) -> None:
+        """Answer what arrives: every delivery waiting is handled in one store transaction;
+        answers due now go straight to the terminal, later ones to the outbox."""
         while True:
-            delivery = await self.terminal.receive(timeout=None)
-            message = delivery.message
-            replies = self.responder.handle(message, self.now(), self.delay())
-            for reply in replies:
+            batch = [await self.terminal.receive(timeout=None)]
+            while self.terminal.inbox:
+                batch.append(self.terminal.inbox.popleft())
+            now = self.now()
+            immediate: list[bytes] = []
+            with self.store.transaction():
+                for delivery in batch:
+                    immediate += self._answer(delivery.message, now)
+            for message in immediate:
+                await self.terminal.send(message)
+
+    def _answer(self, message: OutputMessage, now: datetime) -> list[bytes]:
+        replies = self.responder.handle(message, now, self.delay())
+        immediate = []
+        for reply in replies:
+            if reply.due <= now:
+                immediate.append(reply.message)
+            else:
                 self.store.schedule(reply.due, reply.message)
-            if replies:
-                self.answered += 1
-                log.info(
-                    "answered",
-                    mke=message.mke,
-                    requester=message.originator,
-                    control=message.control,
-                    replies=len(replies),
-                )
                 self._wake.set()
-            elif message.mke in {"ER", "SM"}:
-                log.warning("switch notice", mke=message.mke, line=message.text.split(CRLF, 1)[0])
+        if replies:
+            self.answered += 1
+            log.debug(
+                "answered",
+                mke=message.mke,
+                requester=message.originator,
+                control=message.control,
+                replies=len(replies),
+            )
+        elif message.mke in {"ER", "SM"}:
+            log.warning("switch notice", mke=message.mke, line=message.text.split(CRLF, 1)[0])
+        return immediate
 
     async def _send(self) -> None:
         while True:

@@ -19,6 +19,7 @@ from nlets_sim.cli_serve import serve_command
 from nlets_sim.cli_terminal import terminal_command
 from nlets_sim.cli_traffic import am_command, receive_command, send_command
 from nlets_sim.lint import lint_message
+from nlets_sim.up import up_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -55,11 +56,6 @@ for _command in (
     remove_command,
     journal_group,
     directory_group,
+    up_command,
 ):
     main.add_command(_command)
-
-
-@main.command()
-def up() -> None:
-    """Start the switch and the LESC with demo data (what `make run` runs)."""
-    click.echo("nlets-sim: switch not built yet; `nlets-sim lint` checks messages today.")

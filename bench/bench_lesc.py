@@ -1,0 +1,185 @@
+"""LESC benchmark over a 1,000,000-person store.
+
+1. Lookup: matching + rules for one IAQ in process (``Responder.respond``, nothing stored),
+   median and p99 over random queries for persons of the store.
+2. Round trips: terminals send IAQs through a switch process to a LESC daemon process
+   (``--delay 0-0``); a round trip is complete when the response IAR arrives. Completed round
+   trips per second and p99 (send to response).
+
+The store is built once and kept (``--store``, default ``data/bench/lesc-1m.sqlite3``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+from fixtures.make_directory import demo_key
+from formats.iaq import Iaq
+from lesc_daemon.responder import Responder
+from lesc_daemon.rules import load_rules
+from lesc_daemon.seed import catalogue, population
+from lesc_daemon.store import Store
+from nlets_sim.client import Terminal
+from tests.switch_process import start_switch
+
+NOW = datetime(2026, 11, 23, 9, 0)
+
+
+def build_store(path: Path, persons: int) -> Store:
+    store = Store(path)
+    have = store.count_persons()
+    if have < persons:
+        if have:
+            raise SystemExit(f"{path} holds {have:,} persons; remove it or pick another --store")
+        print(f"building a {persons:,}-person store at {path} (once)...", flush=True)
+        store.add_persons(catalogue())
+        generator = population(persons, 1, NOW.date())
+        while chunk := [p for _, p in zip(range(50_000), generator, strict=False)]:
+            store.add_persons(chunk)
+    return store
+
+
+def sample_queries(store: Store, count: int, seed: int) -> list[Iaq]:
+    rng = random.Random(seed)  # noqa: S311 - sampling, not secrets
+    total = store.count_persons() - len(catalogue())
+    queries = []
+    for _ in range(count):
+        person_id = f"P{rng.randint(1, total):07d}"
+        person = store.person(person_id)
+        assert person is not None
+        surname, given = person.names[0].split(", ")
+        queries.append(
+            Iaq(
+                rng.choice("CF"),
+                "BENCH",
+                "5185551212",
+                f"{surname}, {given.split()[0]}",
+                person.dob.strftime("%Y%m%d"),
+                person.sex or "U",
+                person.pob or "MM",
+                "N",
+                "0399",
+            )
+        )
+    return queries
+
+
+def lookup_latencies(store: Store, queries: list[Iaq]) -> list[float]:
+    responder = Responder(store, load_rules(), frozenset({"VTINS07S0"}))
+    latencies = []
+    for query in queries:
+        start = time.perf_counter()
+        responder.respond(query, "L261123000000", "NY0303000", NOW, act=False)
+        latencies.append((time.perf_counter() - start) * 1000)
+    return latencies
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+async def round_trips(
+    store_path: Path, queries: list[Iaq], terminals: int
+) -> tuple[float, list[float]]:
+    with tempfile.TemporaryDirectory() as data_dir:
+        switch, port = await start_switch(Path(data_dir))
+        daemon = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "lesc_daemon",
+            "run",
+            "--switch",
+            f"127.0.0.1:{port}",
+            "--db",
+            str(store_path),
+            "--delay",
+            "0-0",
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        try:
+            oris = [f"{state}0010000" for state in ("NY", "NJ", "PA", "CT", "MA", "VT", "ME", "NH")]
+            clients = [Terminal("127.0.0.1", port, ori, demo_key(ori)) for ori in oris[:terminals]]
+            for client in clients:
+                await client.connect(reset=True)
+            # wait until the LESC answers one query (it may log on after the switch is up)
+            warm = clients[0]
+            await warm.send(_iaq(warm.ori, queries[0], "W"))
+            await warm.receive(lambda d: ".TYP/RSP." in d.message.text[:40], timeout=60)
+            for client in clients:
+                client.inbox.clear()
+            latencies: list[float] = []
+            share = len(queries) // len(clients)
+
+            async def drive(client: Terminal, mine: list[Iaq]) -> None:
+                started: dict[str, float] = {}
+
+                async def collect() -> None:
+                    for _ in range(len(mine)):
+                        delivery = await client.receive(
+                            lambda d: ".TYP/RSP." in d.message.text[:40], timeout=60
+                        )
+                        control = delivery.message.control or ""
+                        latencies.append((time.perf_counter() - started.pop(control)) * 1000)
+
+                async with asyncio.TaskGroup() as group:
+                    group.create_task(collect())
+                    for index, query in enumerate(mine):
+                        control = f"B{index}"
+                        started[control] = time.perf_counter()
+                        await client.send(_iaq(client.ori, query, control))
+
+            begin = time.perf_counter()
+            async with asyncio.TaskGroup() as group:
+                for number, client in enumerate(clients):
+                    group.create_task(drive(client, queries[number * share : (number + 1) * share]))
+            elapsed = time.perf_counter() - begin
+            for client in clients:
+                await client.close()
+            return share * len(clients) / elapsed, latencies
+        finally:
+            daemon.terminate()
+            switch.terminate()
+            await daemon.wait()
+            await switch.wait()
+
+
+def _iaq(ori: str, query: Iaq, control: str) -> bytes:
+    return f"IAQ.{ori}.AX.*{control}.TXT\r\n{query.build()}".encode()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--store", type=Path, default=Path("data/bench/lesc-1m.sqlite3"))
+    parser.add_argument("--persons", type=int, default=1_000_000)
+    parser.add_argument("--lookups", type=int, default=2_000)
+    parser.add_argument("--queries", type=int, default=8_000)
+    parser.add_argument("--terminals", type=int, default=8)
+    args = parser.parse_args()
+    store = build_store(args.store, args.persons)
+    queries = sample_queries(store, max(args.lookups, args.queries), seed=7)
+    latencies = lookup_latencies(store, queries[: args.lookups])
+    print(f"lookup (match + rules) on {store.count_persons():,} persons, {args.lookups:,} queries:")
+    median, p99 = statistics.median(latencies), percentile(latencies, 0.99)
+    print(f"  median {median:.2f} ms  p99 {p99:.2f} ms   target well under 10 ms")
+    store.close()
+    rate, trip = asyncio.run(round_trips(args.store, queries[: args.queries], args.terminals))
+    print(
+        f"IAQ -> IAR round trips, {args.terminals} terminals, {args.queries:,} queries, "
+        "switch and LESC in their own processes:"
+    )
+    print(f"  completed {rate:,.0f} /s   target 5,000 /s")
+    print(f"  latency p50 {percentile(trip, 0.5):.1f} ms  p99 {percentile(trip, 0.99):.1f} ms")
+
+
+if __name__ == "__main__":
+    main()

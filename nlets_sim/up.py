@@ -1,0 +1,79 @@
+"""``nlets-sim up`` (what ``make run`` runs): the switch and the LESC in one process, with the
+default directory and a seeded demo store in a data directory."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from lesc_daemon.daemon import DaemonConfig, LescDaemon
+from lesc_daemon.seed import catalogue, population
+from lesc_daemon.store import Store
+from nlets_sim.cli_serve import wait_for_signal
+from nlets_sim.config import Config
+from nlets_sim.logging_setup import configure_logging
+from nlets_sim.server import SwitchServer
+
+DEMO_PERSONS = 10_000
+READY_IAQ = (
+    "IAQ.NY0303000.AX.*Q77.TXT\n"
+    "PUR/C.ATN/DET J SMITH.PHN/5185551212.NAM/DOE, JOHN A.DOB/19800115.SEX/M.POB/MX.CUS/Y."
+    "OFF/0399.ARN/012345678"
+)
+
+
+def seed_demo_store(path: Path) -> int:
+    """Seed the store once; returns how many persons it holds."""
+    store = Store(path)
+    try:
+        if not store.count_persons():
+            store.add_persons(catalogue())
+            store.add_persons(population(DEMO_PERSONS, 1, datetime.now().astimezone().date()))
+        return store.count_persons()
+    finally:
+        store.close()
+
+
+async def run_demo(data_dir: Path, host: str, port: int) -> None:
+    persons = seed_demo_store(data_dir / "lesc.sqlite3")
+    switch = SwitchServer(Config(host=host, port=port, data_dir=data_dir / "switch"))
+    await switch.start()
+    daemon = LescDaemon(DaemonConfig(host, switch.port, db=data_dir / "lesc.sqlite3", seed=None))
+    task = asyncio.create_task(daemon.run())
+    try:
+        async with asyncio.timeout(15):
+            await daemon.connected.wait()
+        address = f"{host}:{switch.port}"
+        click.echo(f"nlets-sim listening on {address}")
+        click.echo(
+            f"LESC logged on as VTINS07S0 (line AX); store {data_dir}/lesc.sqlite3 holds "
+            f"{persons:,} synthetic persons (test identities: fixtures/LESC_IDENTITIES.md)"
+        )
+        click.echo("\nTry, in another shell (Albany PD, demo key S3CRET):\n")
+        click.echo(f"  nlets-sim send --to {address} --ori NY0303000 --key S3CRET - <<'EOF'")
+        click.echo(f"{READY_IAQ}\nEOF\n")
+        click.echo(f"  nlets-sim terminal --to {address} --ori NY0303000 --key S3CRET")
+        click.echo("\nCtrl-C stops both.")
+        await wait_for_signal()
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await switch.stop()
+        click.echo("stopped")
+
+
+@click.command("up")
+@click.option(
+    "--data-dir", type=click.Path(path_type=Path), default=Path("data"), show_default=True
+)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=7700, show_default=True)
+def up_command(data_dir: Path, host: str, port: int) -> None:
+    """Start the switch and the LESC with demo data (what `make run` runs)."""
+    configure_logging()
+    asyncio.run(run_demo(data_dir, host, port))

@@ -1,0 +1,43 @@
+"""``nlets-sim up``: the main job starts the switch and the LESC, answers, and stops on Ctrl-C."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from pathlib import Path
+
+from formats.iar import parse_iar
+from nlets_sim.client import Terminal
+from nlets_sim.up import READY_IAQ
+
+
+async def test_up_serves_an_iaq_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "nlets_sim",
+        "up",
+        "--data-dir",
+        str(tmp_path),
+        "--port",
+        "0",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    assert process.stdout is not None
+    lines: list[str] = []
+    async with asyncio.timeout(60):
+        while not lines or lines[-1] != "Ctrl-C stops both.":
+            lines.append((await process.stdout.readline()).decode().rstrip("\n"))
+    port = int(lines[0].rsplit(":", 1)[1])
+    assert lines[0].startswith("nlets-sim listening on 127.0.0.1:")
+    assert "10,010 synthetic persons" in lines[1]
+    async with Terminal("127.0.0.1", port, "NY0303000", "S3CRET") as terminal:
+        ack, response = await terminal.request(READY_IAQ.replace("\n", "\r\n").encode(), count=2)
+    assert parse_iar(response.message.text).res is not None
+    assert parse_iar(ack.message.text).qrn == parse_iar(response.message.text).qrn
+    process.send_signal(signal.SIGINT)
+    rest = await process.stdout.read()
+    assert await process.wait() == 0
+    assert rest.decode().splitlines()[-1] == "stopped"
