@@ -28,6 +28,7 @@ from nlets_sim.client import LinkClosed, Terminal
 log = structlog.get_logger("lesc_daemon")
 
 OUTBOX_POLL_S = 1.0
+HELP_FILE = "AXADMHELP"
 LESC_ORIS = frozenset({"VTINS07S0", "VTICE0900"})
 
 
@@ -58,6 +59,7 @@ class LescDaemon:
         self._started = time.monotonic()
         self._wake = asyncio.Event()
         self.connected = asyncio.Event()
+        self.help_published = asyncio.Event()  # the switch answered the AXADMUPDT
         self.answered = 0
 
     def now(self) -> datetime:
@@ -127,6 +129,8 @@ class LescDaemon:
                 await self.terminal.send(message)
 
     def _answer(self, message: OutputMessage, now: datetime) -> list[bytes]:
+        if message.originator == HELP_FILE:
+            self.help_published.set()
         replies = self.responder.handle(message, now, self.delay())
         immediate = []
         for reply in replies:

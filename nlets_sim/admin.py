@@ -13,6 +13,8 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from nlets_sim.faults import make_fault
+
 if TYPE_CHECKING:
     from nlets_sim.server import SwitchServer
 
@@ -46,7 +48,7 @@ class AdminServer:
                 try:
                     request = json.loads(line)
                     reply = self.answer(request)
-                except (ValueError, KeyError, TypeError) as error:
+                except (ValueError, KeyError, TypeError) as error:  # FaultError is a ValueError
                     reply = {"ok": False, "error": str(error)}
                 writer.write(json.dumps(reply).encode() + b"\n")
                 await writer.drain()
@@ -63,6 +65,15 @@ class AdminServer:
                 server.switch.set_removed(line, mke, on)
                 server.schedule_flush()
                 return {"ok": True, "removed": sorted(map(list, server.switch.removed))}
+            case "fault-add":
+                fault = make_fault(dict(request["fault"]))
+                server.switch.faults.add(fault)
+                return {"ok": True, "faults": _faults(server)}
+            case "fault-list":
+                return {"ok": True, "faults": _faults(server)}
+            case "fault-clear":
+                server.switch.faults.clear()
+                return {"ok": True, "faults": []}
             case other:
                 return {"ok": False, "error": f"unknown command {other!r}"}
 
@@ -80,3 +91,7 @@ async def admin_request(path: Path, request: dict[str, Any]) -> dict[str, Any]:
     if not answer.get("ok"):
         raise AdminError(str(answer.get("error")))
     return answer
+
+
+def _faults(server: SwitchServer) -> list[dict[str, Any]]:
+    return [fault.describe() for fault in server.switch.faults.faults]

@@ -11,10 +11,12 @@ import click
 from nlets_sim import __version__
 from nlets_sim.cli_admin import (
     directory_group,
+    fault_group,
     journal_group,
     remove_command,
     status_command,
 )
+from nlets_sim.cli_replay import record_command, replay_command
 from nlets_sim.cli_serve import serve_command
 from nlets_sim.cli_terminal import terminal_command
 from nlets_sim.cli_traffic import am_command, receive_command, send_command
@@ -56,6 +58,9 @@ for _command in (
     remove_command,
     journal_group,
     directory_group,
+    fault_group,
+    replay_command,
+    record_command,
     up_command,
 ):
     main.add_command(_command)

@@ -147,3 +147,52 @@ def directory_check(path: Path | None) -> None:
     if problems:
         raise SystemExit(1)
     click.echo(f"{path}: OK")
+
+
+@click.group("fault")
+def fault_group() -> None:
+    """Fault and latency injection on a running switch (see nlets_sim/faults.py)."""
+
+
+@fault_group.command("add")
+@_data_dir
+@click.argument("kind", type=click.Choice(["drop", "close", "reply", "delay", "duplicate"]))
+@click.option("--mke", help="Only messages with this key.")
+@click.option("--sender", help="Only messages from this ORI.")
+@click.option("--destination", help="Only messages to this ORI or line code.")
+@click.option("--count", type=int, help="Apply to this many matching messages.")
+@click.option("--probability", type=float, help="Apply to each match with this chance.")
+@click.option("--delay-s", type=float, help="delay: seconds.")
+@click.option("--lognormal", help="delay: MU,SIGMA of the log of the seconds.")
+@click.option("--code", help="reply: an ER number (.02., 0) or SM.02. / SM.04. ...")
+def fault_add(data_dir: Path, kind: str, lognormal: str | None, **filters: Any) -> None:
+    """Add a rule: KIND is drop, close, reply, delay or duplicate."""
+    rule = {key: value for key, value in filters.items() if value is not None}
+    if lognormal:
+        mu, _, sigma = lognormal.partition(",")
+        rule.update(mu=float(mu), sigma=float(sigma))
+    answer = ask(data_dir, {"command": "fault-add", "fault": {"kind": kind, **rule}})
+    _print_faults(answer["faults"])
+
+
+@fault_group.command("list")
+@_data_dir
+def fault_list(data_dir: Path) -> None:
+    """The rules in force, with how often each has fired."""
+    _print_faults(ask(data_dir, {"command": "fault-list"})["faults"])
+
+
+@fault_group.command("clear")
+@_data_dir
+def fault_clear(data_dir: Path) -> None:
+    """Remove every rule."""
+    ask(data_dir, {"command": "fault-clear"})
+    click.echo("no fault rules")
+
+
+def _print_faults(faults: list[dict[str, Any]]) -> None:
+    if not faults:
+        click.echo("no fault rules")
+    for number, fault in enumerate(faults, start=1):
+        fields = " ".join(f"{key}={value}" for key, value in fault.items() if key != "kind")
+        click.echo(f"{number}. {fault['kind']} {fields}")

@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 DEFAULT_PORT = 7700
+PINNED_CLOCK = datetime(2026, 1, 1, 8, 0)  # noqa: DTZ001 - the pinned switch-local time of tests
 
 
 def default_directory() -> Path:
@@ -32,6 +33,7 @@ class Config:
     max_frame_bytes: int = 65_536  # largest DT payload accepted
     window: int = 64  # un-acknowledged DT frames to one terminal
     store_expiry_s: int = 72 * 3600  # how long a stored message waits for its destination
+    faults: tuple[dict[str, Any], ...] = ()  # fault rules ([[fault]] tables), see faults.py
 
     @property
     def journal_path(self) -> Path:
@@ -64,7 +66,9 @@ def load_config(path: Path | None, overrides: dict[str, Any]) -> Config:
     values: dict[str, Any] = {}
     if path is not None:
         data = tomllib.loads(path.read_text("utf-8"))
+        faults = data.pop("fault", [])
         values.update(data.get("switch", data))
+        values["faults"] = tuple(faults)
     values.update({key: value for key, value in overrides.items() if value is not None})
     known = {f.name for f in dataclasses.fields(Config)}
     unknown = sorted(set(values) - known)

@@ -420,3 +420,18 @@ class Journal:
         yield from self._read(
             "SELECT ori, seq FROM queue WHERE state = 'pending' ORDER BY ori, seq"
         )
+
+    def answers_to(
+        self, ori: str, message_id: int, control: str | None, before: int | None
+    ) -> list[str]:
+        """What was delivered to ``ori`` in answer to message ``message_id``: deliveries it
+        caused, and deliveries of later messages (before message ``before``) that carry its
+        control field. Delivered ones only (with a built payload), in seq order."""
+        rows = self._read(
+            "SELECT q.payload FROM queue q JOIN messages m ON m.id = q.message_id"
+            " WHERE q.ori = ? AND q.payload IS NOT NULL AND (m.id = ?"
+            " OR (? IS NOT NULL AND m.control = ? AND m.id > ? AND (? IS NULL OR m.id < ?)))"
+            " ORDER BY q.seq",
+            (ori, message_id, control, control, message_id, before, before),
+        )
+        return [bytes(row[0]).decode("ascii", "replace") for row in rows]

@@ -7,6 +7,8 @@ Installed with the project (entry point ``pytest11``), so a user's suite gets:
 * ``nlets_switch``: a running ``SwitchServer`` on that configuration;
 * ``nlets_lesc``: the LESC daemon logged on to that switch as ``VTINS07S0``, its store holding
   the catalogue of test identities (``fixtures/LESC_IDENTITIES.md``), answering at once;
+* ``nlets_replay``: ``await nlets_replay(path_or_text)`` replays a transcript against that
+  switch and LESC and fails the test with the report (and its diff) when it does not pass;
 * ``nlets_terminal``: an async factory, ``await nlets_terminal("NY0303000")``, returning a
   logged-on ``Terminal`` with the ORI's demo key; every terminal is closed after the test.
 
@@ -18,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -28,10 +29,10 @@ from lesc_daemon.daemon import DaemonConfig, LescDaemon
 from lesc_daemon.seed import catalogue
 from lesc_daemon.store import Store
 from nlets_sim.client import Terminal
-from nlets_sim.config import Config
+from nlets_sim.config import PINNED_CLOCK, Config
+from nlets_sim.replay import Player, TranscriptResult
 from nlets_sim.server import SwitchServer
-
-PINNED_CLOCK = datetime(2026, 1, 1, 8, 0)  # noqa: DTZ001 - switch-local time, no zone
+from nlets_sim.transcript import parse_transcript
 
 TerminalFactory = Callable[..., Awaitable[Terminal]]
 
@@ -100,10 +101,28 @@ if HAVE_PYTEST_ASYNCIO:
         )
         task = asyncio.create_task(daemon.run())
         async with asyncio.timeout(10):
-            await daemon.connected.wait()
+            await daemon.help_published.wait()
         try:
             yield daemon
         finally:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+    @pytest_asyncio.fixture
+    async def nlets_replay(
+        nlets_switch: SwitchServer, nlets_lesc: LescDaemon
+    ) -> AsyncIterator[Callable[[str | Path], Awaitable[TranscriptResult]]]:
+        del nlets_lesc  # running is all it needs to do
+
+        async def run(source: str | Path) -> TranscriptResult:
+            if isinstance(source, Path):
+                transcript = parse_transcript(source.read_text("ascii"), str(source))
+            else:
+                transcript = parse_transcript(source)
+            result = await Player(nlets_switch.config.host, nlets_switch.port).run(transcript)
+            if not result.passed:
+                pytest.fail(result.report(), pytrace=False)
+            return result
+
+        yield run

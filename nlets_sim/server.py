@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import itertools
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -19,6 +20,7 @@ import structlog
 from nlets_sim.admin import AdminServer
 from nlets_sim.config import Config
 from nlets_sim.directory import load_directory
+from nlets_sim.faults import make_fault
 from nlets_sim.journal import Journal
 from nlets_sim.link import (
     LOGON_REQUIRED,
@@ -32,7 +34,8 @@ from nlets_sim.link import (
     ProtocolViolation,
     SwitchLink,
 )
-from nlets_sim.switch import Close, Send, Switch
+from nlets_sim.switch import Switch
+from nlets_sim.switch_state import Close, Send
 
 log = structlog.get_logger("nlets_sim.server")
 
@@ -48,6 +51,7 @@ class Connection(asyncio.Protocol):
         self.last_received = now
         self.last_sent = now
         self.peer = ""
+        self.held: deque[tuple[float, bytes]] = deque()  # writes waiting for a delay
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
@@ -89,6 +93,26 @@ class Connection(asyncio.Protocol):
             self.transport.write(data)
             self.last_sent = time.monotonic()
 
+    def send(self, data: bytes, delay_s: float) -> None:
+        """Write now, or after ``delay_s``; while a write is held, later ones wait behind it
+        so that the terminal still sees its deliveries in seq order."""
+        if delay_s <= 0 and not self.held:
+            self.write(data)
+            return
+        self.held.append((delay_s, data))
+        if len(self.held) == 1:
+            self._release()
+
+    def _release(self) -> None:
+        while self.held:
+            delay_s, data = self.held[0]
+            if delay_s > 0:
+                self.held[0] = (0.0, data)
+                asyncio.get_running_loop().call_later(delay_s, self._release)
+                return
+            self.held.popleft()
+            self.write(data)
+
     def close(self) -> None:
         self.link.close()
         if self.transport is not None:
@@ -117,6 +141,8 @@ class SwitchServer:
             store_expiry=config.store_expiry,
             max_payload=config.max_frame_bytes,
         )
+        for rule in config.faults:
+            self.switch.faults.add(make_fault(dict(rule)))
         self.connections: dict[int, Connection] = {}
         self._ids = itertools.count(1)
         self._flush_scheduled = False
@@ -164,8 +190,8 @@ class SwitchServer:
             if connection is None:
                 continue
             match command:
-                case Send(_, data):
-                    connection.write(data)
+                case Send(_, data, delay_s):
+                    connection.send(data, delay_s)
                 case Close(_):
                     connection.close()
 

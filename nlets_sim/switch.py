@@ -9,8 +9,6 @@ close, so that nothing leaves the switch (an ``AK``, a delivery) before it is du
 from __future__ import annotations
 
 import re
-from collections import deque
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from formats.codes import SmCode
@@ -21,72 +19,25 @@ from formats.keys import AML_CAVEAT, check_message
 from formats.notices import SWITCH_ORI, ErrorNotice, StatusNotice, echo
 from nlets_sim import help_files
 from nlets_sim.directory import Directory, HelpAddress
+from nlets_sim.faults import OUTBOUND, FaultTable, InjectedStatus, injected_rejection
 from nlets_sim.journal import Journal, QueuedRow
 from nlets_sim.link import BAD_KEY, NOT_ALLOWED, UNKNOWN_ORI, LogonRequested, SwitchLink, accepted
 from nlets_sim.link import rejected as rejected_frame
 from nlets_sim.routing import HelpRequest, authorize, check_help_maintainer, resolve
+from nlets_sim.switch_state import (
+    Close,
+    Command,
+    Outgoing,
+    Peer,
+    Pending,
+    Received,
+    Session,
+    sends_of,
+)
 
 DEFAULT_WINDOW = 64
 _CONTROL_FIELD = re.compile(rb"\.\*([A-Z0-9]{1,10})\.TXT")
 DEFAULT_STORE_EXPIRY = timedelta(hours=72)
-
-
-@dataclass(frozen=True, slots=True)
-class Send:
-    conn: int
-    data: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class Close:
-    conn: int
-
-
-Command = Send | Close
-
-
-@dataclass(slots=True)
-class Peer:
-    """An ORI's sequence state: the last DT seq stored from it and the last seq given to it."""
-
-    lst: int = 0
-    next_out: int = 0
-
-
-@dataclass(slots=True)
-class Session:
-    ori: str
-    conn: int
-    in_flight: deque[int] = field(default_factory=deque)  # seqs sent, not acknowledged
-    backlog: deque[tuple[int, bytes]] = field(default_factory=deque)  # waiting for the window
-
-
-@dataclass(frozen=True, slots=True)
-class Outgoing:
-    """A message to deliver, before its output header is stamped."""
-
-    mke: str
-    originator: str
-    control: str | None
-    text: str
-    received_at: datetime
-    input_number: int
-    message_id: int | None  # the journal row of the input it comes from
-
-
-@dataclass(frozen=True, slots=True)
-class Received:
-    """An input being routed: who sent it and its receive stamp."""
-
-    logon_ori: str
-    raw: bytes
-    at: datetime
-    input_number: int
-    message_id: int | None = None
-
-    def outgoing(self, mke: str, originator: str, control: str | None, text: str) -> Outgoing:
-        """A message caused by this input: it carries the input's receive stamp."""
-        return Outgoing(mke, originator, control, text, self.at, self.input_number, self.message_id)
 
 
 class Switch:
@@ -114,7 +65,8 @@ class Switch:
         self.removed = journal.removed()
         self._dirty_peers: set[str] = set()
         self._dirty_counters: set[tuple[str, str]] = set()
-        self._outbox: dict[int, list[bytes]] = {}
+        self._outbox: dict[int, list[bytes | float]] = {}  # a float: pause, in seconds
+        self.faults = FaultTable()
         self._ack_due: set[int] = set()
         self._closing: list[int] = []
         self._closing_ori: dict[int, str] = {}  # connections closing, for their last AK
@@ -148,7 +100,7 @@ class Switch:
                 number = self._count(self.directory.agencies[ori].line, "output")
                 payload = self._build(row, number, now)
                 self.journal.mark_sent(row.id, number, now, payload)
-            session.backlog.append((row.seq, payload))
+            session.backlog.append(Pending(row.seq, payload))
         self._pump(session)
         return True
 
@@ -174,10 +126,20 @@ class Switch:
             self._out(conn, SwitchLink.nak(seq, f"SEQUENCE GAP EXPECTED {peer.lst + 1}"))
             self._drop(conn)
             return
+        fault = self.faults.pick_inbound(payload) if self.faults.faults else None
+        if fault is not None and fault.kind == "drop":
+            return  # as if it never arrived: not stored, not acknowledged
+        if fault is not None and fault.kind == "close":
+            self._drop(conn)
+            return
         peer.lst = seq
         self._dirty_peers.add(ori)
         number = self._count(self.directory.agencies[ori].line, "input")
-        self._route(Received(ori, payload, now, number), seq)
+        received = Received(ori, payload, now, number)
+        if fault is not None:  # reply with the ER or SM the rule gives
+            self._reject(received, seq, injected_rejection(fault, payload))
+            return
+        self._route(received, seq)
 
     def acknowledged(self, conn: int, seq: int) -> None:
         session = self._session(conn)
@@ -255,7 +217,8 @@ class Switch:
                 ack = SwitchLink.ack(self._peers[ori].lst)
                 self._outbox.setdefault(conn, []).insert(0, ack)
         self._ack_due.clear()
-        commands.extend(Send(conn, b"".join(frames)) for conn, frames in self._outbox.items())
+        for conn, frames in self._outbox.items():
+            commands.extend(sends_of(conn, frames))
         self._outbox.clear()
         commands.extend(Close(conn) for conn in self._closing)
         self._closing.clear()
@@ -337,7 +300,7 @@ class Switch:
             self._deliver(received.logon_ori, outgoing.originator, answer, received.at)
 
     def _reject(self, received: Received, seq: int, rejected: MessageRejected) -> None:
-        self.journal.record_message(
+        message_id = self.journal.record_message(
             received.at,
             received.logon_ori,
             seq,
@@ -345,13 +308,23 @@ class Switch:
             received.raw,
             error=rejected.code.line(rejected.mke),
         )
-        notice = ErrorNotice(rejected.code, rejected.details, echo(received.raw), rejected.mke)
+        received = Received(
+            received.logon_ori, received.raw, received.at, received.input_number, message_id
+        )
+        if isinstance(rejected, InjectedStatus):
+            mke = "SM"
+            text = StatusNotice(rejected.status, rejected.destination, echo(received.raw)).build()
+        else:
+            mke = "ER"
+            text = ErrorNotice(
+                rejected.code, rejected.details, echo(received.raw), rejected.mke
+            ).build()
         sender = received.raw[received.raw.find(b".") + 1 :][:9].decode("ascii", "replace")
         if not self.directory.may_send_as(received.logon_ori, sender):
             sender = received.logon_ori
         control = _CONTROL_FIELD.search(received.raw.split(b"\n", 1)[0])
         answer = received.outgoing(
-            "ER", SWITCH_ORI, control.group(1).decode() if control else None, notice.build()
+            mke, SWITCH_ORI, control.group(1).decode() if control else None, text
         )
         self._deliver(received.logon_ori, sender, answer, received.at)
 
@@ -408,7 +381,15 @@ class Switch:
         number = self._count(self.directory.agencies[session_ori].line, "output")
         row.payload = self._build(row, number, now)
         self.journal.enqueue(outgoing.message_id, row, output_number=number, sent_at=now)
-        session.backlog.append((row.seq, row.payload))
+        fault = None
+        if self.faults.faults:
+            fault = self.faults.pick(OUTBOUND, outgoing.mke, outgoing.originator, (addressed,))
+        if fault is None:
+            session.backlog.append(Pending(row.seq, row.payload))
+        elif fault.kind == "duplicate":
+            session.backlog.append(Pending(row.seq, row.payload, copies=2))
+        else:
+            session.backlog.append(Pending(row.seq, row.payload, self.faults.delay_of(fault)))
         self._pump(session)
 
     @staticmethod
@@ -429,11 +410,15 @@ class Switch:
 
     def _pump(self, session: Session) -> None:
         while session.backlog and len(session.in_flight) < self.window:
-            seq, payload = session.backlog.popleft()
-            session.in_flight.append(seq)
-            self._out(session.conn, SwitchLink.data(seq, payload))
+            pending = session.backlog.popleft()
+            session.in_flight.append(pending.seq)
+            if pending.delay_s:
+                self._outbox.setdefault(session.conn, []).append(pending.delay_s)
+            frame = SwitchLink.data(pending.seq, pending.payload)
+            for _ in range(pending.copies):
+                self._out(session.conn, frame)
 
-    def _out(self, conn: int, frame: bytes) -> None:
+    def _out(self, conn: int, frame: bytes | float) -> None:
         self._outbox.setdefault(conn, []).append(frame)
 
     def _drop(self, conn: int) -> None:

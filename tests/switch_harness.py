@@ -18,7 +18,8 @@ from nlets_sim.config import default_directory
 from nlets_sim.directory import Directory, load_directory
 from nlets_sim.journal import Journal
 from nlets_sim.link import LogonRequested
-from nlets_sim.switch import Close, Send, Switch
+from nlets_sim.switch import Switch
+from nlets_sim.switch_state import Close, Send
 
 NOW = datetime(2026, 1, 1, 8, 0)
 

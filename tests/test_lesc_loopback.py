@@ -13,8 +13,8 @@ from lesc_daemon.daemon import DaemonConfig, LescDaemon
 from lesc_daemon.seed import catalogue
 from lesc_daemon.store import Store
 from nlets_sim.client import Terminal
-from nlets_sim.config import Config
-from nlets_sim.pytest_plugin import PINNED_CLOCK, TerminalFactory
+from nlets_sim.config import PINNED_CLOCK, Config
+from nlets_sim.pytest_plugin import TerminalFactory
 from nlets_sim.server import SwitchServer
 
 IAQ = (

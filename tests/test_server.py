@@ -11,8 +11,8 @@ from fixtures.make_directory import demo_key
 from formats.frames import Frame, FrameKind, FrameReader, build_frame
 from nlets_sim.admin import AdminError, admin_request
 from nlets_sim.client import LinkClosed, LogonRejected, Terminal
-from nlets_sim.config import Config
-from nlets_sim.pytest_plugin import PINNED_CLOCK, TerminalFactory
+from nlets_sim.config import PINNED_CLOCK, Config
+from nlets_sim.pytest_plugin import TerminalFactory
 from nlets_sim.server import SwitchServer
 
 AM = b"AM.NY0303000.NJNLETS00.*B1.TXT\r\nHELLO"

@@ -1,0 +1,105 @@
+"""``nlets-sim replay`` and ``nlets-sim record``."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import click
+
+from nlets_sim.client import parse_address
+from nlets_sim.journal import Journal
+from nlets_sim.logging_setup import configure_logging
+from nlets_sim.record import record
+from nlets_sim.replay import TranscriptResult, replay
+from nlets_sim.transcript import Transcript, TranscriptError, parse_transcript, render
+
+
+def junit(results: list[tuple[TranscriptResult, float]]) -> bytes:
+    """A JUnit XML report: one test case per transcript, the failure text with its diff."""
+    suite = ET.Element(
+        "testsuite",
+        name="nlets-sim replay",
+        tests=str(len(results)),
+        failures=str(sum(not r.passed for r, _ in results)),
+    )
+    for result, seconds in results:
+        case = ET.SubElement(
+            suite, "testcase", classname="transcripts", name=result.name, time=f"{seconds:.3f}"
+        )
+        if not result.passed:
+            failure = ET.SubElement(case, "failure", message="transcript did not replay")
+            failure.text = result.report()
+    return bytes(ET.tostring(suite, encoding="utf-8", xml_declaration=True))
+
+
+def load(paths: tuple[Path, ...]) -> list[Transcript]:
+    transcripts = []
+    for path in paths:
+        files = sorted(path.glob("*.txt")) if path.is_dir() else [path]
+        for file in files:
+            try:
+                transcripts.append(parse_transcript(file.read_text("ascii"), str(file)))
+            except (TranscriptError, UnicodeDecodeError) as error:
+                raise click.ClickException(str(error)) from None
+    return transcripts
+
+
+@click.command("replay")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--to", "address", help="A running switch, HOST:PORT. Default: embedded.")
+@click.option("--embedded", is_flag=True, help="A fresh switch + LESC per transcript (default).")
+@click.option("--junit", "junit_path", type=click.Path(path_type=Path), help="JUnit XML here.")
+@click.option("-q", "--quiet", is_flag=True, help="Only failures.")
+def replay_command(
+    paths: tuple[Path, ...],
+    address: str | None,
+    junit_path: Path | None,
+    *,
+    embedded: bool,
+    quiet: bool,
+) -> None:
+    """Replay transcripts (files, or directories of *.txt); report each step, with a diff of
+    expected against received on failure. Exit status: the number of failed transcripts."""
+    if address and embedded:
+        raise click.UsageError("--to and --embedded exclude each other")
+    configure_logging(quiet=True)
+    transcripts = load(paths)
+    target = parse_address(address) if address else None
+    results: list[tuple[TranscriptResult, float]] = []
+    with click.progressbar(
+        transcripts,
+        label="replaying",
+        file=sys.stderr,
+        item_show_func=lambda t: t.name if t else "",
+    ) as bar:
+        for transcript in bar:
+            started = time.monotonic()
+            result = asyncio.run(replay(transcript, target))
+            results.append((result, time.monotonic() - started))
+    for result, _ in results:
+        if not quiet or not result.passed:
+            click.echo(result.report())
+    failed = sum(not result.passed for result, _ in results)
+    click.echo(f"{len(results) - failed} passed, {failed} failed")
+    if junit_path is not None:
+        junit_path.write_bytes(junit(results))
+    sys.exit(failed)
+
+
+@click.command("record")
+@click.option("--ori", required=True, help="The ORI whose traffic to record.")
+@click.option("--since", help="From this time on, ISO 8601 (switch-local).")
+@click.option(
+    "--data-dir", type=click.Path(path_type=Path), default=Path("data/switch"), show_default=True
+)
+def record_command(ori: str, since: str | None, data_dir: Path) -> None:
+    """Print the ORI's journaled traffic as a transcript, ready to replay."""
+    path = data_dir / "journal.sqlite3"
+    if not path.exists():
+        raise click.ClickException(f"no journal at {path}")
+    transcript = record(Journal(path), ori, since)
+    click.echo(f"# recorded from {path}\n" + render(transcript), nl=False)

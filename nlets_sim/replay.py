@@ -1,0 +1,178 @@
+"""Replaying transcripts against a switch: a running one, or an embedded switch + LESC."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import tempfile
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fixtures.make_directory import demo_key
+from lesc_daemon.daemon import DaemonConfig, LescDaemon
+from lesc_daemon.seed import catalogue
+from lesc_daemon.store import Store
+from nlets_sim.client import Delivery, LinkClosed, Terminal
+from nlets_sim.config import PINNED_CLOCK, Config
+from nlets_sim.server import SwitchServer
+from nlets_sim.transcript import Expect, Logoff, Logon, Send, Step, Transcript, diff, matches
+
+
+@dataclass(frozen=True, slots=True)
+class StepResult:
+    step: Step
+    ok: bool
+    detail: str = ""
+
+    def title(self) -> str:
+        kind = type(self.step).__name__.lower()
+        return f"line {self.step.line}: {kind} {self.step.ori}"
+
+
+@dataclass(slots=True)
+class TranscriptResult:
+    name: str
+    steps: list[StepResult] = field(default_factory=list)
+    not_run: int = 0
+
+    @property
+    def passed(self) -> bool:
+        return all(result.ok for result in self.steps) and not self.not_run
+
+    def report(self) -> str:
+        lines = [f"{'PASS' if self.passed else 'FAIL'} {self.name}"]
+        for result in self.steps:
+            lines.append(f"  {'ok  ' if result.ok else 'FAIL'} {result.title()}")
+            if result.detail:
+                lines.extend(f"       {line}" for line in result.detail.splitlines())
+        if self.not_run:
+            lines.append(f"  ---- {self.not_run} step(s) not run after the failure")
+        return "\n".join(lines)
+
+
+class StepFailed(Exception):
+    """A step that did not go as written; the text says how."""
+
+
+class Player:
+    """Runs transcripts' steps against one switch address."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.terminals: dict[str, Terminal] = {}
+
+    async def run(self, transcript: Transcript) -> TranscriptResult:
+        result = TranscriptResult(transcript.name)
+        try:
+            for index, step in enumerate(transcript.steps):
+                try:
+                    await self.step(step)
+                except StepFailed as failed:
+                    result.steps.append(StepResult(step, ok=False, detail=str(failed)))
+                    result.not_run = len(transcript.steps) - index - 1
+                    break
+                result.steps.append(StepResult(step, ok=True))
+        finally:
+            for terminal in self.terminals.values():
+                await terminal.abort()
+            self.terminals.clear()
+        return result
+
+    async def step(self, step: Step) -> None:
+        try:
+            match step:
+                case Logon(_, ori, key):
+                    terminal = Terminal(self.host, self.port, ori, key or demo_key(ori))
+                    await terminal.connect()
+                    self.terminals[ori] = terminal
+                case Logoff(_, ori):
+                    await self._terminal(ori).close()
+                    del self.terminals[ori]
+                case Send(_, ori, message):
+                    terminal = self._terminal(ori)
+                    await terminal.send(message.encode("ascii"))
+                    await terminal.drain()
+                case Expect():
+                    await self._expect(step)
+        except (LinkClosed, OSError) as error:
+            raise StepFailed(f"link error: {error}") from None
+
+    def _terminal(self, ori: str) -> Terminal:
+        if ori not in self.terminals:
+            raise StepFailed(f"{ori} is not logged on (add a step: logon {ori})")
+        return self.terminals[ori]
+
+    async def _receive(self, terminal: Terminal, within_s: float, expected: str) -> Delivery:
+        try:
+            return await terminal.receive(timeout=within_s)
+        except TimeoutError:
+            raise StepFailed(
+                f"nothing arrived within {within_s:g} s; expected:\n{expected.replace(chr(13), '')}"
+            ) from None
+
+    async def _expect(self, step: Expect) -> None:
+        terminal = self._terminal(step.ori)
+        if not step.unordered:
+            for expected in step.messages:
+                received = (await self._receive(terminal, step.within_s, expected)).raw.decode()
+                if not matches(expected, received):
+                    raise StepFailed(diff(expected, received))
+            return
+        received_all = [
+            (await self._receive(terminal, step.within_s, expected)).raw.decode()
+            for expected in step.messages
+        ]
+        waiting = list(step.messages)
+        unmatched = []
+        for received in received_all:
+            fit = next((e for e in waiting if matches(e, received)), None)
+            if fit is None:
+                unmatched.append(received)
+            else:
+                waiting.remove(fit)
+        if unmatched:
+            raise StepFailed("\n".join(diff(e, r) for e, r in zip(waiting, unmatched, strict=True)))
+
+
+@contextlib.asynccontextmanager
+async def embedded(data_dir: Path | None = None) -> AsyncIterator[SwitchServer]:
+    """A fresh switch (free port, clock pinned to 2026-01-01 08:00) and a LESC whose store
+    holds the test identities, for as long as the ``async with`` lasts."""
+    with tempfile.TemporaryDirectory() as scratch:
+        base = data_dir or Path(scratch)
+        store = Store(base / "lesc.sqlite3")
+        if not store.count_persons():
+            store.add_persons(catalogue())
+        store.close()
+        switch = SwitchServer(Config(port=0, data_dir=base / "switch", clock=PINNED_CLOCK))
+        await switch.start()
+        daemon = LescDaemon(
+            DaemonConfig(
+                port=switch.port,
+                db=base / "lesc.sqlite3",
+                delay_max_s=0,
+                seed=1,
+                clock=PINNED_CLOCK,
+            )
+        )
+        task = asyncio.create_task(daemon.run())
+        try:
+            async with asyncio.timeout(10):
+                await daemon.help_published.wait()
+            yield switch
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            await switch.stop()
+
+
+async def replay(
+    transcript: Transcript, address: tuple[str, int] | None = None
+) -> TranscriptResult:
+    """Run one transcript: against ``address``, or a fresh embedded switch + LESC."""
+    if address is not None:
+        return await Player(*address).run(transcript)
+    async with embedded() as switch:
+        return await Player(switch.config.host, switch.port).run(transcript)

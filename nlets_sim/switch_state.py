@@ -1,0 +1,94 @@
+"""What the switch core keeps per ORI and session, what it routes, and the commands it returns
+to the asyncio shell."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Send:
+    conn: int
+    data: bytes
+    delay_s: float = 0.0  # write after this pause (fault injection); later writes wait too
+
+
+def sends_of(conn: int, pieces: list[bytes | float]) -> list[Send]:
+    """The outbox of a connection as writes: frames joined, split where a pause comes."""
+    sends: list[Send] = []
+    frames: list[bytes] = []
+    pause = 0.0
+    for piece in pieces:
+        if isinstance(piece, bytes):
+            frames.append(piece)
+            continue
+        if frames:
+            sends.append(Send(conn, b"".join(frames), pause))
+        frames, pause = [], piece
+    if frames:
+        sends.append(Send(conn, b"".join(frames), pause))
+    return sends
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """A delivery waiting for the window, with what fault injection asks of it."""
+
+    seq: int
+    payload: bytes
+    delay_s: float = 0.0
+    copies: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Close:
+    conn: int
+
+
+Command = Send | Close
+
+
+@dataclass(slots=True)
+class Peer:
+    """An ORI's sequence state: the last DT seq stored from it and the last seq given to it."""
+
+    lst: int = 0
+    next_out: int = 0
+
+
+@dataclass(slots=True)
+class Session:
+    ori: str
+    conn: int
+    in_flight: deque[int] = field(default_factory=deque)  # seqs sent, not acknowledged
+    backlog: deque[Pending] = field(default_factory=deque)  # waiting for the window
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A message to deliver, before its output header is stamped."""
+
+    mke: str
+    originator: str
+    control: str | None
+    text: str
+    received_at: datetime
+    input_number: int
+    message_id: int | None  # the journal row of the input it comes from
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """An input being routed: who sent it and its receive stamp."""
+
+    logon_ori: str
+    raw: bytes
+    at: datetime
+    input_number: int
+    message_id: int | None = None
+
+    def outgoing(self, mke: str, originator: str, control: str | None, text: str) -> Outgoing:
+        """A message caused by this input: it carries the input's receive stamp."""
+        return Outgoing(mke, originator, control, text, self.at, self.input_number, self.message_id)
