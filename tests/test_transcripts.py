@@ -215,3 +215,11 @@ async def test_plugin_replay_helper(
     assert result.passed
     with pytest.raises(pytest.fail.Exception, match="FAIL transcript"):
         await nlets_replay(WRONG)
+
+
+async def test_the_readme_transcript_replays() -> None:
+    readme = (FIXTURES.parent.parent / "README.md").read_text()
+    start = readme.index("```text\n") + len("```text\n")
+    text = readme[start : readme.index("```", start)]
+    result = await replay(parse_transcript(text, "README.md"))
+    assert result.passed, result.report()
