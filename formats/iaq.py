@@ -17,11 +17,11 @@ OPTIONAL = ("ARN", "FBI", "SID", "OLN", "SOC", "REM")
 ORDER = REQUIRED + OPTIONAL
 PURPOSES = {"C": "CRIMINAL JUSTICE", "F": "FIREARMS (BRADY ACT)"}
 MAX_ATN = 30
-_NAME = re.compile(r"[A-Z][A-Z '\-]*, ?[A-Z][A-Z '\-]*")
+NAME_PATTERN = re.compile(r"[A-Z][A-Z '\-]*, ?[A-Z][A-Z '\-]*")
 _PHONE_CHARACTERS = re.compile(r"[0-9 ()\-./X]{10,20}")
-_ARN = re.compile(r"\d{8,9}")
-_FBI = re.compile(r"[A-Z0-9]{1,9}")
-_SOC = re.compile(r"\d{9}")
+ARN_PATTERN = re.compile(r"\d{8,9}")
+FBI_PATTERN = re.compile(r"[A-Z0-9]{1,9}")
+SOC_PATTERN = re.compile(r"\d{9}")
 _OFF = re.compile(r"\d{4}")
 
 
@@ -100,7 +100,7 @@ def content_problems(iaq: Iaq) -> tuple[str, ...]:
     digits = sum(character.isdigit() for character in iaq.phn)
     if not _PHONE_CHARACTERS.fullmatch(iaq.phn) or digits < 10:
         problems.append(f"PHN/{iaq.phn} MUST BE 10 TO 20 CHARACTERS WITH 10 DIGITS")
-    if len(iaq.nam) > 30 or not _NAME.fullmatch(iaq.nam):
+    if len(iaq.nam) > 30 or not NAME_PATTERN.fullmatch(iaq.nam):
         problems.append(f"NAM/{iaq.nam} MUST BE LAST, FIRST MIDDLE IN 30 CHARACTERS")
     if iaq.sex not in sex_codes():
         problems.append(f"SEX/{iaq.sex} IS NOT AN NCIC SEX CODE")
@@ -110,10 +110,10 @@ def content_problems(iaq: Iaq) -> tuple[str, ...]:
         problems.append(f"CUS/{iaq.cus} MUST BE Y OR N")
     if not _OFF.fullmatch(iaq.off) or iaq.off not in offense_codes():
         problems.append(f"OFF/{iaq.off} IS NOT AN NCIC OFFENSE CODE")
-    if iaq.arn is not None and not _ARN.fullmatch(iaq.arn):
+    if iaq.arn is not None and not ARN_PATTERN.fullmatch(iaq.arn):
         problems.append(f"ARN/{iaq.arn} MUST BE 8 OR 9 DIGITS")
-    if iaq.fbi is not None and not _FBI.fullmatch(iaq.fbi):
+    if iaq.fbi is not None and not FBI_PATTERN.fullmatch(iaq.fbi):
         problems.append(f"FBI/{iaq.fbi} MUST BE 1 TO 9 LETTERS OR DIGITS")
-    if iaq.soc is not None and not _SOC.fullmatch(iaq.soc):
+    if iaq.soc is not None and not SOC_PATTERN.fullmatch(iaq.soc):
         problems.append(f"SOC/{iaq.soc} MUST BE 9 DIGITS")
     return tuple(problems)

@@ -7,14 +7,11 @@ import re
 from datetime import date
 from typing import Any
 
+from formats.envelope import ORI_PATTERN
+from formats.iaq import ARN_PATTERN, FBI_PATTERN, NAME_PATTERN, SOC_PATTERN
 from lesc_daemon.persons import NCIC_TYPES, NcicRecord, Person, Status, StatusCode
 
-_NAME = re.compile(r"[A-Z][A-Z '\-]*, ?[A-Z][A-Z '\-]*")
-_ARN = re.compile(r"\d{8,9}")
-_FBI = re.compile(r"[A-Z0-9]{1,9}")
-_SOC = re.compile(r"\d{9}")
 _NIC = re.compile(r"[A-Z]\d{9}")
-_ORI = re.compile(r"[A-Z0-9]{9}")
 
 
 class RecordError(ValueError):
@@ -68,7 +65,7 @@ def _ncic(value: Any) -> tuple[NcicRecord, ...]:
             raise RecordError(f"{where}.nic: invalid NIC {nic!r}")
         if kind not in NCIC_TYPES:
             raise RecordError(f"{where}.type: unknown type {kind!r}")
-        if not isinstance(ori, str) or not _ORI.fullmatch(ori):
+        if not isinstance(ori, str) or not ORI_PATTERN.fullmatch(ori):
             raise RecordError(f"{where}.ori: invalid ORI {ori!r}")
         entered = _date(item["entered"], f"{where}.entered") if item.get("entered") else None
         records.append(
@@ -91,7 +88,7 @@ def parse_person(line: str) -> Person:
     if not isinstance(names, list) or not names:
         raise RecordError("names: expected a non-empty list")
     for name in names:
-        if not isinstance(name, str) or not _NAME.fullmatch(name.upper()):
+        if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name.upper()):
             raise RecordError(f"names: {name!r} is not LAST, FIRST MIDDLE")
     sex = data.get("sex")
     if sex not in (None, "M", "F", "U"):
@@ -103,10 +100,10 @@ def parse_person(line: str) -> Person:
         sex=sex,
         pob=data.get("pob"),
         citizenship=data.get("citizenship"),
-        arn=_optional(data, "arn", _ARN),
-        fbi=_optional(data, "fbi", _FBI),
+        arn=_optional(data, "arn", ARN_PATTERN),
+        fbi=_optional(data, "fbi", FBI_PATTERN),
         sid=data.get("sid"),
-        soc=_optional(data, "soc", _SOC),
+        soc=_optional(data, "soc", SOC_PATTERN),
         firearms_exception=bool(data.get("firearms_exception", False)),
         status=_status(data.get("status")),
         ncic=_ncic(data.get("ncic")),

@@ -243,19 +243,13 @@ class Switch:
         except MessageRejected as rejected:
             self._reject(received, seq, rejected)
             return
-        message_id = self.journal.record_message(
-            received.at,
-            received.logon_ori,
+        received = self._journaled(
+            received,
             seq,
-            received.input_number,
-            received.raw,
             sender_ori=message.sender,
             mke=message.mke,
             destinations=",".join(message.destinations),
             control=message.control,
-        )
-        received = Received(
-            received.logon_ori, received.raw, received.at, received.input_number, message_id
         )
         text = message.text
         if message.mke == "AML":
@@ -299,18 +293,17 @@ class Switch:
             answer = received.outgoing("SM", SWITCH_ORI, outgoing.control, notice)
             self._deliver(received.logon_ori, outgoing.originator, answer, received.at)
 
-    def _reject(self, received: Received, seq: int, rejected: MessageRejected) -> None:
+    def _journaled(self, received: Received, seq: int, **fields: str | None) -> Received:
+        """Record the input in the journal; the same input, with its journal number."""
         message_id = self.journal.record_message(
-            received.at,
-            received.logon_ori,
-            seq,
-            received.input_number,
-            received.raw,
-            error=rejected.code.line(rejected.mke),
+            received.at, received.logon_ori, seq, received.input_number, received.raw, **fields
         )
-        received = Received(
+        return Received(
             received.logon_ori, received.raw, received.at, received.input_number, message_id
         )
+
+    def _reject(self, received: Received, seq: int, rejected: MessageRejected) -> None:
+        received = self._journaled(received, seq, error=rejected.code.line(rejected.mke))
         if isinstance(rejected, InjectedStatus):
             mke = "SM"
             text = StatusNotice(rejected.status, rejected.destination, echo(received.raw)).build()

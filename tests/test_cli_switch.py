@@ -24,23 +24,15 @@ def run(*args: str, stdin: str | None = None) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
+def as_albany(command: str, address: str, *args: str, stdin: str | None = None) -> tuple[int, str]:
+    """``nlets-sim COMMAND`` logged on as NY0303000, collecting replies for half a second."""
+    login = ["--to", address, "--ori", "NY0303000", "--key", "S3CRET", "--wait", "0.5"]
+    return run(command, *login, *args, stdin=stdin)
+
+
 def test_am_to_an_absent_ori_is_stored_and_received_later(switch: tuple[str, Path]) -> None:
     address, _ = switch
-    code, output = run(
-        "am",
-        "--to",
-        address,
-        "--ori",
-        "NY0303000",
-        "--key",
-        "S3CRET",
-        "--control",
-        "B1234",
-        "--wait",
-        "0.5",
-        "NJ0010000",
-        "ROAD CLOSED",
-    )
+    code, output = as_albany("am", address, "--control", "B1234", "NJ0010000", "ROAD CLOSED")
     assert code == 0
     assert output.splitlines()[:6] == [
         "SM.NL0000000.*B1234",
@@ -65,19 +57,7 @@ def test_am_to_an_absent_ori_is_stored_and_received_later(switch: tuple[str, Pat
 
 def test_send_exits_1_with_the_er_text(switch: tuple[str, Path]) -> None:
     address, _ = switch
-    code, output = run(
-        "send",
-        "--to",
-        address,
-        "--ori",
-        "NY0303000",
-        "--key",
-        "S3CRET",
-        "--wait",
-        "0.5",
-        "-",
-        stdin="IAQ.NY0303000.NY.*Q7.TXT\nPUR/C\n",
-    )
+    code, output = as_albany("send", address, "-", stdin="IAQ.NY0303000.NY.*Q7.TXT\nPUR/C\n")
     assert code == 1
     assert output.splitlines()[4:] == [
         ".02. MESSAGE TYPE NOT ALLOWED TO DESTINATION",
@@ -99,19 +79,7 @@ def test_status_remove_and_journal(switch: tuple[str, Path]) -> None:
     address, data_dir = switch
     code, output = run("remove", "--data-dir", str(data_dir), "--line", "PA", "--mke", "AM")
     assert (code, output) == (0, "removed: PA/AM\n")
-    code, output = run(
-        "am",
-        "--to",
-        address,
-        "--ori",
-        "NY0303000",
-        "--key",
-        "S3CRET",
-        "--wait",
-        "0.5",
-        "PA",
-        "NOT TODAY",
-    )
+    code, output = as_albany("am", address, "PA", "NOT TODAY")
     assert ".04. USER OUT OF SERVICE FOR MSG TYPE, NLETS WILL NOT FORWARD" in output
     code, output = run(
         "remove", "--data-dir", str(data_dir), "--line", "PA", "--mke", "AM", "--clear"
