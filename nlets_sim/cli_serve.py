@@ -70,4 +70,5 @@ def serve_command(
     try:
         asyncio.run(serve(config, wait_for_signal, announce))
     except DirectoryError as error:
-        raise click.ClickException("\n".join(error.problems)) from None
+        path = config.directory_path
+        raise click.ClickException("\n".join(f"{path}: {p}" for p in error.problems)) from None

@@ -20,6 +20,8 @@ from formats.errors import FrameError, NletsError
 from formats.frames import DEFAULT_MAX_PAYLOAD, Frame, FrameKind, FrameReader, build_frame
 from formats.tagged import as_mapping, parse_fields
 
+DEAD_AFTER_INTERVALS = 3  # PROTOCOL 1.2: close after 3 x HBI without a frame
+
 
 class LinkClosed(NletsError):
     """The connection ended; ``reason`` says how."""
@@ -242,6 +244,7 @@ class Terminal:
         writer = self._writer
         reason = "switch closed the connection"
         pending = early
+        silent = 0  # heartbeat intervals in a row with nothing from the switch
         try:
             while True:
                 if pending:
@@ -252,9 +255,15 @@ class Terminal:
                     async with asyncio.timeout(self.heartbeat_s):
                         chunk = await reader.read(65536)
                 except TimeoutError:
+                    silent += 1
+                    if silent >= DEAD_AFTER_INTERVALS:
+                        reason = f"nothing from the switch for {silent} x HBI; link closed"
+                        writer.close()
+                        break
                     writer.write(build_frame(Frame(FrameKind.HB)))
                     pending = []
                     continue
+                silent = 0
                 if not chunk:
                     if self.naks:  # the switch sends NK only before it closes
                         reason = f"switch sent NK {self.naks[-1][1]}"

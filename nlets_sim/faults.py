@@ -72,22 +72,33 @@ def reply_code(code: str) -> ErCode | SmCode:
     raise FaultError(f"unknown reply code {code!r}: an ER number such as .02. or SM.02.")
 
 
+_TYPES: dict[str, type | tuple[type, ...]] = {
+    "kind": str,
+    "mke": str,
+    "sender": str,
+    "destination": str,
+    "code": str,
+    "count": int,
+    "probability": (int, float),
+    "delay_s": (int, float),
+    "mu": (int, float),
+    "sigma": (int, float),
+}
+_TYPE_NAMES = {str: "text", int: "a whole number", (int, float): "a number"}
+
+
 def make_fault(data: dict[str, Any]) -> Fault:
-    known = {
-        "kind",
-        "mke",
-        "sender",
-        "destination",
-        "count",
-        "probability",
-        "delay_s",
-        "mu",
-        "sigma",
-        "code",
-    }
-    unknown = sorted(set(data) - known)
+    """A rule from its fields (a config table or an admin request); ``FaultError`` says what
+    is wrong."""
+    unknown = sorted(set(data) - set(_TYPES))
     if unknown:
         raise FaultError(f"unknown fault fields: {', '.join(unknown)}")
+    for name, value in data.items():
+        expected = _TYPES[name]
+        if value is not None and (isinstance(value, bool) or not isinstance(value, expected)):
+            raise FaultError(f"{name} must be {_TYPE_NAMES[expected]}, not {value!r}")
+    if "kind" not in data:
+        raise FaultError(f"a rule needs a kind: one of {', '.join(KINDS)}")
     fault = Fault(**data)
     if fault.kind not in KINDS:
         raise FaultError(f"kind must be one of {', '.join(KINDS)}, not {fault.kind!r}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -104,3 +105,39 @@ def test_status_without_a_switch_says_so(tmp_path: Path) -> None:
     code, output = run("status", "--data-dir", str(tmp_path))
     assert code == 1
     assert output.startswith("Error: no switch is running with admin socket")
+
+
+def test_serve_refuses_a_bad_config_or_directory(tmp_path: Path) -> None:
+    config = tmp_path / "switch.toml"
+    config.write_text("heartbeat = 5\n")
+    code, output = run("serve", "--config", str(config), "--data-dir", str(tmp_path))
+    assert code == 2
+    assert "unknown configuration keys: heartbeat" in output
+    directory = tmp_path / "directory.toml"
+    directory.write_text('[[line]]\ncode = "NY"\n')
+    code, output = run(
+        "serve", "--directory", str(directory), "--data-dir", str(tmp_path), "--port", "0"
+    )
+    assert code == 1
+    assert output.splitlines() == [
+        f"Error: {directory}: line 1: missing or non-text field control_ori",
+        f"{directory}: line 1: missing or non-text field name",
+    ]
+
+
+def test_send_to_a_switch_that_is_not_there_says_so() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    code, output = run(
+        "am", "--to", f"127.0.0.1:{port}", "--ori", "NY0303000", "--key", "X", "NJ", "HELLO"
+    )
+    assert code == 1
+    assert output.startswith(f"Error: 127.0.0.1:{port}: ")
+    assert "Connect call failed" in output or "refused" in output.lower()
+
+
+def test_am_with_a_bad_destination_is_a_usage_error() -> None:
+    code, output = run("am", "--ori", "NY0303000", "--key", "X", "NEW YORK", "HELLO")
+    assert code == 2
+    assert "bad destinations ('NEW YORK',)" in output

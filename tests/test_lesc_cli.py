@@ -115,3 +115,14 @@ def test_chart_bars_scale_to_the_busiest_month() -> None:
     raw = png_bytes(image)
     idat = raw[raw.index(b"IDAT") + 4 : raw.index(b"IEND") - 8]
     assert len(zlib.decompress(idat)) == len(image) * (1 + 3 * len(image[0]))
+
+
+def test_run_refuses_a_bad_rules_file_or_delay(tmp_path: Path) -> None:
+    rules = tmp_path / "rules.toml"
+    rules.write_text('[[result]]\nif = {}\nres = "XX"\n')
+    code, output = run("run", "--rules", str(rules), "--db", str(tmp_path / "l.db"))
+    assert code == 2
+    assert "missing [[firearms]] rules" in output or "bad outcome" in output
+    code, output = run("run", "--delay", "soon", "--db", str(tmp_path / "l.db"))
+    assert code == 2
+    assert "could not convert string to float" in output

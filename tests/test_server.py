@@ -193,3 +193,30 @@ async def test_closed_terminal_reports_why(nlets_terminal: TerminalFactory) -> N
     await ny.close()
     with pytest.raises(LinkClosed):
         await ny.send(AM)
+
+
+async def test_terminal_closes_a_link_on_which_the_switch_fell_silent() -> None:
+    """A fake switch that accepts the logon with HBI/1, then says nothing: the terminal
+    heartbeats, and after 3 x HBI of silence closes the link."""
+    received: list[Frame] = []
+    handled = asyncio.Event()
+
+    async def silent_switch(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        parser = FrameReader()
+        writer.write(build_frame(Frame(FrameKind.LA, 0, b"LST/00000000.HBI/1")))
+        while chunk := await reader.read(65536):
+            received.extend(parser.feed(chunk))
+        writer.close()
+        await writer.wait_closed()
+        handled.set()
+
+    server = await asyncio.start_server(silent_switch, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    terminal = Terminal("127.0.0.1", port, "NY0303000", "S3CRET")
+    await terminal.connect()
+    assert await terminal.wait_closed() == "nothing from the switch for 3 x HBI; link closed"
+    await asyncio.wait_for(handled.wait(), 10)
+    assert [frame.kind for frame in received] == [FrameKind.LI, FrameKind.HB, FrameKind.HB]
+    server.close()
+    await server.wait_closed()
+    await terminal.abort()
