@@ -9,6 +9,7 @@ power cut may lose the last batches, as with any WAL database in that mode.
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -66,6 +67,12 @@ CREATE INDEX IF NOT EXISTS queue_expiry ON queue (state, expires_at) WHERE expir
 CREATE TABLE IF NOT EXISTS help_files (name TEXT PRIMARY KEY, text TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS removed (line TEXT NOT NULL, mke TEXT NOT NULL, PRIMARY KEY (line, mke));
 """
+
+
+@functools.lru_cache(maxsize=64)
+def _iso(moment: datetime) -> str:
+    """ISO 8601 text of a time; cached, since a batch stamps many rows with the same time."""
+    return moment.isoformat()
 
 
 @dataclass(slots=True)
@@ -200,7 +207,7 @@ class Journal:
         self._new_messages.append(
             (
                 message_id,
-                received_at.isoformat(),
+                _iso(received_at),
                 logon_ori,
                 in_seq,
                 input_number,
@@ -238,13 +245,13 @@ class Journal:
                 row.mke,
                 row.originator,
                 row.control,
-                row.received_at.isoformat(),
+                _iso(row.received_at),
                 row.input_number,
                 "" if row.payload is not None else row.text,
                 notify_ori,
                 expires_at.isoformat() if expires_at else None,
                 output_number,
-                sent_at.isoformat() if sent_at else None,
+                _iso(sent_at) if sent_at else None,
                 row.payload,
             )
         )

@@ -141,3 +141,18 @@ def test_am_with_a_bad_destination_is_a_usage_error() -> None:
     code, output = run("am", "--ori", "NY0303000", "--key", "X", "NEW YORK", "HELLO")
     assert code == 2
     assert "bad destinations ('NEW YORK',)" in output
+
+
+def test_interactive_terminal_sends_and_keeps_history(switch: tuple[str, Path]) -> None:
+    address, _ = switch
+    typed = "AM.NY0303000.NJ0020000.*T1.TXT\nFIRST LINE\n\n/history\n/again 1\n/quit\n"
+    code, output = run(
+        "terminal", "--to", address, "--ori", "NY0303000", "--key", "S3CRET", stdin=typed
+    )
+    assert code == 0
+    lines = output.splitlines()
+    assert lines[0].startswith("logged on as NY0303000, LST ")
+    sent = [line for line in lines if line.startswith("-- sent")]
+    assert len(sent) == 2
+    assert sent[1] == f"-- sent again as seq {int(sent[0].split()[-1]) + 1}"
+    assert "1: AM.NY0303000.NJ0020000.*T1.TXT" in lines

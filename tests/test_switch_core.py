@@ -368,3 +368,20 @@ def test_logoff_acks_then_closes_and_later_mail_is_stored(harness: Harness) -> N
     ny.take()
     harness.send(ny, AM_NJ)
     assert [m.mke for _, m in ny.deliveries()] == ["SM"]
+
+
+def test_key_the_destination_does_not_take_gets_sm_01(harness: Harness) -> None:
+    """Non-criminal-justice agencies take AM and AML only (directory ``accepts``)."""
+    harness.logon("NY0030000")
+    ny = harness.logon("NY0303000")
+    ny.take()
+    harness.send(
+        ny,
+        b"YQ.NY0303000.NY0030000.*Y1.TXT\nRTY/WP.RNO/1.PRI/U.OCA/1.NIC/W000000001."
+        b"NAM/DOE, JOHN.DOB/19800115.RNA/J SMITH.RAG/ALBANY PD",
+    )
+    ((_, notice),) = ny.deliveries()
+    assert notice.text.split("\r\n")[:2] == [
+        ".01. USER DOES NOT RESPOND TO MSG TYPE, NLETS WILL NOT FORWARD",
+        "DESTINATION NY0030000",
+    ]
