@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from nlets_sim.config import load_config
+from nlets_sim.config import DataDirInUse, load_config
 from nlets_sim.directory import DirectoryError
 from nlets_sim.logging_setup import configure_logging
 from nlets_sim.server import SwitchServer, serve
@@ -21,6 +21,10 @@ async def wait_for_signal() -> None:
     for number in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(number, stop.set)
     await stop.wait()
+
+
+def cannot_listen(host: str, port: int, error: OSError) -> str:
+    return f"cannot listen on {host}:{port}: {error.strerror or error} (is a switch running?)"
 
 
 def announce(server: SwitchServer) -> None:
@@ -69,6 +73,10 @@ def serve_command(
     configure_logging(verbose=verbose)
     try:
         asyncio.run(serve(config, wait_for_signal, announce))
+    except OSError as error:
+        raise click.ClickException(cannot_listen(config.host, config.port, error)) from None
+    except DataDirInUse as error:
+        raise click.ClickException(str(error)) from None
     except DirectoryError as error:
         path = config.directory_path
         raise click.ClickException("\n".join(f"{path}: {p}" for p in error.problems)) from None

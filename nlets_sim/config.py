@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import tomllib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 from zoneinfo import ZoneInfo
 
 DEFAULT_PORT = 7700
@@ -80,3 +81,20 @@ def load_config(path: Path | None, overrides: dict[str, Any]) -> Config:
         values["clock"] = datetime.fromisoformat(values["clock"])
     ZoneInfo(values.get("tz", "UTC"))  # fails early on an unknown zone
     return Config(**values)
+
+
+class DataDirInUse(RuntimeError):
+    """Another switch runs on this data directory."""
+
+
+def lock_data_dir(data_dir: Path) -> IO[bytes]:
+    """Create the data directory and hold its lock file for as long as the returned file is
+    open: two switches must never share a journal."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    handle = (data_dir / "switch.lock").open("wb")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise DataDirInUse(f"another switch is running on data directory {data_dir}") from None
+    return handle

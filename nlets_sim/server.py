@@ -18,7 +18,7 @@ from typing import Any
 import structlog
 
 from nlets_sim.admin import AdminServer
-from nlets_sim.config import Config
+from nlets_sim.config import Config, lock_data_dir
 from nlets_sim.directory import load_directory
 from nlets_sim.faults import make_fault
 from nlets_sim.journal import Journal
@@ -66,6 +66,7 @@ class Connection(asyncio.Protocol):
         for event in self.link.receive_data(data):
             match event:
                 case DataReceived(seq, payload):
+                    log.debug("DT", ori=self.link.ori, seq=seq, bytes=len(payload))
                     switch.receive(self.conn, seq, payload, now)
                 case AckReceived(seq):
                     switch.acknowledged(self.conn, seq)
@@ -132,6 +133,7 @@ class SwitchServer:
     def __init__(self, config: Config) -> None:
         self.config = config
         directory = load_directory(config.directory_path)
+        self._lock = lock_data_dir(config.data_dir)
         self.journal = Journal(config.journal_path)
         self.switch = Switch(
             directory,
@@ -177,6 +179,7 @@ class SwitchServer:
             await self._server.wait_closed()
         self._flush()
         self.journal.close()
+        self._lock.close()
 
     def schedule_flush(self) -> None:
         if not self._flush_scheduled:
@@ -243,8 +246,8 @@ async def serve(
 ) -> None:
     """Run a switch until ``shutdown_trigger`` returns."""
     server = SwitchServer(config)
-    await server.start()
     try:
+        await server.start()
         if ready is not None:
             ready(server)
         await shutdown_trigger()

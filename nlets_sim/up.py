@@ -13,8 +13,8 @@ import click
 from lesc_daemon.daemon import DaemonConfig, LescDaemon
 from lesc_daemon.seed import catalogue, population
 from lesc_daemon.store import Store
-from nlets_sim.cli_serve import wait_for_signal
-from nlets_sim.config import Config
+from nlets_sim.cli_serve import cannot_listen, wait_for_signal
+from nlets_sim.config import Config, DataDirInUse
 from nlets_sim.logging_setup import configure_logging
 from nlets_sim.server import SwitchServer
 
@@ -41,7 +41,11 @@ def seed_demo_store(path: Path) -> int:
 async def run_demo(data_dir: Path, host: str, port: int) -> None:
     persons = seed_demo_store(data_dir / "lesc.sqlite3")
     switch = SwitchServer(Config(host=host, port=port, data_dir=data_dir / "switch"))
-    await switch.start()
+    try:
+        await switch.start()
+    except OSError:
+        await switch.stop()
+        raise
     daemon = LescDaemon(DaemonConfig(host, switch.port, db=data_dir / "lesc.sqlite3", seed=None))
     task = asyncio.create_task(daemon.run())
     try:
@@ -76,4 +80,9 @@ async def run_demo(data_dir: Path, host: str, port: int) -> None:
 def up_command(data_dir: Path, host: str, port: int) -> None:
     """Start the switch and the LESC with demo data (what `make run` runs)."""
     configure_logging()
-    asyncio.run(run_demo(data_dir, host, port))
+    try:
+        asyncio.run(run_demo(data_dir, host, port))
+    except OSError as error:
+        raise click.ClickException(cannot_listen(host, port, error)) from None
+    except DataDirInUse as error:
+        raise click.ClickException(str(error)) from None

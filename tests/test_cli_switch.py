@@ -156,3 +156,14 @@ def test_interactive_terminal_sends_and_keeps_history(switch: tuple[str, Path]) 
     assert len(sent) == 2
     assert sent[1] == f"-- sent again as seq {int(sent[0].split()[-1]) + 1}"
     assert "1: AM.NY0303000.NJ0020000.*T1.TXT" in lines
+
+
+def test_serve_on_a_port_in_use_says_so(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, output = run("serve", "--port", str(port), "--data-dir", str(tmp_path))
+    assert code == 1
+    assert output.startswith(f"Error: cannot listen on 127.0.0.1:{port}: ")
+    assert output.rstrip().endswith("(is a switch running?)")

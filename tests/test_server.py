@@ -11,7 +11,7 @@ from fixtures.make_directory import demo_key
 from formats.frames import Frame, FrameKind, FrameReader, build_frame
 from nlets_sim.admin import AdminError, admin_request
 from nlets_sim.client import LinkClosed, LogonRejected, Terminal
-from nlets_sim.config import PINNED_CLOCK, Config
+from nlets_sim.config import PINNED_CLOCK, Config, DataDirInUse
 from nlets_sim.pytest_plugin import TerminalFactory
 from nlets_sim.server import SwitchServer
 
@@ -220,3 +220,8 @@ async def test_terminal_closes_a_link_on_which_the_switch_fell_silent() -> None:
     server.close()
     await server.wait_closed()
     await terminal.abort()
+
+
+async def test_two_switches_never_share_a_data_directory(nlets_switch: SwitchServer) -> None:
+    with pytest.raises(DataDirInUse, match="another switch is running on data directory"):
+        SwitchServer(nlets_switch.config)
