@@ -125,8 +125,13 @@ class LescDaemon:
             with self.store.transaction():
                 for delivery in batch:
                     immediate += self._answer(delivery.message, now)
-            for message in immediate:
-                await self.terminal.send(message)
+            for index, message in enumerate(immediate):
+                try:
+                    await self.terminal.send(message)
+                except LinkClosed:
+                    for unsent in immediate[index:]:  # kept for the next logon
+                        self.store.schedule(now, unsent)
+                    raise
 
     def _answer(self, message: OutputMessage, now: datetime) -> list[bytes]:
         if message.originator == HELP_FILE:

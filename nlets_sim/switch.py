@@ -142,12 +142,16 @@ class Switch:
         self._route(received, seq)
 
     def acknowledged(self, conn: int, seq: int) -> None:
+        """AK: deliveries up to ``seq`` that were sent leave the queue; an AK beyond what was
+        sent settles nothing more."""
         session = self._session(conn)
         if session is None:
             return
-        self.journal.settle(session.ori, seq)
+        settled = 0
         while session.in_flight and session.in_flight[0] <= seq:
-            session.in_flight.popleft()
+            settled = session.in_flight.popleft()
+        if settled:
+            self.journal.settle(session.ori, settled)
         self._pump(session)
 
     def refused(self, conn: int, seq: int) -> None:

@@ -385,3 +385,17 @@ def test_key_the_destination_does_not_take_gets_sm_01(harness: Harness) -> None:
         ".01. USER DOES NOT RESPOND TO MSG TYPE, NLETS WILL NOT FORWARD",
         "DESTINATION NY0030000",
     ]
+
+
+def test_ack_beyond_what_was_sent_loses_nothing_waiting(harness: Harness) -> None:
+    nj = harness.logon("NJNLETS00")
+    ny = harness.logon("NY0303000")
+    nj.take()
+    for _ in range(66):
+        harness.send(ny, AM_NJ, flush=False)
+    harness.flush()
+    assert len(nj.deliveries()) == 64
+    harness.ack(nj, 10_000)  # a terminal acknowledging more than it got
+    assert [seq for seq, _ in nj.deliveries()] == [65, 66]
+    harness.drop(nj)
+    assert [seq for seq, _ in harness.logon("NJNLETS00").deliveries()] == [65, 66]
