@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
+from formats.envelope import OutputMessage
 from formats.iar import parse_iar
 from lesc_daemon.daemon import DaemonConfig, LescDaemon
 from lesc_daemon.seed import catalogue
 from lesc_daemon.store import Store
-from nlets_sim.client import Terminal
+from nlets_sim.client import Delivery, LinkClosed, Terminal
 from nlets_sim.config import PINNED_CLOCK, Config
 from nlets_sim.pytest_plugin import TerminalFactory
 from nlets_sim.server import SwitchServer
@@ -86,3 +88,25 @@ async def test_daemon_reconnects_and_loses_no_query_across_a_switch_restart(
         running.cancel()
         await asyncio.gather(running, return_exceptions=True)
         await switch.stop()
+
+
+async def test_answers_that_cannot_be_sent_wait_in_the_outbox(tmp_path: Path) -> None:
+    """The link drops between a query's arrival and its answers: they go to the outbox."""
+    store = Store(tmp_path / "lesc.db")
+    store.add_persons(catalogue())
+    store.close()
+    daemon = LescDaemon(DaemonConfig(db=tmp_path / "lesc.db", delay_max_s=0, clock=PINNED_CLOCK))
+    text = IAQ.split(b"\r\n", 1)[1].decode()
+    message = OutputMessage(
+        "IAQ", "NY0303000", PINNED_CLOCK, 1, PINNED_CLOCK, 1, "VTINS07S0", text, "Q77"
+    )
+    daemon.terminal.inbox.append(Delivery(1, message.build(), message))
+    daemon.terminal.closed_reason = "switch closed the connection"
+    with pytest.raises(LinkClosed):
+        await daemon._receive()
+    waiting = [raw for _, raw in daemon.store.due(datetime(2100, 1, 1))]
+    assert [parse_iar(raw.split(b"TXT\r\n", 1)[1].decode()).typ.value for raw in waiting] == [
+        "ACK",
+        "RSP",
+    ]
+    daemon.store.close()
