@@ -11,6 +11,7 @@ from xml.etree import ElementTree as ET
 import click
 
 from nlets_sim.client import parse_address
+from nlets_sim.config import Config
 from nlets_sim.journal import Journal
 from nlets_sim.logging_setup import configure_logging
 from nlets_sim.record import record
@@ -53,11 +54,17 @@ def load(paths: tuple[Path, ...]) -> list[Transcript]:
 @click.option("--to", "address", help="A running switch, HOST:PORT. Default: embedded.")
 @click.option("--embedded", is_flag=True, help="A fresh switch + LESC per transcript (default).")
 @click.option("--junit", "junit_path", type=click.Path(path_type=Path), help="JUnit XML here.")
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    help="With --to: the switch's data directory, for operator steps.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Only failures.")
 def replay_command(
     paths: tuple[Path, ...],
     address: str | None,
     junit_path: Path | None,
+    data_dir: Path | None,
     *,
     embedded: bool,
     quiet: bool,
@@ -78,7 +85,8 @@ def replay_command(
     ) as bar:
         for transcript in bar:
             started = time.monotonic()
-            result = asyncio.run(replay(transcript, target))
+            admin = Config(data_dir=data_dir).admin_path if data_dir else None
+            result = asyncio.run(replay(transcript, target, admin))
             results.append((result, time.monotonic() - started))
     for result, _ in results:
         if not quiet or not result.passed:

@@ -13,10 +13,21 @@ from fixtures.make_directory import demo_key
 from lesc_daemon.daemon import DaemonConfig, LescDaemon
 from lesc_daemon.seed import catalogue
 from lesc_daemon.store import Store
+from nlets_sim.admin import AdminError, admin_request
 from nlets_sim.client import Delivery, LinkClosed, Terminal
 from nlets_sim.config import PINNED_CLOCK, Config
 from nlets_sim.server import SwitchServer
-from nlets_sim.transcript import Expect, Logoff, Logon, Send, Step, Transcript, diff, matches
+from nlets_sim.transcript import (
+    Expect,
+    Logoff,
+    Logon,
+    Operator,
+    Send,
+    Step,
+    Transcript,
+    diff,
+    matches,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,8 +37,12 @@ class StepResult:
     detail: str = ""
 
     def title(self) -> str:
-        kind = type(self.step).__name__.lower()
-        return f"line {self.step.line}: {kind} {self.step.ori}"
+        step = self.step
+        if isinstance(step, Operator):
+            return (
+                f"line {step.line}: {'remove' if step.removed else 'restore'} {step.ori} {step.mke}"
+            )
+        return f"line {step.line}: {type(step).__name__.lower()} {step.ori}"
 
 
 @dataclass(slots=True)
@@ -58,8 +73,9 @@ class StepFailed(Exception):
 class Player:
     """Runs transcripts' steps against one switch address."""
 
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(self, host: str, port: int, admin: Path | None = None) -> None:
         self.host, self.port = host, port
+        self.admin = admin  # the switch's admin socket, for operator steps
         self.terminals: dict[str, Terminal] = {}
 
     async def run(self, transcript: Transcript) -> TranscriptResult:
@@ -95,8 +111,19 @@ class Player:
                     await terminal.drain()
                 case Expect():
                     await self._expect(step)
+                case Operator(_, code, mke, removed):
+                    await self._operate(code, mke, removed)
         except (LinkClosed, OSError) as error:
             raise StepFailed(f"link error: {error}") from None
+
+    async def _operate(self, line: str, mke: str, removed: bool) -> None:
+        if self.admin is None:
+            raise StepFailed("operator steps need the switch's admin socket (--data-dir)")
+        request = {"command": "remove", "line": line, "mke": mke, "on": removed}
+        try:
+            await admin_request(self.admin, request)
+        except AdminError as error:
+            raise StepFailed(str(error)) from None
 
     def _terminal(self, ori: str) -> Terminal:
         if ori not in self.terminals:
@@ -169,10 +196,12 @@ async def embedded(data_dir: Path | None = None) -> AsyncIterator[SwitchServer]:
 
 
 async def replay(
-    transcript: Transcript, address: tuple[str, int] | None = None
+    transcript: Transcript, address: tuple[str, int] | None = None, admin: Path | None = None
 ) -> TranscriptResult:
-    """Run one transcript: against ``address``, or a fresh embedded switch + LESC."""
+    """Run one transcript: against ``address`` (operator steps through the ``admin`` socket),
+    or a fresh embedded switch + LESC."""
     if address is not None:
-        return await Player(*address).run(transcript)
+        return await Player(*address, admin).run(transcript)
     async with embedded() as switch:
-        return await Player(switch.config.host, switch.port).run(transcript)
+        player = Player(switch.config.host, switch.port, switch.config.admin_path)
+        return await player.run(transcript)

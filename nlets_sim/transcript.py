@@ -9,6 +9,9 @@ A transcript is a list of steps; a step starts with a directive line:
     expect ORI [unordered] [within SECONDS]
                                       the next deliveries to ORI are the messages that
                                       follow, separated by lines "next", ended by "end"
+    remove LINE MKE / restore LINE MKE
+                                      an operator puts a line in "remove" status for a key
+                                      (SM .04.), or back in service (needs the admin socket)
 
 A message is written as it travels, one line per line (CR LF on the wire). In expected
 messages, placeholders stand for what varies: {TIME} (HH:MM), {DATE} (MM/DD/CCYY), {SEQ} (a
@@ -53,6 +56,16 @@ class Logoff:
 
 
 @dataclass(frozen=True, slots=True)
+class Operator:
+    """``remove LINE MKE`` (``removed``) or ``restore LINE MKE``."""
+
+    line: int
+    ori: str  # the line code, so that every step names what it acts on
+    mke: str
+    removed: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Send:
     line: int
     ori: str
@@ -68,7 +81,7 @@ class Expect:
     within_s: float = DEFAULT_WITHIN_S
 
 
-Step = Logon | Logoff | Send | Expect
+Step = Logon | Logoff | Send | Expect | Operator
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +133,7 @@ def diff(expected: str, received: str) -> str:
 
 
 _DIRECTIVE = re.compile(r"(?P<verb>logon|logoff|send|expect)\s+(?P<ori>[A-Z0-9]{9})(?P<rest>.*)")
+_OPERATOR = re.compile(r"(?P<verb>remove|restore)\s+(?P<code>[A-Z0-9]{2})\s+(?P<mke>[A-Z]{2,3})")
 
 
 def parse_transcript(text: str, name: str = "transcript") -> Transcript:
@@ -132,9 +146,17 @@ def parse_transcript(text: str, name: str = "transcript") -> Transcript:
         stripped = raw.strip()
         if not stripped or stripped.startswith("#"):
             continue
-        directive = _DIRECTIVE.fullmatch(stripped.split(" #", 1)[0].strip())
+        command = stripped.split(" #", 1)[0].strip()
+        operator = _OPERATOR.fullmatch(command)
+        if operator is not None:
+            removed = operator["verb"] == "remove"
+            steps.append(Operator(number, operator["code"], operator["mke"], removed))
+            continue
+        directive = _DIRECTIVE.fullmatch(command)
         if directive is None:
-            raise TranscriptError(f"{name}:{number}: expected logon, logoff, send or expect")
+            raise TranscriptError(
+                f"{name}:{number}: expected logon, logoff, send, expect, remove or restore"
+            )
         verb, ori, rest = directive["verb"], directive["ori"], directive["rest"].split()
         if verb == "logon":
             if len(rest) > 1:
@@ -198,6 +220,8 @@ def render(transcript: Transcript) -> str:
                 out.append(f"logon {ori}" + (f" {key}" if key else ""))
             case Logoff(_, ori):
                 out.append(f"logoff {ori}")
+            case Operator(_, code, mke, removed):
+                out.append(f"{'remove' if removed else 'restore'} {code} {mke}")
             case Send(_, ori, message):
                 out += [f"send {ori}", *message.split(CRLF), "end"]
             case Expect(_, ori, messages, unordered, within):

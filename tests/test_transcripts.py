@@ -16,10 +16,11 @@ from hypothesis import strategies as st
 from nlets_sim.cli import main
 from nlets_sim.client import Terminal
 from nlets_sim.record import with_placeholders
-from nlets_sim.replay import TranscriptResult, embedded, replay
+from nlets_sim.replay import Player, TranscriptResult, embedded, replay
 from nlets_sim.transcript import (
     Expect,
     Logon,
+    Operator,
     Send,
     Transcript,
     TranscriptError,
@@ -73,7 +74,7 @@ def test_format_parses_steps_with_options_and_comments() -> None:
 @pytest.mark.parametrize(
     ("text", "error"),
     [
-        ("hello", "t:1: expected logon, logoff, send or expect"),
+        ("hello", "t:1: expected logon, logoff, send, expect, remove or restore"),
         ("send NY0303000\nAM", "t:1: message not ended by a line 'end'"),
         ("expect NY0303000 sometimes\nA\nend", "t:1: unknown expect option 'sometimes'"),
         ("expect NY0303000 within soon\nA\nend", "t:1: within SECONDS"),
@@ -223,3 +224,17 @@ async def test_the_readme_transcript_replays() -> None:
     text = readme[start : readme.index("```", start)]
     result = await replay(parse_transcript(text, "README.md"))
     assert result.passed, result.report()
+
+
+def test_operator_steps_parse_and_need_the_admin_socket_against_a_running_switch() -> None:
+    transcript = parse_transcript("remove NJ AM\nrestore NJ AM\n", "t")
+    assert transcript.steps == (Operator(1, "NJ", "AM", True), Operator(2, "NJ", "AM", False))
+    assert render(transcript) == "remove NJ AM\n\nrestore NJ AM\n"
+
+    async def without_admin() -> str:
+        return (await Player("127.0.0.1", 1).run(transcript)).report()
+
+    assert asyncio.run(without_admin()).splitlines()[1:3] == [
+        "  FAIL line 1: remove NJ AM",
+        "       operator steps need the switch's admin socket (--data-dir)",
+    ]
