@@ -124,12 +124,16 @@ async def round_trips(
                 started: dict[str, float] = {}
 
                 async def collect() -> None:
-                    for _ in range(len(mine)):
-                        delivery = await client.receive(
-                            lambda d: ".TYP/RSP." in d.message.text[:40], timeout=60
-                        )
+                    """Take every delivery in order (acknowledgements too, so that none pile
+                    up in the inbox); a response completes its round trip."""
+                    done = 0
+                    while done < len(mine):
+                        delivery = await client.receive(timeout=60)
+                        if ".TYP/RSP." not in delivery.message.text[:40]:
+                            continue
                         control = delivery.message.control or ""
                         latencies.append((time.perf_counter() - started.pop(control)) * 1000)
+                        done += 1
 
                 async with asyncio.TaskGroup() as group:
                     group.create_task(collect())
