@@ -58,8 +58,8 @@ async def run_demo(data_dir: Path, host: str, port: int) -> None:
             f"{persons:,} synthetic persons (test identities: fixtures/LESC_IDENTITIES.md)"
         )
         click.echo("\nTry, in another shell (Albany PD, demo key S3CRET):\n")
-        click.echo(f"  nlets-sim send --to {address} --ori NY0303000 --key S3CRET - <<'EOF'")
-        click.echo(f"{READY_IAQ}\nEOF\n")
+        click.echo(f"  nlets-sim send --to {address} --ori NY0303000 --key S3CRET - <<'END'")
+        click.echo(f"{READY_IAQ}\nEND\n")
         click.echo(f"  nlets-sim terminal --to {address} --ori NY0303000 --key S3CRET")
         click.echo("\nCtrl-C stops both.")
         await wait_for_signal()
