@@ -25,6 +25,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.bench_formats
+	$(BIN)/python -m bench.bench_core
 	$(BIN)/python -m bench.bench_switch
 	$(BIN)/python -m bench.bench_lesc
 
