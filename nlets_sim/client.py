@@ -87,16 +87,12 @@ class Terminal:
         fields = f"ORI/{self.ori}.KEY/{self.key}" + (".RST/Y" if reset else "")
         writer.write(build_frame(Frame(FrameKind.LI, 0, fields.encode("ascii"))))
         frames = FrameReader(self.max_payload)
-        answer: Frame | None = None
-        async with asyncio.timeout(timeout):
-            while answer is None:
-                chunk = await reader.read(65536)
-                if not chunk:
-                    writer.close()
-                    raise LinkClosed("switch closed the connection during logon")
-                received = frames.feed(chunk)
-                if received:
-                    answer = received[0]
+        try:
+            received = await self._logon_answer(reader, frames, timeout)
+        except BaseException:
+            writer.close()
+            raise
+        answer = received[0]
         if answer.kind is not FrameKind.LA:
             writer.close()
             raise LogonRejected(answer.payload.decode("ascii", "replace"))
@@ -118,6 +114,20 @@ class Terminal:
             writer.write(build_frame(Frame(FrameKind.DT, seq, payload)))
         self._reader_task = asyncio.create_task(self._read(reader, frames, received[1:]))
         return self.lst
+
+    @staticmethod
+    async def _logon_answer(
+        reader: asyncio.StreamReader, frames: FrameReader, timeout: float
+    ) -> list[Frame]:
+        """The frames of the first chunk that completes one (LA or LJ, and what follows)."""
+        async with asyncio.timeout(timeout):
+            while True:
+                chunk = await reader.read(65536)
+                if not chunk:
+                    raise LinkClosed("switch closed the connection during logon")
+                received = frames.feed(chunk)
+                if received:
+                    return received
 
     async def close(self) -> None:
         """Log off: LO, then wait for the switch to close."""

@@ -225,3 +225,25 @@ async def test_terminal_closes_a_link_on_which_the_switch_fell_silent() -> None:
 async def test_two_switches_never_share_a_data_directory(nlets_switch: SwitchServer) -> None:
     with pytest.raises(DataDirInUse, match="another switch is running on data directory"):
         SwitchServer(nlets_switch.config)
+
+
+async def test_logon_that_gets_no_answer_times_out_and_closes_the_socket() -> None:
+    """A switch that never answers the LI: the terminal gives up and closes its socket (the
+    far end sees end of file) instead of leaving it open."""
+    closed_by_terminal = asyncio.Event()
+
+    async def mute(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while await reader.read(65536):
+            pass
+        closed_by_terminal.set()
+        writer.close()
+        await writer.wait_closed()
+
+    server = await asyncio.start_server(mute, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    terminal = Terminal("127.0.0.1", port, "NY0303000", "S3CRET")
+    with pytest.raises(TimeoutError):
+        await terminal.connect(timeout=0.2)
+    await asyncio.wait_for(closed_by_terminal.wait(), 5)
+    server.close()
+    await server.wait_closed()
