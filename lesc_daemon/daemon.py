@@ -124,7 +124,14 @@ class LescDaemon:
             immediate: list[bytes] = []
             with self.store.transaction():
                 for delivery in batch:
-                    immediate += self._answer(delivery.message, now)
+                    try:
+                        immediate += self._answer(delivery.message, now)
+                    except Exception:  # noqa: BLE001 - one bad message must not stop the LESC
+                        log.exception(
+                            "message not answered",
+                            mke=delivery.message.mke,
+                            requester=delivery.message.originator,
+                        )
             for index, message in enumerate(immediate):
                 try:
                     await self.terminal.send(message)

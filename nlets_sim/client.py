@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from types import TracebackType
 
 from formats.envelope import OutputMessage, parse_input, parse_output
-from formats.errors import FrameError, NletsError
+from formats.errors import FrameError, MessageRejected, NletsError
 from formats.frames import DEFAULT_MAX_PAYLOAD, Frame, FrameKind, FrameReader, build_frame
 from formats.tagged import as_mapping, parse_fields
 
@@ -294,7 +294,16 @@ class Terminal:
                         highest = max(highest, frame.seq)
                         if frame.seq > self.last_processed:
                             self.last_processed = frame.seq
-                            message = parse_output(frame.payload)
+                            try:
+                                message = parse_output(frame.payload)
+                            except MessageRejected as rejected:  # refuse it, keep the link
+                                reason = f"NOT AN OUTPUT MESSAGE: {' '.join(rejected.details)}"
+                                writer.write(
+                                    build_frame(
+                                        Frame(FrameKind.NK, frame.seq, reason.encode("ascii"))
+                                    )
+                                )
+                                continue
                             self.inbox.append(Delivery(frame.seq, frame.payload, message))
                     case FrameKind.AK:
                         for seq in [seq for seq in self.unacked if seq <= frame.seq]:

@@ -247,3 +247,38 @@ async def test_logon_that_gets_no_answer_times_out_and_closes_the_socket() -> No
     await asyncio.wait_for(closed_by_terminal.wait(), 5)
     server.close()
     await server.wait_closed()
+
+
+async def test_terminal_refuses_a_delivery_that_is_not_an_output_message() -> None:
+    """A DT whose payload has no output header gets NK with its seq; the next one is taken."""
+    received: list[Frame] = []
+    done = asyncio.Event()
+    good = (
+        b"AM.NJNLETS00\r\n08:00 01/01/2026 00001\r\n08:00 01/01/2026 00001 NY0303000\r\nTXT\r\nOK"
+    )
+
+    async def odd_switch(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        parser = FrameReader()
+        writer.write(build_frame(Frame(FrameKind.LA, 0, b"LST/00000000.HBI/30")))
+        writer.write(build_frame(Frame(FrameKind.DT, 1, b"GARBAGE")))
+        writer.write(build_frame(Frame(FrameKind.DT, 2, good)))
+        while chunk := await reader.read(65536):
+            received.extend(parser.feed(chunk))
+            if any(frame.kind is FrameKind.AK for frame in received):
+                break
+        done.set()
+        writer.close()
+        await writer.wait_closed()
+
+    server = await asyncio.start_server(odd_switch, "127.0.0.1", 0)
+    terminal = Terminal("127.0.0.1", server.sockets[0].getsockname()[1], "NY0303000", "S3CRET")
+    await terminal.connect()
+    assert (await terminal.receive()).message.text == "OK"
+    await asyncio.wait_for(done.wait(), 5)
+    assert received[1:] == [
+        Frame(FrameKind.NK, 1, b"NOT AN OUTPUT MESSAGE: NOT AN OUTPUT HEADER"),
+        Frame(FrameKind.AK, 2),
+    ]
+    await terminal.abort()
+    server.close()
+    await server.wait_closed()
