@@ -126,7 +126,7 @@ class LescDaemon:
                 for delivery in batch:
                     try:
                         immediate += self._answer(delivery.message, now)
-                    except Exception:  # noqa: BLE001 - one bad message must not stop the LESC
+                    except Exception:  # one bad message must not stop the LESC
                         log.exception(
                             "message not answered",
                             mke=delivery.message.mke,
