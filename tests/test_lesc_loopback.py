@@ -110,3 +110,24 @@ async def test_answers_that_cannot_be_sent_wait_in_the_outbox(tmp_path: Path) ->
         "RSP",
     ]
     daemon.store.close()
+
+
+async def test_a_message_the_lesc_fails_to_answer_does_not_stop_the_others(
+    tmp_path: Path,
+) -> None:
+    """With the query-number table gone, IAQs fail inside the store; the AM behind them is
+    still answered."""
+    daemon = LescDaemon(DaemonConfig(db=tmp_path / "lesc.db", delay_max_s=0, clock=PINNED_CLOCK))
+    daemon.store.db.execute("DROP TABLE query_numbers")
+    iaq_text = IAQ.split(b"\r\n", 1)[1].decode()
+    for mke, text in (("IAQ", iaq_text), ("AM", "CALL ME")):
+        message = OutputMessage(
+            mke, "NY0303000", PINNED_CLOCK, 1, PINNED_CLOCK, 1, "VTINS07S0", text, "C1"
+        )
+        daemon.terminal.inbox.append(Delivery(1, message.build(), message))
+    daemon.terminal.closed_reason = "switch closed the connection"
+    with pytest.raises(LinkClosed):
+        await daemon._receive()
+    (waiting,) = [raw for _, raw in daemon.store.due(datetime(2100, 1, 1))]
+    assert waiting.startswith(b"AM.VTINS07S0.NY0303000.*C1.TXT\r\nICE LESC RECEIVED")
+    daemon.store.close()
