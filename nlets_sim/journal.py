@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import sqlite3
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -144,10 +143,6 @@ class Journal:
         """A query that sees this batch's writes too."""
         self._insert_new()
         return self._db.execute(sql, parameters)
-
-    @property
-    def dirty(self) -> bool:
-        return self._in_transaction or bool(self._new_messages or self._new_queue_rows)
 
     def commit(self) -> None:
         self._insert_new()
@@ -421,11 +416,6 @@ class Journal:
                 " ORDER BY id",
                 (message_id,),
             )
-        )
-
-    def all_pending(self) -> Iterator[tuple[str, int]]:
-        yield from self._read(
-            "SELECT ori, seq FROM queue WHERE state = 'pending' ORDER BY ori, seq"
         )
 
     def answers_to(

@@ -12,7 +12,6 @@ from formats.codes import ErCode
 from formats.envelope import InputMessage
 from formats.errors import MessageRejected
 from formats.keys import KeyRule
-from formats.notices import SWITCH_ORI
 from nlets_sim.directory import Directory, HelpAddress
 
 FREE_TEXT_KEYS = frozenset({"AM", "AML"})
@@ -91,7 +90,3 @@ def check_help_maintainer(sender_ori: str, address: HelpAddress, directory: Dire
             ErCode.DESTINATION_NOT_ALLOWED,
             f"ONLY LINE {address.line} MAY MAINTAIN {address.file_ori}",
         )
-
-
-def is_switch(ori: str) -> bool:
-    return ori == SWITCH_ORI

@@ -141,7 +141,6 @@ class SwitchServer:
             window=config.window,
             heartbeat_s=config.heartbeat_s,
             store_expiry=config.store_expiry,
-            max_payload=config.max_frame_bytes,
         )
         for rule in config.faults:
             self.switch.faults.add(make_fault(dict(rule)))

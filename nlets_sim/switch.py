@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 from formats.codes import SmCode
 from formats.envelope import CRLF, InputMessage, OutputMessage, next_counter
 from formats.errors import MessageRejected
-from formats.frames import DEFAULT_MAX_PAYLOAD
 from formats.keys import AML_CAVEAT, check_message
 from formats.notices import SWITCH_ORI, ErrorNotice, StatusNotice, echo
 from nlets_sim import help_files
@@ -49,14 +48,12 @@ class Switch:
         window: int = DEFAULT_WINDOW,
         heartbeat_s: int = 30,
         store_expiry: timedelta = DEFAULT_STORE_EXPIRY,
-        max_payload: int = DEFAULT_MAX_PAYLOAD,
     ) -> None:
         self.directory = directory
         self.journal = journal
         self.window = window
         self.heartbeat_s = heartbeat_s
         self.store_expiry = store_expiry
-        self.max_payload = max_payload
         self.sessions: dict[str, Session] = {}
         self._conn_ori: dict[int, str] = {}
         self._peers = {ori: Peer(*state) for ori, state in journal.peers().items()}
