@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import signal
 import sqlite3
+import ssl
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -25,6 +26,7 @@ from lesc_daemon.seed import catalogue, population
 from lesc_daemon.store import Store
 from nlets_sim import __version__
 from nlets_sim.client import parse_address
+from nlets_sim.config import client_tls_context
 from nlets_sim.lint import prepare
 from nlets_sim.logging_setup import configure_logging
 
@@ -52,17 +54,45 @@ def main() -> None:
 @_db
 @click.option("--rules", type=click.Path(exists=True, path_type=Path), help="Rules TOML.")
 @click.option("--delay", default="0-2", show_default=True, help="IAQ response delay, MIN-MAX s.")
+@click.option(
+    "--tls-ca",
+    type=click.Path(exists=True, path_type=Path),
+    help="Connect with TLS, trusting this PEM CA.",
+)
+@click.option(
+    "--tls-cert",
+    type=click.Path(exists=True, path_type=Path),
+    help="Present this PEM client certificate.",
+)
+@click.option(
+    "--tls-key",
+    type=click.Path(exists=True, path_type=Path),
+    help="The client certificate's PEM key.",
+)
 @click.option("-v", "--verbose", is_flag=True)
 def run(
-    *, address: str, ori: str, key: str, db: Path, rules: Path | None, delay: str, verbose: bool
+    *,
+    address: str,
+    ori: str,
+    key: str,
+    db: Path,
+    rules: Path | None,
+    delay: str,
+    tls_ca: Path | None,
+    tls_cert: Path | None,
+    tls_key: Path | None,
+    verbose: bool,
 ) -> None:
     """Log on to the switch and answer until Ctrl-C; reconnects by itself."""
     low, _, high = delay.partition("-")
     host, port = parse_address(address)
     try:
-        config = DaemonConfig(host, port, ori, key, db, rules, float(low), float(high or low))
+        tls = client_tls_context(tls_ca, tls_cert, tls_key)
+        config = DaemonConfig(
+            host, port, ori, key, db, rules, float(low), float(high or low), tls=tls
+        )
         load_rules(rules)
-    except (ValueError, RulesError) as error:
+    except (ValueError, RulesError, ssl.SSLError) as error:
         raise click.UsageError(str(error)) from None
     configure_logging(verbose=verbose)
     asyncio.run(_run_until_signal(LescDaemon(config)))

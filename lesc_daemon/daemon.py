@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import ssl
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -47,6 +48,7 @@ class DaemonConfig:
     clock: datetime | None = None  # start the LESC's clock here (it then runs); None: real time
     reconnect_max_s: float = 5.0
     oris: frozenset[str] = field(default=LESC_ORIS)
+    tls: ssl.SSLContext | None = None  # None: plain TCP to the switch
 
 
 class LescDaemon:
@@ -54,7 +56,7 @@ class LescDaemon:
         self.config = config
         self.store = Store(config.db)
         self.responder = Responder(self.store, load_rules(config.rules), config.oris)
-        self.terminal = Terminal(config.host, config.port, config.ori, config.key)
+        self.terminal = Terminal(config.host, config.port, config.ori, config.key, tls=config.tls)
         self.random = random.Random(config.seed)  # noqa: S311 - delays, not secrets
         self._started = time.monotonic()
         self._wake = asyncio.Event()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import ssl
 from pathlib import Path
 
 import click
@@ -41,6 +42,19 @@ def announce(server: SwitchServer) -> None:
 @click.option("--clock", help="Pin the switch's clock, e.g. 2026-01-01T08:00 (for tests).")
 @click.option("--heartbeat", "heartbeat_s", type=int, help="HBI in seconds [default: 30].")
 @click.option("--window", type=int, help="Un-acknowledged DT frames per terminal [default: 64].")
+@click.option(
+    "--tls-cert", type=click.Path(exists=True, path_type=Path), help="PEM certificate: serve TLS."
+)
+@click.option(
+    "--tls-key",
+    type=click.Path(exists=True, path_type=Path),
+    help="Its PEM key (if not in the certificate file).",
+)
+@click.option(
+    "--tls-client-ca",
+    type=click.Path(exists=True, path_type=Path),
+    help="Require terminals' certificates signed by this PEM CA.",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
 def serve_command(
     *,
@@ -53,6 +67,9 @@ def serve_command(
     clock: str | None,
     heartbeat_s: int | None,
     window: int | None,
+    tls_cert: Path | None,
+    tls_key: Path | None,
+    tls_client_ca: Path | None,
     verbose: bool,
 ) -> None:
     """Run the switch until Ctrl-C or SIGTERM."""
@@ -65,6 +82,9 @@ def serve_command(
         "clock": clock,
         "heartbeat_s": heartbeat_s,
         "window": window,
+        "tls_cert": tls_cert,
+        "tls_key": tls_key,
+        "tls_client_ca": tls_client_ca,
     }
     try:
         config = load_config(config_file, overrides)
@@ -77,6 +97,8 @@ def serve_command(
         raise click.ClickException(cannot_listen(config.host, config.port, error)) from None
     except DataDirInUse as error:
         raise click.ClickException(str(error)) from None
+    except ssl.SSLError as error:
+        raise click.ClickException(f"TLS: {error}") from None
     except DirectoryError as error:
         path = config.directory_path
         raise click.ClickException("\n".join(f"{path}: {p}" for p in error.problems)) from None

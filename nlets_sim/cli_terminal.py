@@ -7,8 +7,8 @@ import sys
 
 import click
 
-from nlets_sim.cli_traffic import show
-from nlets_sim.client import LinkClosed, Terminal, parse_address
+from nlets_sim.cli_traffic import Link, link_options, show
+from nlets_sim.client import LinkClosed, Terminal
 from nlets_sim.lint import prepare
 
 HELP = """\
@@ -77,13 +77,10 @@ async def interactive(terminal: Terminal) -> None:
 
 
 @click.command("terminal")
-@click.option("--ori", required=True, help="The ORI to log on as.")
-@click.option("--key", required=True, help="Its logon key.")
-@click.option("--to", "address", default="127.0.0.1:7700", show_default=True)
-def terminal_command(ori: str, key: str, address: str) -> None:
+@link_options
+def terminal_command(link: Link) -> None:
     """An interactive terminal: type or paste messages, see deliveries as they arrive."""
-    host, port = parse_address(address)
     try:
-        asyncio.run(interactive(Terminal(host, port, ori, key)))
+        asyncio.run(interactive(link.terminal()))
     except (LinkClosed, OSError) as error:
-        raise click.ClickException(f"{address}: {error}") from None
+        raise click.ClickException(f"{link.address}: {error}") from None

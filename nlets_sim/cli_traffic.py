@@ -3,24 +3,86 @@
 from __future__ import annotations
 
 import asyncio
+import functools
+import ssl
 import sys
-from typing import BinaryIO
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
 
 import click
 
 from formats.envelope import InputMessage
 from formats.errors import LocalProtocolError
 from nlets_sim.client import Delivery, LinkClosed, Terminal, parse_address
+from nlets_sim.config import client_tls_context
 from nlets_sim.lint import prepare
 
-_address = click.option(
-    "--to", "address", default="127.0.0.1:7700", show_default=True, help="The switch, HOST:PORT."
-)
-_ori = click.option("--ori", required=True, help="The ORI to log on as.")
-_key = click.option("--key", required=True, help="Its logon key.")
 _wait = click.option(
     "--wait", default=2.0, show_default=True, help="Seconds to collect what comes back."
 )
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """How a command reaches the switch, from the common options."""
+
+    address: str
+    ori: str
+    key: str
+    tls: ssl.SSLContext | None = None
+
+    def terminal(self) -> Terminal:
+        host, port = parse_address(self.address)
+        return Terminal(host, port, self.ori, self.key, tls=self.tls)
+
+
+def link_options(command: Callable[..., None]) -> Callable[..., None]:
+    """``--to --ori --key`` and the TLS options, handed to the command as ``link``."""
+
+    @click.option(
+        "--to",
+        "address",
+        default="127.0.0.1:7700",
+        show_default=True,
+        help="The switch, HOST:PORT.",
+    )
+    @click.option("--ori", required=True, help="The ORI to log on as.")
+    @click.option("--key", required=True, help="Its logon key.")
+    @click.option(
+        "--tls-ca",
+        type=click.Path(exists=True, path_type=Path),
+        help="Connect with TLS, trusting this PEM CA (or a self-signed certificate).",
+    )
+    @click.option(
+        "--tls-cert",
+        type=click.Path(exists=True, path_type=Path),
+        help="Connect with TLS, presenting this PEM client certificate.",
+    )
+    @click.option(
+        "--tls-key",
+        type=click.Path(exists=True, path_type=Path),
+        help="The client certificate's PEM key (if not in the certificate file).",
+    )
+    @functools.wraps(command)
+    def with_link(
+        *,
+        address: str,
+        ori: str,
+        key: str,
+        tls_ca: Path | None,
+        tls_cert: Path | None,
+        tls_key: Path | None,
+        **rest: Any,
+    ) -> None:
+        try:
+            tls = client_tls_context(tls_ca, tls_cert, tls_key)
+        except (OSError, ssl.SSLError) as error:
+            raise click.UsageError(f"TLS: {error}") from None
+        command(link=Link(address, ori, key, tls), **rest)
+
+    return with_link
 
 
 def show(delivery: Delivery) -> str:
@@ -48,12 +110,11 @@ async def exchange(terminal: Terminal, message: bytes | None, wait: float) -> li
         await terminal.close()
 
 
-def run_exchange(address: str, ori: str, key: str, message: bytes | None, wait: float) -> None:
-    host, port = parse_address(address)
+def run_exchange(link: Link, message: bytes | None, wait: float) -> None:
     try:
-        replies = asyncio.run(exchange(Terminal(host, port, ori, key), message, wait))
+        replies = asyncio.run(exchange(link.terminal(), message, wait))
     except (LinkClosed, OSError, TimeoutError) as error:
-        raise click.ClickException(f"{address}: {error or 'timed out'}") from None
+        raise click.ClickException(f"{link.address}: {error or 'timed out'}") from None
     for reply in replies:
         click.echo(show(reply))
     if any(reply.message.mke == "ER" for reply in replies):
@@ -61,21 +122,17 @@ def run_exchange(address: str, ori: str, key: str, message: bytes | None, wait: 
 
 
 @click.command("send")
-@_ori
-@_key
-@_address
+@link_options
 @_wait
 @click.argument("source", type=click.File("rb"), default="-")
-def send_command(ori: str, key: str, address: str, wait: float, source: BinaryIO) -> None:
+def send_command(link: Link, wait: float, source: BinaryIO) -> None:
     """Log on, send one message from SOURCE (a file or -), print every message that comes back
     within --wait seconds. Exits 1 when the switch answered with ER."""
-    run_exchange(address, ori, key, prepare(source.read()), wait)
+    run_exchange(link, prepare(source.read()), wait)
 
 
 @click.command("am")
-@_ori
-@_key
-@_address
+@link_options
 @_wait
 @click.option("--control", help="Control field, returned in replies.")
 @click.option("--aml", is_flag=True, help="Send AML (law enforcement only) instead of AM.")
@@ -83,9 +140,7 @@ def send_command(ori: str, key: str, address: str, wait: float, source: BinaryIO
 @click.argument("text")
 def am_command(
     *,
-    ori: str,
-    key: str,
-    address: str,
+    link: Link,
     wait: float,
     control: str | None,
     destinations: tuple[str, ...],
@@ -96,20 +151,18 @@ def am_command(
     writing the header by hand."""
     destinations = tuple(part for item in destinations for part in item.split(","))
     message = InputMessage(
-        "AML" if aml else "AM", ori, destinations, text.replace("\n", "\r\n"), control
+        "AML" if aml else "AM", link.ori, destinations, text.replace("\n", "\r\n"), control
     )
     try:
         raw = message.build()
     except LocalProtocolError as error:
         raise click.UsageError(str(error)) from None
-    run_exchange(address, ori, key, raw, wait)
+    run_exchange(link, raw, wait)
 
 
 @click.command("receive")
-@_ori
-@_key
-@_address
+@link_options
 @_wait
-def receive_command(ori: str, key: str, address: str, wait: float) -> None:
+def receive_command(link: Link, wait: float) -> None:
     """Log on, print what is queued for the ORI and what arrives within --wait seconds."""
-    run_exchange(address, ori, key, None, wait)
+    run_exchange(link, None, wait)

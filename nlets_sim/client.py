@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ssl
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -63,8 +64,10 @@ class Terminal:
         *,
         window: int = 64,
         max_payload: int = DEFAULT_MAX_PAYLOAD,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.host, self.port, self.ori, self.key = host, port, ori, key
+        self.tls = tls  # None: plain TCP
         self.window = window
         self.max_payload = max_payload
         self.heartbeat_s = 30
@@ -83,7 +86,7 @@ class Terminal:
 
     async def connect(self, *, reset: bool = False, timeout: float = 10.0) -> int:
         """Log on; returns LST. Un-acknowledged messages above LST are sent again."""
-        reader, writer = await asyncio.open_connection(self.host, self.port)
+        reader, writer = await asyncio.open_connection(self.host, self.port, ssl=self.tls)
         fields = f"ORI/{self.ori}.KEY/{self.key}" + (".RST/Y" if reset else "")
         writer.write(build_frame(Frame(FrameKind.LI, 0, fields.encode("ascii"))))
         frames = FrameReader(self.max_payload)

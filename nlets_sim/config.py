@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import fcntl
+import ssl
 import tomllib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -35,6 +36,20 @@ class Config:
     window: int = 64  # un-acknowledged DT frames to one terminal
     store_expiry_s: int = 72 * 3600  # how long a stored message waits for its destination
     faults: tuple[dict[str, Any], ...] = ()  # fault rules ([[fault]] tables), see faults.py
+    tls_cert: Path | None = None  # PEM server certificate (chain): TLS on when given
+    tls_key: Path | None = None  # its PEM private key (default: in tls_cert)
+    tls_client_ca: Path | None = None  # PEM CA(s): terminals must present a certificate it signed
+
+    def tls_context(self) -> ssl.SSLContext | None:
+        """The server's TLS context, or None for plain TCP."""
+        if self.tls_cert is None:
+            return None
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(self.tls_cert, self.tls_key)
+        if self.tls_client_ca is not None:
+            context.load_verify_locations(self.tls_client_ca)
+            context.verify_mode = ssl.CERT_REQUIRED
+        return context
 
     @property
     def journal_path(self) -> Path:
@@ -59,7 +74,7 @@ class Config:
         return datetime.now(ZoneInfo(self.tz)).replace(tzinfo=None, microsecond=0)
 
 
-_PATHS = {"data_dir", "directory"}
+_PATHS = {"data_dir", "directory", "tls_cert", "tls_key", "tls_client_ca"}
 
 
 def load_config(path: Path | None, overrides: dict[str, Any]) -> Config:
@@ -98,3 +113,16 @@ def lock_data_dir(data_dir: Path) -> IO[bytes]:
         handle.close()
         raise DataDirInUse(f"another switch is running on data directory {data_dir}") from None
     return handle
+
+
+def client_tls_context(
+    ca: Path | None, cert: Path | None = None, key: Path | None = None
+) -> ssl.SSLContext | None:
+    """A terminal's TLS context: trust ``ca`` (else the system's), present ``cert`` if given;
+    None when neither is given (plain TCP)."""
+    if ca is None and cert is None:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=ca)
+    if cert is not None:
+        context.load_cert_chain(cert, key)
+    return context

@@ -156,7 +156,10 @@ class SwitchServer:
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
         self._server = await loop.create_server(
-            lambda: Connection(self, next(self._ids)), self.config.host, self.config.port
+            lambda: Connection(self, next(self._ids)),
+            self.config.host,
+            self.config.port,
+            ssl=self.config.tls_context(),
         )
         self.port = self._server.sockets[0].getsockname()[1]
         await self._admin.start(self.config.admin_path)

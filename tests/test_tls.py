@@ -1,0 +1,141 @@
+"""TLS on the link (PROTOCOL §1: optionally TLS, server certificate, optional client
+certificate). Certificates are made for each test session with the openssl command."""
+
+from __future__ import annotations
+
+import dataclasses
+import ssl
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from nlets_sim.cli import main
+from nlets_sim.client import LinkClosed, Terminal
+from nlets_sim.config import PINNED_CLOCK, Config, client_tls_context
+from nlets_sim.server import SwitchServer
+from tests.switch_process import running_switch
+
+AM = b"AM.NY0303000.NJNLETS00.*T1.TXT\r\nOVER TLS"
+
+
+def self_signed(directory: Path, name: str) -> tuple[Path, Path]:
+    cert, key = directory / f"{name}.pem", directory / f"{name}.key"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-subj",
+            f"/CN={name}",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
+@pytest.fixture(scope="module")
+def certificates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, Path]]:
+    directory = tmp_path_factory.mktemp("tls")
+    return {name: self_signed(directory, name) for name in ("switch", "terminal")}
+
+
+@pytest.fixture
+def nlets_config(tmp_path: Path, certificates: dict[str, tuple[Path, Path]]) -> Config:
+    cert, key = certificates["switch"]
+    return Config(
+        port=0, data_dir=tmp_path / "switch", clock=PINNED_CLOCK, tls_cert=cert, tls_key=key
+    )
+
+
+def terminal(switch: SwitchServer, ori: str, secret: str, **tls: Path | None) -> Terminal:
+    """A terminal with TLS options ``ca``, ``cert``, ``key`` (none: plain TCP)."""
+    context = client_tls_context(tls.get("ca"), tls.get("cert"), tls.get("key"))
+    return Terminal("127.0.0.1", switch.port, ori, secret, tls=context)
+
+
+async def test_terminals_talk_over_tls(
+    nlets_switch: SwitchServer, certificates: dict[str, tuple[Path, Path]]
+) -> None:
+    ca = certificates["switch"][0]
+    async with (
+        terminal(nlets_switch, "NJNLETS00", "K-NJNLETS00", ca=ca) as nj,
+        terminal(nlets_switch, "NY0303000", "S3CRET", ca=ca) as ny,
+    ):
+        await ny.send(AM)
+        assert (await nj.receive()).message.text == "OVER TLS"
+
+
+async def test_plain_tcp_to_a_tls_switch_gets_no_logon(nlets_switch: SwitchServer) -> None:
+    plain = terminal(nlets_switch, "NY0303000", "S3CRET")
+    with pytest.raises((LinkClosed, OSError, TimeoutError)):
+        await plain.connect(timeout=2)
+
+
+async def test_an_untrusted_switch_certificate_is_refused(
+    nlets_switch: SwitchServer, certificates: dict[str, tuple[Path, Path]]
+) -> None:
+    other_ca = certificates["terminal"][0]  # did not sign the switch's certificate
+    untrusting = terminal(nlets_switch, "NY0303000", "S3CRET", ca=other_ca)
+    with pytest.raises(ssl.SSLCertVerificationError):
+        await untrusting.connect(timeout=2)
+
+
+async def test_client_certificates_when_the_switch_requires_them(
+    nlets_config: Config, certificates: dict[str, tuple[Path, Path]]
+) -> None:
+    config = dataclasses.replace(nlets_config, tls_client_ca=certificates["terminal"][0])
+    switch = SwitchServer(config)
+    await switch.start()
+    try:
+        ca = certificates["switch"][0]
+        without = terminal(switch, "NY0303000", "S3CRET", ca=ca)
+        with pytest.raises((LinkClosed, OSError)):
+            await without.connect(timeout=2)
+        await without.abort()
+        cert, key = certificates["terminal"]
+        with_cert = terminal(switch, "NY0303000", "S3CRET", ca=ca, cert=cert, key=key)
+        assert await with_cert.connect(timeout=2) == 0
+        await with_cert.close()
+    finally:
+        await switch.stop()
+
+
+def test_cli_serve_and_am_over_tls(
+    tmp_path: Path, certificates: dict[str, tuple[Path, Path]]
+) -> None:
+    cert, key = certificates["switch"]
+    with running_switch(tmp_path, "--tls-cert", str(cert), "--tls-key", str(key)) as port:
+        result = CliRunner().invoke(
+            main,
+            [
+                "am",
+                "--to",
+                f"127.0.0.1:{port}",
+                "--ori",
+                "NY0303000",
+                "--key",
+                "S3CRET",
+                "--tls-ca",
+                str(cert),
+                "--wait",
+                "0.5",
+                "NJ",
+                "HELLO",
+            ],
+        )
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("SM.NL0000000\n")
