@@ -202,7 +202,11 @@ def test_text_that_is_not_a_notice_is_an_error() -> None:
 
 @given(
     st.sampled_from(list(ErCode)),
-    st.lists(st.text(PRINTABLE, min_size=1, max_size=40), max_size=3),
+    # a detail line that is the marker itself would be ambiguous; the switch writes none
+    st.lists(
+        st.text(PRINTABLE, min_size=1, max_size=40).filter(lambda d: d != "ORIGINAL MESSAGE"),
+        max_size=3,
+    ),
     st.text(PRINTABLE + "\r\n", max_size=100),
     st.sampled_from(["AM", "IAQ", "YQ"]),
 )
