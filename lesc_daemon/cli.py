@@ -18,6 +18,7 @@ from formats.envelope import CRLF, InputMessage, parse_input
 from formats.errors import MessageRejected
 from formats.iaq import content_problems, parse_iaq
 from lesc_daemon.daemon import DaemonConfig, LescDaemon
+from lesc_daemon.delays import parse_delay
 from lesc_daemon.records import RecordError, parse_person
 from lesc_daemon.report import monthly_table, write_chart
 from lesc_daemon.responder import Responder
@@ -53,7 +54,12 @@ def main() -> None:
 @click.option("--key", default="K-VTINS07S0", show_default=True, help="The ORI's logon key.")
 @_db
 @click.option("--rules", type=click.Path(exists=True, path_type=Path), help="Rules TOML.")
-@click.option("--delay", default="0-2", show_default=True, help="IAQ response delay, MIN-MAX s.")
+@click.option(
+    "--delay",
+    default="0-2",
+    show_default=True,
+    help="IAQ response delay in seconds: SECONDS, MIN-MAX (uniform) or lognormal:MU,SIGMA.",
+)
 @click.option(
     "--tls-ca",
     type=click.Path(exists=True, path_type=Path),
@@ -84,13 +90,10 @@ def run(
     verbose: bool,
 ) -> None:
     """Log on to the switch and answer until Ctrl-C; reconnects by itself."""
-    low, _, high = delay.partition("-")
     host, port = parse_address(address)
     try:
         tls = client_tls_context(tls_ca, tls_cert, tls_key)
-        config = DaemonConfig(
-            host, port, ori, key, db, rules, float(low), float(high or low), tls=tls
-        )
+        config = DaemonConfig(host, port, ori, key, db, rules, parse_delay(delay), tls=tls)
         load_rules(rules)
     except (ValueError, RulesError, ssl.SSLError) as error:
         raise click.UsageError(str(error)) from None

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 import structlog
 
 from formats.envelope import CRLF, InputMessage, OutputMessage
+from lesc_daemon.delays import DEFAULT_DELAY, Delay
 from lesc_daemon.responder import HELP_TEXT, Responder
 from lesc_daemon.rules import load_rules
 from lesc_daemon.store import Store
@@ -41,8 +42,7 @@ class DaemonConfig:
     key: str = "K-VTINS07S0"
     db: Path = Path("data/lesc.sqlite3")
     rules: Path | None = None  # None: the rules shipped in the package
-    delay_min_s: float = 0.0  # processing delay of an IAQ response, drawn uniformly
-    delay_max_s: float = 2.0
+    delay: Delay = DEFAULT_DELAY  # processing delay of an IAQ response (delays.py)
     seed: int | None = None  # for the delay draws
     tz: str = "UTC"
     clock: datetime | None = None  # start the LESC's clock here (it then runs); None: real time
@@ -70,8 +70,7 @@ class LescDaemon:
         return datetime.now(ZoneInfo(self.config.tz)).replace(tzinfo=None)
 
     def delay(self) -> timedelta:
-        low, high = self.config.delay_min_s, self.config.delay_max_s
-        return timedelta(seconds=self.random.uniform(low, high))
+        return timedelta(seconds=self.config.delay.draw(self.random))
 
     async def run(self) -> None:
         """Serve until cancelled."""

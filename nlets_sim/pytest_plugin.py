@@ -26,6 +26,7 @@ import pytest
 
 from fixtures.make_directory import demo_key
 from lesc_daemon.daemon import DaemonConfig, LescDaemon
+from lesc_daemon.delays import NO_DELAY
 from lesc_daemon.seed import catalogue
 from lesc_daemon.store import Store
 from nlets_sim.client import Terminal
@@ -93,8 +94,7 @@ if HAVE_PYTEST_ASYNCIO:
                 nlets_config.host,
                 nlets_switch.port,
                 db=nlets_config.data_dir / "lesc.sqlite3",
-                delay_min_s=0,
-                delay_max_s=0,
+                delay=NO_DELAY,
                 seed=1,
                 clock=nlets_config.clock,
             )

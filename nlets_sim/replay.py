@@ -11,6 +11,7 @@ from pathlib import Path
 
 from fixtures.make_directory import demo_key
 from lesc_daemon.daemon import DaemonConfig, LescDaemon
+from lesc_daemon.delays import NO_DELAY
 from lesc_daemon.seed import catalogue
 from lesc_daemon.store import Store
 from nlets_sim.admin import AdminError, admin_request
@@ -178,7 +179,7 @@ async def embedded(data_dir: Path | None = None) -> AsyncIterator[SwitchServer]:
             DaemonConfig(
                 port=switch.port,
                 db=base / "lesc.sqlite3",
-                delay_max_s=0,
+                delay=NO_DELAY,
                 seed=1,
                 clock=PINNED_CLOCK,
             )

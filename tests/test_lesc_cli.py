@@ -125,4 +125,4 @@ def test_run_refuses_a_bad_rules_file_or_delay(tmp_path: Path) -> None:
     assert "missing [[firearms]] rules" in output or "bad outcome" in output
     code, output = run("run", "--delay", "soon", "--db", str(tmp_path / "l.db"))
     assert code == 2
-    assert "could not convert string to float" in output
+    assert "delay 'soon': expected SECONDS, MIN-MAX or lognormal:MU,SIGMA" in output

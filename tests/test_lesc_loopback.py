@@ -12,6 +12,7 @@ import pytest
 from formats.envelope import OutputMessage
 from formats.iar import parse_iar
 from lesc_daemon.daemon import DaemonConfig, LescDaemon
+from lesc_daemon.delays import NO_DELAY
 from lesc_daemon.seed import catalogue
 from lesc_daemon.store import Store
 from nlets_sim.client import Delivery, LinkClosed, Terminal
@@ -69,7 +70,7 @@ async def test_daemon_reconnects_and_loses_no_query_across_a_switch_restart(
     switch = SwitchServer(config)
     await switch.start()
     daemon = LescDaemon(
-        DaemonConfig(port=config.port, db=tmp_path / "lesc.db", delay_max_s=0, reconnect_max_s=0.2)
+        DaemonConfig(port=config.port, db=tmp_path / "lesc.db", delay=NO_DELAY, reconnect_max_s=0.2)
     )
     running = asyncio.create_task(daemon.run())
     try:
@@ -95,7 +96,7 @@ async def test_answers_that_cannot_be_sent_wait_in_the_outbox(tmp_path: Path) ->
     store = Store(tmp_path / "lesc.db")
     store.add_persons(catalogue())
     store.close()
-    daemon = LescDaemon(DaemonConfig(db=tmp_path / "lesc.db", delay_max_s=0, clock=PINNED_CLOCK))
+    daemon = LescDaemon(DaemonConfig(db=tmp_path / "lesc.db", delay=NO_DELAY, clock=PINNED_CLOCK))
     text = IAQ.split(b"\r\n", 1)[1].decode()
     message = OutputMessage(
         "IAQ", "NY0303000", PINNED_CLOCK, 1, PINNED_CLOCK, 1, "VTINS07S0", text, "Q77"
@@ -117,7 +118,7 @@ async def test_a_message_the_lesc_fails_to_answer_does_not_stop_the_others(
 ) -> None:
     """With the query-number table gone, IAQs fail inside the store; the AM behind them is
     still answered."""
-    daemon = LescDaemon(DaemonConfig(db=tmp_path / "lesc.db", delay_max_s=0, clock=PINNED_CLOCK))
+    daemon = LescDaemon(DaemonConfig(db=tmp_path / "lesc.db", delay=NO_DELAY, clock=PINNED_CLOCK))
     daemon.store.db.execute("DROP TABLE query_numbers")
     iaq_text = IAQ.split(b"\r\n", 1)[1].decode()
     for mke, text in (("IAQ", iaq_text), ("AM", "CALL ME")):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import statistics
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -10,6 +12,7 @@ import pytest
 from formats.envelope import OutputMessage, parse_input
 from formats.hit_confirmation import parse_hit_confirmation
 from formats.iar import parse_iar
+from lesc_daemon.delays import Delay, parse_delay
 from lesc_daemon.responder import Responder
 from lesc_daemon.rules import load_rules
 from tests.lesc_fixtures import catalogue_store
@@ -146,3 +149,35 @@ def test_am_is_filed_in_the_inbox_with_a_reply(responder: Responder) -> None:
 def test_messages_the_lesc_does_not_answer(responder: Responder, message: OutputMessage) -> None:
     assert responder.handle(message, NOW, DELAY) == []
     assert responder.store.inbox() == []
+
+
+@pytest.mark.parametrize(
+    ("text", "delay"),
+    [
+        ("1.5", Delay("uniform", 1.5, 1.5)),
+        ("0-2", Delay("uniform", 0.0, 2.0)),
+        ("lognormal:0,0.5", Delay("lognormal", 0.0, 0.5)),
+    ],
+)
+def test_delay_distributions(text: str, delay: Delay) -> None:
+    assert parse_delay(text) == delay
+    draws = [delay.draw(random.Random(seed)) for seed in range(200)]
+    assert all(draw >= 0 for draw in draws)
+    if delay.kind == "uniform":
+        assert all(delay.first <= draw <= delay.second for draw in draws)
+    else:
+        assert 0.7 < statistics.median(draws) < 1.4  # e**0 = 1
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ("soon", "expected SECONDS, MIN-MAX or lognormal:MU,SIGMA"),
+        ("3-1", "0 <= MIN <= MAX"),
+        ("lognormal:0,-1", "SIGMA is not negative"),
+        ("lognormal:1", "expected SECONDS"),
+    ],
+)
+def test_bad_delays_are_refused(text: str, error: str) -> None:
+    with pytest.raises(ValueError, match=error):
+        parse_delay(text)
