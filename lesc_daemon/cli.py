@@ -26,8 +26,8 @@ from lesc_daemon.rules import RulesError, load_rules
 from lesc_daemon.seed import catalogue, population
 from lesc_daemon.store import Store
 from nlets_sim import __version__
+from nlets_sim.cli_traffic import tls_options
 from nlets_sim.client import parse_address
-from nlets_sim.config import client_tls_context
 from nlets_sim.lint import prepare
 from nlets_sim.logging_setup import configure_logging
 
@@ -60,21 +60,7 @@ def main() -> None:
     show_default=True,
     help="IAQ response delay in seconds: SECONDS, MIN-MAX (uniform) or lognormal:MU,SIGMA.",
 )
-@click.option(
-    "--tls-ca",
-    type=click.Path(exists=True, path_type=Path),
-    help="Connect with TLS, trusting this PEM CA.",
-)
-@click.option(
-    "--tls-cert",
-    type=click.Path(exists=True, path_type=Path),
-    help="Present this PEM client certificate.",
-)
-@click.option(
-    "--tls-key",
-    type=click.Path(exists=True, path_type=Path),
-    help="The client certificate's PEM key.",
-)
+@tls_options
 @click.option("-v", "--verbose", is_flag=True)
 def run(
     *,
@@ -84,15 +70,12 @@ def run(
     db: Path,
     rules: Path | None,
     delay: str,
-    tls_ca: Path | None,
-    tls_cert: Path | None,
-    tls_key: Path | None,
+    tls: ssl.SSLContext | None,
     verbose: bool,
 ) -> None:
     """Log on to the switch and answer until Ctrl-C; reconnects by itself."""
     host, port = parse_address(address)
     try:
-        tls = client_tls_context(tls_ca, tls_cert, tls_key)
         config = DaemonConfig(host, port, ori, key, db, rules, parse_delay(delay), tls=tls)
         load_rules(rules)
     except (ValueError, RulesError, ssl.SSLError) as error:

@@ -38,18 +38,10 @@ class Link:
         return Terminal(host, port, self.ori, self.key, tls=self.tls)
 
 
-def link_options(command: Callable[..., None]) -> Callable[..., None]:
-    """``--to --ori --key`` and the TLS options, handed to the command as ``link``."""
+def tls_options(command: Callable[..., None]) -> Callable[..., None]:
+    """``--tls-ca --tls-cert --tls-key``, handed to the command as ``tls`` (an SSL context, or
+    None for plain TCP)."""
 
-    @click.option(
-        "--to",
-        "address",
-        default="127.0.0.1:7700",
-        show_default=True,
-        help="The switch, HOST:PORT.",
-    )
-    @click.option("--ori", required=True, help="The ORI to log on as.")
-    @click.option("--key", required=True, help="Its logon key.")
     @click.option(
         "--tls-ca",
         type=click.Path(exists=True, path_type=Path),
@@ -66,20 +58,35 @@ def link_options(command: Callable[..., None]) -> Callable[..., None]:
         help="The client certificate's PEM key (if not in the certificate file).",
     )
     @functools.wraps(command)
-    def with_link(
-        *,
-        address: str,
-        ori: str,
-        key: str,
-        tls_ca: Path | None,
-        tls_cert: Path | None,
-        tls_key: Path | None,
-        **rest: Any,
+    def with_tls(
+        *, tls_ca: Path | None, tls_cert: Path | None, tls_key: Path | None, **rest: Any
     ) -> None:
         try:
             tls = client_tls_context(tls_ca, tls_cert, tls_key)
         except (OSError, ssl.SSLError) as error:
             raise click.UsageError(f"TLS: {error}") from None
+        command(tls=tls, **rest)
+
+    return with_tls
+
+
+def link_options(command: Callable[..., None]) -> Callable[..., None]:
+    """``--to --ori --key`` and the TLS options, handed to the command as ``link``."""
+
+    @click.option(
+        "--to",
+        "address",
+        default="127.0.0.1:7700",
+        show_default=True,
+        help="The switch, HOST:PORT.",
+    )
+    @click.option("--ori", required=True, help="The ORI to log on as.")
+    @click.option("--key", required=True, help="Its logon key.")
+    @tls_options
+    @functools.wraps(command)
+    def with_link(
+        *, address: str, ori: str, key: str, tls: ssl.SSLContext | None, **rest: Any
+    ) -> None:
         command(link=Link(address, ori, key, tls), **rest)
 
     return with_link
