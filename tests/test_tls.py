@@ -3,6 +3,7 @@ certificate). Certificates are made for each test session with the openssl comma
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import ssl
 import subprocess
@@ -11,6 +12,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from lesc_daemon.daemon import DaemonConfig, LescDaemon
+from lesc_daemon.delays import NO_DELAY
 from nlets_sim.cli import main
 from nlets_sim.client import LinkClosed, Terminal
 from nlets_sim.config import PINNED_CLOCK, Config, client_tls_context
@@ -139,3 +142,26 @@ def test_cli_serve_and_am_over_tls(
         )
     assert result.exit_code == 0, result.output
     assert result.output.startswith("SM.NL0000000\n")
+
+
+async def test_the_lesc_answers_over_tls(
+    nlets_switch: SwitchServer, certificates: dict[str, tuple[Path, Path]], tmp_path: Path
+) -> None:
+    ca = certificates["switch"][0]
+    daemon = LescDaemon(
+        DaemonConfig(
+            port=nlets_switch.port,
+            db=tmp_path / "lesc.db",
+            delay=NO_DELAY,
+            tls=client_tls_context(ca),
+        )
+    )
+    running = asyncio.create_task(daemon.run())
+    try:
+        await asyncio.wait_for(daemon.connected.wait(), 10)
+        async with terminal(nlets_switch, "NY0303000", "S3CRET", ca=ca) as ny:
+            (reply,) = await ny.request(b"AM.NY0303000.VTINS07S0.*L1.TXT\r\nOVER TLS")
+        assert reply.message.text.startswith("ICE LESC RECEIVED YOUR MESSAGE.")
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
