@@ -135,6 +135,7 @@ class SwitchServer:
         directory = load_directory(config.directory_path)
         self._lock = lock_data_dir(config.data_dir)
         self.journal = Journal(config.journal_path)
+        self.journal.checkpoint_in_background()
         self.switch = Switch(
             directory,
             self.journal,
