@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import functools
 import sqlite3
-import threading
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+
+from nlets_sim.checkpoint import Checkpointer
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS peers (
@@ -116,7 +117,7 @@ class Journal:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
-        self._checkpointer: _Checkpointer | None = None
+        self._checkpointer: Checkpointer | None = None
         self._in_transaction = False
         self._new_messages: list[tuple[object, ...]] = []
         self._new_queue_rows: list[tuple[object, ...]] = []
@@ -137,10 +138,10 @@ class Journal:
         """Copy the WAL into the database file from a thread of its own, instead of inside
         the commits of the thread that serves terminals."""
         self._db.execute("PRAGMA wal_autocheckpoint=0")
-        self._checkpointer = _Checkpointer(self.path, every_s)
+        self._checkpointer = Checkpointer(self.path, every_s)
 
     @property
-    def checkpointer(self) -> _Checkpointer | None:
+    def checkpointer(self) -> Checkpointer | None:
         return self._checkpointer
 
     def _begin(self) -> None:
@@ -446,30 +447,3 @@ class Journal:
             (ori, message_id, control, control, message_id, before, before),
         )
         return [bytes(row[0]).decode("ascii", "replace") for row in rows]
-
-
-class _Checkpointer:
-    """A thread that runs ``PRAGMA wal_checkpoint(PASSIVE)`` every ``every_s`` seconds on its
-    own connection (SQLite releases the GIL while it copies pages)."""
-
-    def __init__(self, path: Path, every_s: float) -> None:
-        self._stopped = threading.Event()
-        self.ran = threading.Event()  # set after each checkpoint
-        self._thread = threading.Thread(
-            target=self._run, args=(path, every_s), name="journal-checkpoint", daemon=True
-        )
-        self._thread.start()
-
-    def _run(self, path: Path, every_s: float) -> None:
-        db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        try:
-            while not self._stopped.wait(every_s):
-                db.execute("PRAGMA wal_checkpoint(PASSIVE)")
-                self.ran.set()
-        finally:
-            db.execute("PRAGMA wal_checkpoint(PASSIVE)")
-            db.close()
-
-    def stop(self) -> None:
-        self._stopped.set()
-        self._thread.join()
