@@ -55,7 +55,6 @@ class LescDaemon:
     def __init__(self, config: DaemonConfig) -> None:
         self.config = config
         self.store = Store(config.db)
-        self.store.checkpoint_in_background()
         self.responder = Responder(self.store, load_rules(config.rules), config.oris)
         self.terminal = Terminal(config.host, config.port, config.ori, config.key, tls=config.tls)
         self.random = random.Random(config.seed)  # noqa: S311 - delays, not secrets

@@ -14,7 +14,6 @@ from pathlib import Path
 import jellyfish
 
 from lesc_daemon.persons import NcicRecord, Person, Status, StatusCode, split_name
-from nlets_sim.checkpoint import Checkpointer
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS persons (
@@ -90,17 +89,9 @@ class Store:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
-        self._checkpointer: Checkpointer | None = None
 
     def close(self) -> None:
-        if self._checkpointer is not None:
-            self._checkpointer.stop()
         self.db.close()
-
-    def checkpoint_in_background(self, every_s: float = 1.0) -> None:
-        """As the switch's journal does: WAL checkpoints from a thread of their own."""
-        self.db.execute("PRAGMA wal_autocheckpoint=0")
-        self._checkpointer = Checkpointer(self.path, every_s)
 
     # Loading -----------------------------------------------------------------------
 
