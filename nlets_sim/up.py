@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import shutil
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -24,6 +27,15 @@ READY_IAQ = (
     "PUR/C.ATN/DET J SMITH.PHN/5185551212.NAM/DOE, JOHN A.DOB/19800115.SEX/M.POB/MX.CUS/Y."
     "OFF/0399.ARN/012345678"
 )
+
+
+def command_name() -> str:
+    """``nlets-sim`` when the shell finds this one, else its path (``.venv/bin/nlets-sim`` after
+    ``make run`` in a shell without the virtual environment)."""
+    script = Path(sys.executable).with_name("nlets-sim")
+    if not script.exists() or shutil.which("nlets-sim") == str(script):
+        return "nlets-sim"
+    return os.path.relpath(script) if script.is_relative_to(Path.cwd()) else str(script)
 
 
 def seed_demo_store(path: Path) -> int:
@@ -58,9 +70,10 @@ async def run_demo(data_dir: Path, host: str, port: int) -> None:
             f"{persons:,} synthetic persons (test identities: fixtures/LESC_IDENTITIES.md)"
         )
         click.echo("\nTry, in another shell (Albany PD, demo key S3CRET):\n")
-        click.echo(f"  nlets-sim send --to {address} --ori NY0303000 --key S3CRET - <<'END'")
+        command = command_name()
+        click.echo(f"  {command} send --to {address} --ori NY0303000 --key S3CRET - <<'END'")
         click.echo(f"{READY_IAQ}\nEND\n")
-        click.echo(f"  nlets-sim terminal --to {address} --ori NY0303000 --key S3CRET")
+        click.echo(f"  {command} terminal --to {address} --ori NY0303000 --key S3CRET")
         click.echo("\nCtrl-C stops both.")
         await wait_for_signal()
     finally:
