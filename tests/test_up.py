@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import sys
 from pathlib import Path
 
+import pytest
+
 from formats.iar import parse_iar
 from nlets_sim.client import Terminal
-from nlets_sim.up import READY_IAQ
+from nlets_sim.up import READY_IAQ, command_name
 
 
 async def test_up_serves_an_iaq_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
@@ -41,3 +44,12 @@ async def test_up_serves_an_iaq_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> N
     rest = await process.stdout.read()
     assert await process.wait() == 0
     assert rest.decode().splitlines()[-1] == "stopped"
+
+
+def test_the_hint_names_a_command_the_shell_can_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    venv_bin = Path(sys.executable).parent
+    monkeypatch.setenv("PATH", f"{venv_bin}{os.pathsep}/usr/bin:/bin")
+    assert command_name() == "nlets-sim"
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    monkeypatch.chdir(venv_bin.parent.parent)
+    assert command_name() == os.path.relpath(venv_bin / "nlets-sim")
