@@ -25,7 +25,7 @@ from fixtures.make_directory import demo_key
 from formats.iaq import Iaq
 from lesc_daemon.responder import Responder
 from lesc_daemon.rules import load_rules
-from lesc_daemon.seed import catalogue, population
+from lesc_daemon.seed import catalogue, seed_store
 from lesc_daemon.store import Store
 from nlets_sim.client import Terminal
 from tests.switch_process import start_switch
@@ -40,10 +40,7 @@ def build_store(path: Path, persons: int) -> Store:
         if have:
             raise SystemExit(f"{path} holds {have:,} persons; remove it or pick another --store")
         print(f"building a {persons:,}-person store at {path} (once)...", flush=True)
-        store.add_persons(catalogue())
-        generator = population(persons, 1, NOW.date())
-        while chunk := [p for _, p in zip(range(50_000), generator, strict=False)]:
-            store.add_persons(chunk)
+        seed_store(store, persons, 1, NOW.date())
     return store
 
 

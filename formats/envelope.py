@@ -89,6 +89,22 @@ def _find_txt(text: str) -> int:
     return first_line.find(".TXT")
 
 
+_PEEK = re.compile(
+    rb"[A-Z]{2,3}\.(?P<sender>[A-Z0-9]{9})\.[^\r\n]*?(?:\.\*(?P<control>[A-Z0-9]{1,10}))?\.TXT"
+)
+
+
+def peek_header(raw: bytes) -> tuple[str | None, str | None]:
+    """(sender ORI, control field) read from the start of a message that may not parse, to
+    address the ER that rejects it; None for what cannot be read."""
+    match = _PEEK.match(raw)
+    if match is None:
+        sender = re.match(rb"[A-Z]{2,3}\.([A-Z0-9]{9})\.", raw)
+        return (sender.group(1).decode() if sender else None), None
+    control = match["control"]
+    return match["sender"].decode(), control.decode() if control else None
+
+
 def parse_input(raw: bytes) -> InputMessage:
     """Parse and check the header of an input message; the errors are the switch's ``ER``s."""
     text = decode_text(raw)

@@ -23,7 +23,7 @@ from lesc_daemon.records import RecordError, parse_person
 from lesc_daemon.report import monthly_table, write_chart
 from lesc_daemon.responder import Responder
 from lesc_daemon.rules import RulesError, load_rules
-from lesc_daemon.seed import catalogue, population
+from lesc_daemon.seed import catalogue, seed_store
 from lesc_daemon.store import Store
 from nlets_sim import __version__
 from nlets_sim.cli_traffic import tls_options
@@ -130,12 +130,7 @@ def seed(db: Path, persons: int, seed: int) -> None:
     store = Store(db)
     if store.count_persons():
         raise click.ClickException(f"{db} already holds persons; use a new --db")
-    today = datetime.now().astimezone().date()
-    store.add_persons(catalogue())
-    generator = population(persons, seed, today)
-    loaded = 0
-    while chunk := [person for _, person in zip(range(50_000), generator, strict=False)]:
-        loaded += store.add_persons(chunk)
+    loaded = seed_store(store, persons, seed, datetime.now().astimezone().date())
     click.echo(f"seeded {loaded} synthetic persons and {len(catalogue())} test identities")
 
 

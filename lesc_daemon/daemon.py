@@ -13,8 +13,9 @@ import contextlib
 import random
 import ssl
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -24,6 +25,7 @@ from formats.envelope import CRLF, InputMessage, OutputMessage
 from lesc_daemon.delays import DEFAULT_DELAY, Delay
 from lesc_daemon.responder import HELP_TEXT, Responder
 from lesc_daemon.rules import load_rules
+from lesc_daemon.seed import seed_store
 from lesc_daemon.store import Store
 from nlets_sim.client import LinkClosed, Terminal
 
@@ -178,3 +180,23 @@ class LescDaemon:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(timeout):
                     await self._wake.wait()
+
+
+@contextlib.asynccontextmanager
+async def running(config: DaemonConfig, ready_s: float = 10.0) -> AsyncIterator[LescDaemon]:
+    """A LESC daemon serving for as long as the ``async with`` lasts; entered once it is
+    logged on and its HELP file is published. Its store gets the test identities if empty."""
+    store = Store(config.db)
+    if not store.count_persons():
+        seed_store(store, 0, 1, (config.clock or datetime.now(UTC)).date())
+    store.close()
+    daemon = LescDaemon(config)
+    task = asyncio.create_task(daemon.run())
+    try:
+        async with asyncio.timeout(ready_s):
+            await daemon.help_published.wait()
+        yield daemon
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

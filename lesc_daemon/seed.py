@@ -15,6 +15,7 @@ from pathlib import Path
 
 from lesc_daemon.persons import NcicRecord, Person, Status, StatusCode
 from lesc_daemon.records import person_to_json
+from lesc_daemon.store import Store
 
 FIRST_LETTERS = "QXYZ"
 SYLLABLES = ("AR", "OV", "EN", "IK", "UL", "AM", "OR", "ET", "IS", "AN", "EL", "OK", "UR", "AZ")
@@ -243,6 +244,17 @@ def catalogue() -> list[Person]:
             ncic=(absconder, cleared),
         ),
     ]
+
+
+def seed_store(store: Store, persons: int, seed: int, today: date) -> int:
+    """Load the test identities and ``persons`` generated persons into an empty store, in
+    transactions of 50,000; returns how many were generated."""
+    store.add_persons(catalogue())
+    generator = population(persons, seed, today)
+    loaded = 0
+    while chunk := [person for _, person in zip(range(50_000), generator, strict=False)]:
+        loaded += store.add_persons(chunk)
+    return loaded
 
 
 def write_catalogue(path: Path) -> None:

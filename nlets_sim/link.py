@@ -201,7 +201,3 @@ class SwitchLink:
     @staticmethod
     def heartbeat() -> bytes:
         return build_frame(Frame(FrameKind.HB))
-
-    @staticmethod
-    def logoff() -> bytes:
-        return build_frame(Frame(FrameKind.LO))

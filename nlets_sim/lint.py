@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from formats.envelope import CRLF, ORI_PATTERN, OutputMessage, normalize_line_ends
+from formats.envelope import CRLF, OutputMessage, normalize_line_ends, peek_header
 from formats.errors import MessageRejected
 from formats.iaq import Iaq, content_problems
 from formats.keys import check_message
 from formats.notices import SWITCH_ORI, ErrorNotice, echo
 
-_SENDER = re.compile(rb"[A-Z]{2,3}\.([A-Z0-9]{9})\.")
 UNKNOWN_DESTINATION = "XXXXXXXXX"
 
 
@@ -55,10 +53,7 @@ def lint_message(raw: bytes, now: datetime) -> LintReport:
     try:
         checked = check_message(raw, now.date())
     except MessageRejected as rejected:
-        sender = _SENDER.match(raw)
-        destination = sender.group(1).decode() if sender else UNKNOWN_DESTINATION
-        if not ORI_PATTERN.fullmatch(destination):
-            destination = UNKNOWN_DESTINATION
+        destination = peek_header(raw)[0] or UNKNOWN_DESTINATION
         text = rejection(raw, rejected, now, destination).decode("ascii")
         return LintReport(False, text + CRLF)
     warnings: tuple[str, ...] = ()

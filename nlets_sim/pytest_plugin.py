@@ -17,18 +17,14 @@ The async fixtures need pytest-asyncio; without it the module provides only ``nl
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
 
 from fixtures.make_directory import demo_key
-from lesc_daemon.daemon import DaemonConfig, LescDaemon
+from lesc_daemon.daemon import DaemonConfig, LescDaemon, running
 from lesc_daemon.delays import NO_DELAY
-from lesc_daemon.seed import catalogue
-from lesc_daemon.store import Store
 from nlets_sim.client import Terminal
 from nlets_sim.config import PINNED_CLOCK, Config
 from nlets_sim.replay import Player, TranscriptResult
@@ -85,29 +81,16 @@ if HAVE_PYTEST_ASYNCIO:
     async def nlets_lesc(
         nlets_switch: SwitchServer, nlets_config: Config
     ) -> AsyncIterator[LescDaemon]:
-        store = Store(nlets_config.data_dir / "lesc.sqlite3")
-        if not store.count_persons():
-            store.add_persons(catalogue())
-        store.close()
-        daemon = LescDaemon(
-            DaemonConfig(
-                nlets_config.host,
-                nlets_switch.port,
-                db=nlets_config.data_dir / "lesc.sqlite3",
-                delay=NO_DELAY,
-                seed=1,
-                clock=nlets_config.clock,
-            )
+        config = DaemonConfig(
+            nlets_config.host,
+            nlets_switch.port,
+            db=nlets_config.data_dir / "lesc.sqlite3",
+            delay=NO_DELAY,
+            seed=1,
+            clock=nlets_config.clock,
         )
-        task = asyncio.create_task(daemon.run())
-        async with asyncio.timeout(10):
-            await daemon.help_published.wait()
-        try:
+        async with running(config) as daemon:
             yield daemon
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
 
     @pytest_asyncio.fixture
     async def nlets_replay(

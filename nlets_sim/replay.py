@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import tempfile
 from collections.abc import AsyncIterator
@@ -10,10 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fixtures.make_directory import demo_key
-from lesc_daemon.daemon import DaemonConfig, LescDaemon
+from lesc_daemon.daemon import DaemonConfig, running
 from lesc_daemon.delays import NO_DELAY
-from lesc_daemon.seed import catalogue
-from lesc_daemon.store import Store
 from nlets_sim.admin import AdminError, admin_request
 from nlets_sim.client import Delivery, LinkClosed, Terminal
 from nlets_sim.config import PINNED_CLOCK, Config
@@ -169,30 +166,19 @@ async def embedded(data_dir: Path | None = None) -> AsyncIterator[SwitchServer]:
     holds the test identities, for as long as the ``async with`` lasts."""
     with tempfile.TemporaryDirectory() as scratch:
         base = data_dir or Path(scratch)
-        store = Store(base / "lesc.sqlite3")
-        if not store.count_persons():
-            store.add_persons(catalogue())
-        store.close()
         switch = SwitchServer(Config(port=0, data_dir=base / "switch", clock=PINNED_CLOCK))
         await switch.start()
-        daemon = LescDaemon(
-            DaemonConfig(
-                port=switch.port,
-                db=base / "lesc.sqlite3",
-                delay=NO_DELAY,
-                seed=1,
-                clock=PINNED_CLOCK,
-            )
+        lesc = DaemonConfig(
+            port=switch.port,
+            db=base / "lesc.sqlite3",
+            delay=NO_DELAY,
+            seed=1,
+            clock=PINNED_CLOCK,
         )
-        task = asyncio.create_task(daemon.run())
         try:
-            async with asyncio.timeout(10):
-                await daemon.help_published.wait()
-            yield switch
+            async with running(lesc):
+                yield switch
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
             await switch.stop()
 
 

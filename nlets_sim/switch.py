@@ -8,11 +8,10 @@ close, so that nothing leaves the switch (an ``AK``, a delivery) before it is du
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 
 from formats.codes import SmCode
-from formats.envelope import CRLF, InputMessage, OutputMessage, next_counter
+from formats.envelope import CRLF, InputMessage, OutputMessage, next_counter, peek_header
 from formats.errors import MessageRejected
 from formats.keys import AML_CAVEAT, check_message
 from formats.notices import SWITCH_ORI, ErrorNotice, StatusNotice, echo
@@ -35,7 +34,6 @@ from nlets_sim.switch_state import (
 )
 
 DEFAULT_WINDOW = 64
-_CONTROL_FIELD = re.compile(rb"\.\*([A-Z0-9]{1,10})\.TXT")
 DEFAULT_STORE_EXPIRY = timedelta(hours=72)
 
 
@@ -313,13 +311,10 @@ class Switch:
             text = ErrorNotice(
                 rejected.code, rejected.details, echo(received.raw), rejected.mke
             ).build()
-        sender = received.raw[received.raw.find(b".") + 1 :][:9].decode("ascii", "replace")
-        if not self.directory.may_send_as(received.logon_ori, sender):
+        sender, control = peek_header(received.raw)
+        if sender is None or not self.directory.may_send_as(received.logon_ori, sender):
             sender = received.logon_ori
-        control = _CONTROL_FIELD.search(received.raw.split(b"\n", 1)[0])
-        answer = received.outgoing(
-            mke, SWITCH_ORI, control.group(1).decode() if control else None, text
-        )
+        answer = received.outgoing(mke, SWITCH_ORI, control, text)
         self._deliver(received.logon_ori, sender, answer, received.at)
 
     def _to_ori(

@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from lesc_daemon.daemon import DaemonConfig, LescDaemon
-from lesc_daemon.seed import catalogue, population
+from lesc_daemon.seed import seed_store
 from lesc_daemon.store import Store
 from nlets_sim.cli_serve import cannot_listen, wait_for_signal
 from nlets_sim.config import Config, DataDirInUse
@@ -43,8 +43,7 @@ def seed_demo_store(path: Path) -> int:
     store = Store(path)
     try:
         if not store.count_persons():
-            store.add_persons(catalogue())
-            store.add_persons(population(DEMO_PERSONS, 1, datetime.now().astimezone().date()))
+            seed_store(store, DEMO_PERSONS, 1, datetime.now().astimezone().date())
         return store.count_persons()
     finally:
         store.close()

@@ -11,11 +11,13 @@ from hypothesis import strategies as st
 
 from formats.codes import ErCode
 from formats.envelope import (
+    ORI_PATTERN,
     InputMessage,
     OutputMessage,
     next_counter,
     parse_input,
     parse_output,
+    peek_header,
 )
 from formats.errors import LocalProtocolError, MessageRejected, RemoteProtocolError
 from tests.strategies import controls, counters, destinations, message_texts, minutes, mkes, oris
@@ -198,3 +200,17 @@ def test_arbitrary_bytes_into_the_envelope_parser_raise_only_remote_errors(data:
     for parse in (parse_input, parse_output):
         with contextlib.suppress(RemoteProtocolError):
             parse(data)
+
+
+@given(st.binary(max_size=120))
+def test_peek_header_reads_what_it_can_and_never_raises(raw: bytes) -> None:
+    sender, control = peek_header(raw)
+    assert sender is None or ORI_PATTERN.fullmatch(sender)
+    assert control is None or sender is not None
+
+
+def test_peek_header_agrees_with_the_parser_and_survives_a_bad_body() -> None:
+    assert peek_header(b"AM.NY0303000.NJ,PA.*B1234.TXT\r\nX") == ("NY0303000", "B1234")
+    assert peek_header(b"IAQ.NY0303000.NY.TXT\r\nPUR/C") == ("NY0303000", None)
+    assert peek_header(b"AM.NY0303000.NJ\r\nno TXT") == ("NY0303000", None)
+    assert peek_header(b"HELLO") == (None, None)
