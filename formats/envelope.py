@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
 from datetime import datetime
 
 from formats.codes import ErCode
 from formats.errors import LocalProtocolError, MessageRejected
+from formats.records import record
 
 CRLF = "\r\n"
 ORI_PATTERN = re.compile(r"[A-Z0-9]{9}")
@@ -35,7 +35,7 @@ def is_destination(value: str) -> bool:
     return bool(LINE_CODE_PATTERN.fullmatch(value) or ORI_PATTERN.fullmatch(value))
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class InputMessage:
     """A message as a terminal sends it: ``MKE.SENDER.DEST[,DEST].[*CONTROL.]TXT`` + text."""
 
@@ -154,7 +154,7 @@ def parse_stamp(text: str) -> datetime:
     return datetime.strptime(text, STAMP_FORMAT)  # noqa: DTZ007 - switch-local, no zone
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class OutputMessage:
     """A message as the switch delivers it (§2.2).
 

@@ -7,12 +7,12 @@ into frames, keeping partial data between chunks.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 from typing import Any
 
 import construct as cs
 
 from formats.errors import FrameError, LocalProtocolError
+from formats.records import record
 
 HEADER_BYTES = 19
 MAGIC = b"NL"
@@ -44,7 +44,7 @@ SEQUENCED_KINDS = frozenset({FrameKind.DT, FrameKind.AK, FrameKind.NK})
 EMPTY_KINDS = frozenset({FrameKind.AK, FrameKind.HB, FrameKind.LO})
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Frame:
     """One link frame."""
 

@@ -13,6 +13,7 @@ from formats.errors import MessageRejected
 from formats.hit_confirmation import HitConfirmation, parse_hit_confirmation
 from formats.iaq import Iaq, parse_iaq
 from formats.notices import SWITCH_ORI
+from formats.records import record
 
 LESC_LINE = "AX"
 AML_CAVEAT = "FOR LAW ENFORCEMENT DISSEMINATION ONLY"
@@ -100,7 +101,7 @@ def check_destinations(rule: KeyRule, destinations: tuple[str, ...]) -> None:
         raise MessageRejected(ErCode.DESTINATION_INVALID, f"REPEATED DESTINATION {repeated[0]}")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CheckedMessage:
     """A message that passed the directory-free checks, with its parsed body."""
 

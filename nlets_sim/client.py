@@ -13,12 +13,12 @@ import contextlib
 import ssl
 from collections import OrderedDict, deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from types import TracebackType
 
 from formats.envelope import OutputMessage, parse_input, parse_output
 from formats.errors import FrameError, MessageRejected, NletsError
 from formats.frames import DEFAULT_MAX_PAYLOAD, Frame, FrameKind, FrameReader, build_frame
+from formats.records import record
 from formats.tagged import as_mapping, parse_fields
 
 DEAD_AFTER_INTERVALS = 3  # PROTOCOL 1.2: close after 3 x HBI without a frame
@@ -36,7 +36,7 @@ class LogonRejected(LinkClosed):
     """The switch answered the logon with ``LJ``."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Delivery:
     """A message the switch delivered: its seq, the bytes and the parsed output form."""
 

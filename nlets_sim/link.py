@@ -8,10 +8,10 @@ peer's protocol error.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 
 from formats.errors import FrameError
 from formats.frames import DEFAULT_MAX_PAYLOAD, Frame, FrameKind, FrameReader, build_frame
+from formats.records import record
 from formats.tagged import TaggedFieldsError, as_mapping, parse_fields
 
 LOGON_REQUIRED = "LOGON REQUIRED"
@@ -38,41 +38,41 @@ TRANSITIONS: dict[tuple[LinkState, FrameKind], LinkState] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class LogonRequested:
     ori: str
     key: str
     reset: bool
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class DataReceived:
     seq: int
     payload: bytes
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AckReceived:
     seq: int
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class NakReceived:
     seq: int
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class HeartbeatReceived:
     pass
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class LogoffReceived:
     pass
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ProtocolViolation:
     """The peer broke the link protocol; ``reply`` is the NK or LJ to send before closing."""
 

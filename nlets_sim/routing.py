@@ -6,25 +6,24 @@ the message, then ``resolve`` for the addressed ORIs and HELP-file requests.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from formats.codes import ErCode
 from formats.envelope import InputMessage
 from formats.errors import MessageRejected
 from formats.keys import KeyRule
+from formats.records import record
 from nlets_sim.directory import Directory, HelpAddress
 
 FREE_TEXT_KEYS = frozenset({"AM", "AML"})
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Addressed:
     """A delivery to one ORI (the ORI on line 3 of the output header)."""
 
     ori: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class HelpRequest:
     """An AM to ``ssfffHELP`` (read), ``UPDT``, ``APND`` or ``CNCL``."""
 

@@ -7,8 +7,10 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from formats.records import record
 
-@dataclass(frozen=True, slots=True)
+
+@record
 class Send:
     conn: int
     data: bytes
@@ -32,7 +34,7 @@ def sends_of(conn: int, pieces: list[bytes | float]) -> list[Send]:
     return sends
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Pending:
     """A delivery waiting for the window, with what fault injection asks of it."""
 
@@ -42,7 +44,7 @@ class Pending:
     copies: int = 1
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Close:
     conn: int
 
@@ -66,7 +68,7 @@ class Session:
     backlog: deque[Pending] = field(default_factory=deque)  # waiting for the window
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Outgoing:
     """A message to deliver, before its output header is stamped."""
 
@@ -79,7 +81,7 @@ class Outgoing:
     message_id: int | None  # the journal row of the input it comes from
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Received:
     """An input being routed: who sent it and its receive stamp."""
 

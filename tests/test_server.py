@@ -113,7 +113,7 @@ async def test_switch_sends_heartbeats_and_closes_a_silent_peer(
     writer.write(build_frame(Frame(FrameKind.LI, 0, b"ORI/NY0303000.KEY/S3CRET")))
     frames = await read_frames(reader, 10)  # LA, HBs, then the close ends the read
     assert frames[0] == Frame(FrameKind.LA, 0, b"LST/00000000.HBI/1")
-    assert set(frames[1:]) == {Frame(FrameKind.HB)}
+    assert all(frame == Frame(FrameKind.HB) for frame in frames[1:])
     assert len(frames) >= 3
     assert nlets_switch.switch.online() == {}
     writer.close()
