@@ -10,6 +10,7 @@ power cut may lose the last batches, as with any WAL database in that mode.
 from __future__ import annotations
 
 import functools
+import itertools
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
@@ -68,6 +69,25 @@ CREATE INDEX IF NOT EXISTS queue_expiry ON queue (state, expires_at) WHERE expir
 CREATE TABLE IF NOT EXISTS help_files (name TEXT PRIMARY KEY, text TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS removed (line TEXT NOT NULL, mke TEXT NOT NULL, PRIMARY KEY (line, mke));
 """
+
+
+_INSERT_MESSAGES = (
+    "INSERT INTO messages (id, received_at, logon_ori, in_seq, input_number, sender_ori, mke,"
+    " destinations, control, outcome, error, raw) VALUES "
+)
+_MESSAGE_ROW = "(?,?,?,?,?,?,?,?,?,?,?,?)"
+_INSERT_QUEUE_ROWS = (
+    "INSERT INTO queue (id, message_id, ori, seq, addressed_ori, mke, originator, control,"
+    " received_at, input_number, text, notify_ori, expires_at, output_number, sent_at, payload,"
+    " state) VALUES "
+)
+_QUEUE_ROW = "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,'pending')"
+
+
+@functools.cache
+def _values_statement(insert: str, row: str, count: int) -> str:
+    """``insert`` followed by ``count`` copies of ``row``."""
+    return insert + ",".join([row] * count)
 
 
 @functools.lru_cache(maxsize=64)
@@ -271,23 +291,22 @@ class Journal:
         """Write the batch's new messages and queue rows, many rows per statement."""
         if self._new_messages:
             self._begin()
-            self._db.executemany(
-                "INSERT INTO messages (id, received_at, logon_ori, in_seq, input_number,"
-                " sender_ori, mke, destinations, control, outcome, error, raw)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                self._new_messages,
-            )
+            self._insert_rows(_INSERT_MESSAGES, _MESSAGE_ROW, self._new_messages)
             self._new_messages.clear()
         if self._new_queue_rows:
             self._begin()
-            self._db.executemany(
-                "INSERT INTO queue (id, message_id, ori, seq, addressed_ori, mke, originator,"
-                " control, received_at, input_number, text, notify_ori, expires_at,"
-                " output_number, sent_at, payload, state)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,'pending')",
-                self._new_queue_rows,
-            )
+            self._insert_rows(_INSERT_QUEUE_ROWS, _QUEUE_ROW, self._new_queue_rows)
             self._new_queue_rows.clear()
+
+    def _insert_rows(self, insert: str, row: str, rows: list[tuple[object, ...]]) -> None:
+        """One multi-row ``INSERT … VALUES (…), (…)`` per chunk of up to 64 rows (a fifth
+        cheaper than ``executemany``); chunks of a power of two keep the statement cache small."""
+        start = 0
+        while start < len(rows):
+            count = 1 << min(6, (len(rows) - start).bit_length() - 1)
+            values = list(itertools.chain.from_iterable(rows[start : start + count]))
+            self._db.execute(_values_statement(insert, row, count), values)
+            start += count
 
     def mark_sent(self, row_id: int, output_number: int, sent_at: datetime, payload: bytes) -> None:
         self._write(

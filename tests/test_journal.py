@@ -30,3 +30,15 @@ def test_background_checkpoint_moves_committed_pages_into_the_database(tmp_path:
     outside.close()
     journal.close()
     assert not checkpointer._thread.is_alive()
+
+
+def test_a_batch_of_any_size_is_written_whole_and_in_order(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "journal.sqlite3")
+    for seq in range(1, 101):  # written as statements of 64, 32 and 4 rows
+        journal.record_message(NOW, "NY0303000", seq, seq, b"AM.NY0303000.NJ.TXT\r\n%d" % seq)
+    journal.commit()
+    records = journal.search(limit=1000)
+    assert [(r.id, r.in_seq, r.raw) for r in records] == [
+        (seq, seq, b"AM.NY0303000.NJ.TXT\r\n%d" % seq) for seq in range(1, 101)
+    ]
+    journal.close()
