@@ -22,7 +22,8 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS peers (
     ori TEXT PRIMARY KEY,
     lst INTEGER NOT NULL,          -- highest DT seq stored from this ORI
-    next_out INTEGER NOT NULL      -- last seq given to a message for this ORI
+    next_out INTEGER NOT NULL,     -- last seq given to a message for this ORI
+    acked INTEGER NOT NULL DEFAULT 0  -- highest seq this ORI acknowledged (see queue.state)
 );
 CREATE TABLE IF NOT EXISTS counters (
     line TEXT NOT NULL,
@@ -62,10 +63,14 @@ CREATE TABLE IF NOT EXISTS queue (
     output_number INTEGER,
     sent_at TEXT,
     payload BLOB,                  -- the output message, once built
-    state TEXT NOT NULL            -- 'pending', 'acked', 'refused', 'expired'
+    state TEXT NOT NULL            -- 'pending', 'acked', 'refused', 'expired'; a 'pending' row
+                                   -- at or below its ORI's peers.acked is acknowledged (an AK
+                                   -- moves that mark instead of updating every row it covers)
 );
 CREATE INDEX IF NOT EXISTS queue_pending ON queue (ori, state, seq);
-CREATE INDEX IF NOT EXISTS queue_expiry ON queue (state, expires_at) WHERE expires_at IS NOT NULL;
+DROP INDEX IF EXISTS queue_expiry;
+CREATE INDEX IF NOT EXISTS queue_unsent ON queue (expires_at)
+    WHERE state = 'pending' AND sent_at IS NULL AND expires_at IS NOT NULL;
 CREATE TABLE IF NOT EXISTS help_files (name TEXT PRIMARY KEY, text TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS removed (line TEXT NOT NULL, mke TEXT NOT NULL, PRIMARY KEY (line, mke));
 """
@@ -137,12 +142,19 @@ class Journal:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
+        self._add_missing_columns()
         self._checkpointer: Checkpointer | None = None
         self._in_transaction = False
         self._new_messages: list[tuple[object, ...]] = []
         self._new_queue_rows: list[tuple[object, ...]] = []
         self._next_message_id = self._next_id("messages")
         self._next_queue_id = self._next_id("queue")
+
+    def _add_missing_columns(self) -> None:
+        """Journals made before ``peers.acked`` existed gain it."""
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(peers)")}
+        if "acked" not in columns:
+            self._db.execute("ALTER TABLE peers ADD COLUMN acked INTEGER NOT NULL DEFAULT 0")
 
     def _next_id(self, table: str) -> int:
         row = self._db.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}").fetchone()  # noqa: S608
@@ -187,9 +199,10 @@ class Journal:
 
     # State loaded at start ------------------------------------------------------------
 
-    def peers(self) -> dict[str, tuple[int, int]]:
-        rows = self._db.execute("SELECT ori, lst, next_out FROM peers")
-        return {ori: (lst, next_out) for ori, lst, next_out in rows}
+    def peers(self) -> dict[str, tuple[int, int, int]]:
+        """ORI -> (lst, next_out, acked)."""
+        rows = self._db.execute("SELECT ori, lst, next_out, acked FROM peers")
+        return {ori: (lst, next_out, acked) for ori, lst, next_out, acked in rows}
 
     def counters(self) -> dict[tuple[str, str], int]:
         rows = self._db.execute("SELECT line, kind, value FROM counters")
@@ -203,11 +216,13 @@ class Journal:
 
     # Writes ---------------------------------------------------------------------------
 
-    def save_peer(self, ori: str, lst: int, next_out: int) -> None:
+    def save_peer(self, ori: str, lst: int, next_out: int, acked: int) -> None:
+        """An ORI's sequence state; ``acked`` settles its deliveries up to that seq."""
         self._write(
-            "INSERT INTO peers (ori, lst, next_out) VALUES (?, ?, ?) "
-            "ON CONFLICT (ori) DO UPDATE SET lst = excluded.lst, next_out = excluded.next_out",
-            (ori, lst, next_out),
+            "INSERT INTO peers (ori, lst, next_out, acked) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (ori) DO UPDATE SET lst = excluded.lst, next_out = excluded.next_out,"
+            " acked = excluded.acked",
+            (ori, lst, next_out, acked),
         )
 
     def save_counter(self, line: str, kind: str, value: int) -> None:
@@ -314,21 +329,19 @@ class Journal:
             (output_number, sent_at.isoformat(), payload, row_id),
         )
 
-    def settle(self, ori: str, upto_seq: int, state: str = "acked") -> None:
-        """Pending deliveries to ``ori`` up to ``upto_seq`` leave the queue as ``state``."""
-        self._write(
-            "UPDATE queue SET state = ? WHERE ori = ? AND state = 'pending' AND seq <= ?",
-            (state, ori, upto_seq),
-        )
-
     def settle_one(self, ori: str, seq: int, state: str) -> None:
         self._write(
             "UPDATE queue SET state = ? WHERE ori = ? AND state = 'pending' AND seq = ?",
             (state, ori, seq),
         )
 
-    def renumber(self, ori: str) -> int:
-        """Pending deliveries to ``ori`` get seq 1, 2, 3 … in order; returns how many."""
+    def renumber(self, ori: str, acked: int) -> int:
+        """Deliveries to ``ori`` acknowledged up to ``acked`` are marked so; the pending ones
+        get seq 1, 2, 3 … in order (and ``acked`` is then 0); returns how many are pending."""
+        self._write(
+            "UPDATE queue SET state = 'acked' WHERE ori = ? AND state = 'pending' AND seq <= ?",
+            (ori, acked),
+        )
         ids = [
             row[0]
             for row in self._read(
@@ -354,12 +367,13 @@ class Journal:
 
     # Reads ----------------------------------------------------------------------------
 
-    def pending(self, ori: str) -> list[QueuedRow]:
+    def pending(self, ori: str, acked: int) -> list[QueuedRow]:
+        """Deliveries to ``ori`` above its ``acked`` mark, not refused or expired."""
         rows = self._read(
             "SELECT id, ori, seq, addressed_ori, mke, originator, control, received_at,"
             " input_number, text, payload FROM queue WHERE ori = ? AND state = 'pending'"
-            " ORDER BY seq",
-            (ori,),
+            " AND seq > ? ORDER BY seq",
+            (ori, acked),
         )
         return [
             QueuedRow(
@@ -401,8 +415,11 @@ class Journal:
         return datetime.fromisoformat(row[0]) if row and row[0] else None
 
     def queue_depths(self) -> dict[str, int]:
+        """ORI -> deliveries waiting for it or for its AK (ORIs with none left out)."""
         rows = self._read(
-            "SELECT ori, COUNT(*) FROM queue WHERE state = 'pending' GROUP BY ori ORDER BY ori"
+            "SELECT p.ori, (SELECT COUNT(*) FROM queue q WHERE q.ori = p.ori"
+            " AND q.state = 'pending' AND q.seq > p.acked) AS depth FROM peers p"
+            " WHERE depth > 0 ORDER BY p.ori"
         )
         return dict(rows)
 
@@ -446,8 +463,10 @@ class Journal:
         """(session ORI, addressed ORI, seq, sent_at, state) of each delivery of a message."""
         return list(
             self._read(
-                "SELECT ori, addressed_ori, seq, sent_at, state FROM queue WHERE message_id = ?"
-                " ORDER BY id",
+                "SELECT q.ori, q.addressed_ori, q.seq, q.sent_at, CASE WHEN q.state = 'pending'"
+                " AND q.seq <= COALESCE(p.acked, 0) THEN 'acked' ELSE q.state END"
+                " FROM queue q LEFT JOIN peers p ON p.ori = q.ori WHERE q.message_id = ?"
+                " ORDER BY q.id",
                 (message_id,),
             )
         )

@@ -83,13 +83,14 @@ class Switch:
         peer = self._peer(ori)
         if request.reset:
             peer.lst = 0
-            peer.next_out = self.journal.renumber(ori)
+            peer.next_out = self.journal.renumber(ori, peer.acked)
+            peer.acked = 0
             self._dirty_peers.add(ori)
         session = Session(ori, conn)
         self.sessions[ori] = session
         self._conn_ori[conn] = ori
         self._out(conn, accepted(peer.lst, self.heartbeat_s))
-        for row in self.journal.pending(ori):
+        for row in self.journal.pending(ori, peer.acked):
             payload = row.payload
             if payload is None:
                 number = self._count(self.directory.agencies[ori].line, "output")
@@ -146,7 +147,8 @@ class Switch:
         while session.in_flight and session.in_flight[0] <= seq:
             settled = session.in_flight.popleft()
         if settled:
-            self.journal.settle(session.ori, settled)
+            self._peers[session.ori].acked = settled
+            self._dirty_peers.add(session.ori)
         self._pump(session)
 
     def refused(self, conn: int, seq: int) -> None:
@@ -203,7 +205,7 @@ class Switch:
         """Commit the batch; return what may now be written and closed."""
         for dirty in self._dirty_peers:
             peer = self._peers[dirty]
-            self.journal.save_peer(dirty, peer.lst, peer.next_out)
+            self.journal.save_peer(dirty, peer.lst, peer.next_out, peer.acked)
         for line, kind in self._dirty_counters:
             self.journal.save_counter(line, kind, self._counters[(line, kind)])
         self._dirty_peers.clear()

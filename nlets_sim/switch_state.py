@@ -54,10 +54,12 @@ Command = Send | Close
 
 @dataclass(slots=True)
 class Peer:
-    """An ORI's sequence state: the last DT seq stored from it and the last seq given to it."""
+    """An ORI's sequence state: the last DT seq stored from it, the last seq given to it and
+    the last seq it acknowledged."""
 
     lst: int = 0
     next_out: int = 0
+    acked: int = 0
 
 
 @dataclass(slots=True)

@@ -42,3 +42,17 @@ def test_a_batch_of_any_size_is_written_whole_and_in_order(tmp_path: Path) -> No
         (seq, seq, b"AM.NY0303000.NJ.TXT\r\n%d" % seq) for seq in range(1, 101)
     ]
     journal.close()
+
+
+def test_a_journal_from_before_the_acked_mark_gains_it(tmp_path: Path) -> None:
+    path = tmp_path / "journal.sqlite3"
+    old = sqlite3.connect(path)
+    old.execute(
+        "CREATE TABLE peers (ori TEXT PRIMARY KEY, lst INTEGER NOT NULL, next_out INTEGER NOT NULL)"
+    )
+    old.execute("INSERT INTO peers VALUES ('NY0303000', 7, 3)")
+    old.commit()
+    old.close()
+    journal = Journal(path)
+    assert journal.peers() == {"NY0303000": (7, 3, 0)}
+    journal.close()

@@ -328,6 +328,30 @@ def test_reset_restarts_both_counters_and_renumbers_the_queue(harness: Harness) 
     assert again.take()[0].payload == b"LST/00000000.HBI/30"
 
 
+def test_an_ak_survives_a_restart_and_a_reset_keeps_acknowledged_deliveries_settled(
+    harness: Harness,
+) -> None:
+    nj = harness.logon("NJNLETS00")
+    ny = harness.logon("NY0303000")
+    first = harness.send(ny, AM_NJ)
+    for _ in range(2):
+        harness.send(ny, AM_NJ)
+    nj.take()
+    harness.ack(nj, 2)
+    harness.restart()
+    again = harness.logon("NJNLETS00")
+    assert [seq for seq, _ in again.deliveries()] == [3]  # 1 and 2 were acknowledged
+    assert harness.journal.queue_depths() == {"NJNLETS00": 1}
+    harness.drop(again)
+    fresh = harness.logon("NJNLETS00", reset=True)
+    assert [seq for seq, _ in fresh.deliveries()] == [1]  # the third delivery, renumbered
+    harness.drop(fresh)
+    twice = harness.logon("NJNLETS00", reset=True)
+    assert [seq for seq, _ in twice.deliveries()] == [1]  # still only that one
+    message_id = harness.journal.search(ori="NY0303000")[first - 1].id
+    assert [state for *_, state in harness.journal.deliveries_of(message_id)] == ["acked"]
+
+
 def test_help_file_update_append_read_and_clear(harness: Harness) -> None:
     vt = harness.logon("VTINS07S0")
     vt.take()
