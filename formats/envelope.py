@@ -19,6 +19,8 @@ LINE_CODE_PATTERN = re.compile(r"[A-Z0-9]{2}")
 MKE_PATTERN = re.compile(r"[A-Z]{2,3}")
 CONTROL_PATTERN = re.compile(r"[A-Z0-9]{1,10}")
 _TEXT_CHARACTERS = re.compile(r"[\x20-\x7e\r\n]*")
+_TEXT_BYTES = bytes(range(0x20, 0x7F)) + b"\r\n"
+_DESTINATION_PATTERN = re.compile(r"[A-Z0-9]{2}|[A-Z0-9]{9}")
 _BARE_LF = re.compile(r"(?<!\r)\n")
 _LOOKS_LIKE_HEADER = re.compile(r"[A-Z0-9]{1,4}\.")
 STAMP_FORMAT = "%H:%M %m/%d/%Y"
@@ -32,7 +34,7 @@ def normalize_line_ends(text: str) -> str:
 
 def is_destination(value: str) -> bool:
     """A 2-character line code or a 9-character ORI."""
-    return bool(LINE_CODE_PATTERN.fullmatch(value) or ORI_PATTERN.fullmatch(value))
+    return _DESTINATION_PATTERN.fullmatch(value) is not None
 
 
 @record
@@ -63,6 +65,8 @@ class InputMessage:
 
 def decode_text(raw: bytes) -> str:
     """The message as text, or ER 0 when it is not 7-bit printable ASCII with CR LF."""
+    if not raw.translate(None, _TEXT_BYTES):  # nothing left once the allowed bytes go
+        return raw.decode("ascii")
     try:
         text = raw.decode("ascii")
     except UnicodeDecodeError as error:
@@ -70,10 +74,8 @@ def decode_text(raw: bytes) -> str:
             ErCode.STRUCTURE, f"NON-ASCII BYTE AT POSITION {error.start + 1}"
         ) from None
     valid = _TEXT_CHARACTERS.match(text)
-    if valid is None or valid.end() != len(text):
-        position = valid.end() if valid else 0
-        raise MessageRejected(ErCode.STRUCTURE, f"CONTROL CHARACTER AT POSITION {position + 1}")
-    return text
+    position = valid.end() if valid else 0
+    raise MessageRejected(ErCode.STRUCTURE, f"CONTROL CHARACTER AT POSITION {position + 1}")
 
 
 def _find_txt(text: str) -> int:
