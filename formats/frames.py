@@ -36,6 +36,10 @@ class FrameKind(enum.Enum):
     HB = "HB"  # heartbeat
     LO = "LO"  # logoff
 
+    # Members are singletons compared by identity: hash them by identity too, in C, instead of
+    # Enum's hash of the name in Python (frames are hashed several times each).
+    __hash__ = object.__hash__
+
 
 _KINDS = {kind.value.encode("ascii"): kind for kind in FrameKind}
 # Kinds whose seq field carries a number; every other kind sends 00000000.
@@ -103,11 +107,14 @@ _SEQ_AT = slice(5, 5 + SEQ_DIGITS)
 _LENGTH_AT = slice(5 + SEQ_DIGITS, HEADER_BYTES)
 
 
+_KIND_BYTES = {kind: kind.value.encode("ascii") for kind in FrameKind}
+
+
 def build_frame(frame: Frame) -> bytes:
     """The bytes of ``frame``; raises ``LocalProtocolError`` for a frame the table forbids."""
     check_shape(frame.kind, frame.seq, len(frame.payload), LocalProtocolError)
     return b"NL1%b%08d%06d%b" % (
-        frame.kind.value.encode("ascii"),
+        _KIND_BYTES[frame.kind],
         frame.seq,
         len(frame.payload),
         frame.payload,
@@ -182,8 +189,8 @@ class FrameReader:
 
     def __init__(self, max_payload: int = DEFAULT_MAX_PAYLOAD) -> None:
         self.max_payload = max_payload
-        self._buffer = bytearray()
-        self._pending: tuple[FrameKind, int, int] | None = None
+        self._buffer = b""
+        self._pending: tuple[FrameKind, int, int] | None = None  # header read, payload not
         self._failed: FrameError | None = None
 
     @property
@@ -194,33 +201,36 @@ class FrameReader:
     def feed(self, data: bytes) -> list[Frame]:
         if self._failed is not None:
             raise self._failed
-        self._buffer += data
+        buffer = self._buffer + data if self._buffer else bytes(data)
+        size, position, pending = len(buffer), 0, self._pending
         frames: list[Frame] = []
         try:
             while True:
-                if self._pending is None:
-                    self._check_prefix()
-                    if len(self._buffer) < HEADER_BYTES:
-                        return frames
-                    self._pending = parse_header(
-                        bytes(self._buffer[:HEADER_BYTES]), self.max_payload
-                    )
-                    del self._buffer[:HEADER_BYTES]
-                kind, seq, length = self._pending
-                if len(self._buffer) < length:
-                    return frames
-                frames.append(Frame(kind, seq, bytes(self._buffer[:length])))
-                del self._buffer[:length]
-                self._pending = None
+                if pending is None:
+                    if size - position < HEADER_BYTES:
+                        _check_prefix(buffer[position : position + 3])
+                        break
+                    header_end = position + HEADER_BYTES
+                    pending = parse_header(buffer[position:header_end], self.max_payload)
+                    position = header_end
+                kind, seq, length = pending
+                if size - position < length:
+                    break
+                frames.append(Frame(kind, seq, buffer[position : position + length]))
+                position += length
+                pending = None
         except FrameError as error:
             self._failed = error
-            self._buffer.clear()
+            self._buffer = b""
             raise
+        self._buffer = buffer[position:]
+        self._pending = pending
+        return frames
 
-    def _check_prefix(self) -> None:
-        """Fail on a bad magic or version before the whole header has arrived."""
-        head = bytes(self._buffer[:3])
-        if head != (MAGIC + VERSION)[: len(head)]:
-            if head[:2] != MAGIC[: len(head[:2])]:
-                raise FrameError("BAD MAGIC")
-            raise FrameError(f"UNSUPPORTED VERSION {head[2:3].decode('ascii', 'replace')}")
+
+def _check_prefix(head: bytes) -> None:
+    """Fail on a bad magic or version before the whole header has arrived."""
+    if head != (MAGIC + VERSION)[: len(head)]:
+        if head[:2] != MAGIC[: len(head[:2])]:
+            raise FrameError("BAD MAGIC")
+        raise FrameError(f"UNSUPPORTED VERSION {head[2:3].decode('ascii', 'replace')}")

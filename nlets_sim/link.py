@@ -26,6 +26,8 @@ class LinkState(enum.Enum):
     ACTIVE = "active"  # logged on
     CLOSED = "closed"
 
+    __hash__ = object.__hash__  # singletons: identity hash, in C (see FrameKind)
+
 
 # (state, frame kind received) -> state after it. Anything else is a protocol error.
 TRANSITIONS: dict[tuple[LinkState, FrameKind], LinkState] = {
