@@ -18,10 +18,13 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
+from bench.timing import cpu_seconds
 from fixtures.make_directory import demo_key
+from formats.envelope import OutputMessage
 from formats.iaq import Iaq
 from lesc_daemon.responder import Responder
 from lesc_daemon.rules import load_rules
@@ -79,14 +82,39 @@ def lookup_latencies(store: Store, queries: list[Iaq]) -> list[float]:
     return latencies
 
 
+def responder_cpu(store: Store, queries: list[Iaq], repeats: int = 3) -> float:
+    """CPU time per IAQ of the daemon's core alone, median of ``repeats``: ``Responder.handle``
+    on delivered IAQs, batches of 64 in one store transaction, as the daemon runs them (audit,
+    query numbers, detainers and leads written), no sockets."""
+    responder = Responder(store, load_rules(), frozenset({"VTINS07S0"}))
+    deliveries = [
+        OutputMessage("IAQ", "NY0303000", NOW, 1, NOW, 1, "VTINS07S0", query.build(), f"C{n}")
+        for n, query in enumerate(queries)
+    ]
+    runs = []
+    for _ in range(repeats):
+        start = time.process_time()
+        for first in range(0, len(deliveries), 64):
+            with store.transaction():
+                for delivery in deliveries[first : first + 64]:
+                    responder.handle(delivery, NOW, timedelta(0))
+        runs.append((time.process_time() - start) / len(deliveries) * 1e6)
+    return statistics.median(runs)
+
+
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
-async def round_trips(
-    store_path: Path, queries: list[Iaq], terminals: int
-) -> tuple[float, list[float]]:
+@dataclass(frozen=True, slots=True)
+class RoundTrips:
+    rate: float  # completed round trips per second
+    latencies_ms: list[float]
+    cpu_us: dict[str, float]  # CPU time per round trip by process: switch, lesc, terminals
+
+
+async def round_trips(store_path: Path, queries: list[Iaq], terminals: int) -> RoundTrips:
     with tempfile.TemporaryDirectory() as data_dir:
         switch, port = await start_switch(Path(data_dir))
         daemon = await asyncio.create_subprocess_exec(
@@ -139,14 +167,21 @@ async def round_trips(
                         started[control] = time.perf_counter()
                         await client.send(_iaq(client.ori, query, control))
 
+            pids = {"switch": switch.pid, "lesc": daemon.pid}
+            cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+            own_before = time.process_time()
             begin = time.perf_counter()
             async with asyncio.TaskGroup() as group:
                 for number, client in enumerate(clients):
                     group.create_task(drive(client, queries[number * share : (number + 1) * share]))
             elapsed = time.perf_counter() - begin
+            done = share * len(clients)
+            cpu = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in pids.items()}
+            cpu["terminals"] = time.process_time() - own_before
             for client in clients:
                 await client.close()
-            return share * len(clients) / elapsed, latencies
+            per_trip = {name: seconds / done * 1e6 for name, seconds in cpu.items()}
+            return RoundTrips(done / elapsed, latencies, per_trip)
         finally:
             daemon.terminate()
             switch.terminate()
@@ -172,14 +207,19 @@ def main() -> None:
     print(f"lookup (match + rules) on {store.count_persons():,} persons, {args.lookups:,} queries:")
     median, p99 = statistics.median(latencies), percentile(latencies, 0.99)
     print(f"  median {median:.2f} ms  p99 {p99:.2f} ms   target well under 10 ms")
+    cpu = responder_cpu(store, queries[: args.lookups])
+    print(f"  responder alone (handle an IAQ, acting, no sockets): {cpu:.0f} us CPU per IAQ")
     store.close()
-    rate, trip = asyncio.run(round_trips(args.store, queries[: args.queries], args.terminals))
+    trips = asyncio.run(round_trips(args.store, queries[: args.queries], args.terminals))
     print(
         f"IAQ -> IAR round trips, {args.terminals} terminals, {args.queries:,} queries, "
         "switch and LESC in their own processes:"
     )
-    print(f"  completed {rate:,.0f} /s   target 5,000 /s")
-    print(f"  latency p50 {percentile(trip, 0.5):.1f} ms  p99 {percentile(trip, 0.99):.1f} ms")
+    print(f"  completed {trips.rate:,.0f} /s   target 5,000 /s")
+    p50, p99 = percentile(trips.latencies_ms, 0.5), percentile(trips.latencies_ms, 0.99)
+    print(f"  latency p50 {p50:.1f} ms  p99 {p99:.1f} ms")
+    shares = "  ".join(f"{name} {us:.0f}" for name, us in trips.cpu_us.items())
+    print(f"  CPU per round trip, us: {shares}  total {sum(trips.cpu_us.values()):.0f}")
 
 
 if __name__ == "__main__":

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 
 def rate(work: Callable[[], object], count: int, repeats: int = 7) -> float:
@@ -23,3 +25,12 @@ def report(name: str, per_second: float, target: float | None = None) -> None:
     if target is not None:
         verdict = f"  target {target:>9,.0f}  {'met' if per_second >= target else 'MISSED'}"
     print(f"{name:<44} {per_second:>11,.0f} /s{verdict}")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a live process has used so far (Linux ``/proc``; 0.0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
