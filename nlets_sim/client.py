@@ -75,6 +75,7 @@ class Terminal:
         self.next_seq = 1
         self.last_processed = 0  # highest delivery seq handed to the inbox
         self.unacked: OrderedDict[int, bytes] = OrderedDict()
+        self.backlog: deque[bytes] = deque()  # posted, waiting for room in the window
         self.naks: list[tuple[int, str]] = []
         self.inbox: deque[Delivery] = deque()
         self.closed_reason: str | None = "not connected"
@@ -115,6 +116,7 @@ class Terminal:
         self.closed_reason = None
         for seq, payload in self.unacked.items():
             writer.write(build_frame(Frame(FrameKind.DT, seq, payload)))
+        self._pump()
         self._reader_task = asyncio.create_task(self._read(reader, frames, received[1:]))
         return self.lst
 
@@ -170,23 +172,31 @@ class Terminal:
     # Sending ---------------------------------------------------------------------------
 
     async def send(self, message: bytes) -> int:
-        """Send one message (a DT payload); waits while the window is full. Returns its seq."""
-        if len(self.unacked) >= self.window:
+        """Send one message (a DT payload), after any posted before it; waits while the window
+        is full. Returns its seq."""
+        if self.backlog or len(self.unacked) >= self.window:
             await self._wait(
-                lambda: len(self.unacked) < self.window or self.closed_reason is not None
+                lambda: (
+                    (not self.backlog and len(self.unacked) < self.window)
+                    or self.closed_reason is not None
+                )
             )
         self._check_open()
-        seq = self.next_seq
-        self.next_seq += 1
-        self.unacked[seq] = message
-        assert self._writer is not None
-        self._writer.write(build_frame(Frame(FrameKind.DT, seq, message)))
-        return seq
+        return self._transmit(message)
+
+    def post(self, message: bytes) -> None:
+        """Send one message without waiting: at once if the window has room, else as soon as
+        an ``AK`` makes room, in the order posted. Posted messages wait across a reconnect and
+        go out after the logon's re-sends."""
+        self.backlog.append(message)
+        self._pump()
 
     async def drain(self, timeout: float = 10.0) -> None:
-        """Wait until the switch has acknowledged everything sent."""
+        """Wait until the switch has acknowledged everything sent and posted."""
         async with asyncio.timeout(timeout):
-            await self._wait(lambda: not self.unacked or self.closed_reason is not None)
+            await self._wait(
+                lambda: (not self.unacked and not self.backlog) or self.closed_reason is not None
+            )
         self._check_open()
 
     def send_raw(self, frame: bytes) -> None:
@@ -235,6 +245,21 @@ class Terminal:
         return self.closed_reason or ""
 
     # Internals -------------------------------------------------------------------------
+
+    def _transmit(self, message: bytes) -> int:
+        seq = self.next_seq
+        self.next_seq += 1
+        self.unacked[seq] = message
+        assert self._writer is not None
+        self._writer.write(build_frame(Frame(FrameKind.DT, seq, message)))
+        return seq
+
+    def _pump(self) -> None:
+        """Send posted messages while the window has room and the link is up."""
+        if self._writer is None or self.closed_reason is not None:
+            return
+        while self.backlog and len(self.unacked) < self.window:
+            self._transmit(self.backlog.popleft())
 
     def _check_open(self) -> None:
         if self.closed_reason is not None:
@@ -311,6 +336,7 @@ class Terminal:
                     case FrameKind.AK:
                         for seq in [seq for seq in self.unacked if seq <= frame.seq]:
                             del self.unacked[seq]
+                        self._pump()
                     case FrameKind.NK:
                         self.naks.append((frame.seq, frame.payload.decode("ascii", "replace")))
                     case FrameKind.LO:

@@ -155,6 +155,42 @@ async def test_unacked_messages_are_resent_after_reconnect(
     await ny.close()
 
 
+async def test_posted_messages_go_out_in_order_past_a_full_window(
+    nlets_switch: SwitchServer, nlets_terminal: TerminalFactory
+) -> None:
+    """``post`` never waits: what does not fit the window goes out as AKs make room, in order,
+    and a later ``send`` goes after it."""
+    nj = await nlets_terminal("NJNLETS00")
+    ny = Terminal("127.0.0.1", nlets_switch.port, "NY0303000", "S3CRET", window=2)
+    await ny.connect()
+    for number in range(5):
+        ny.post(AM.replace(b"HELLO", f"POSTED {number}".encode()))
+    assert len(ny.unacked) == 2
+    assert len(ny.backlog) == 3
+    assert await ny.send(AM.replace(b"HELLO", b"SENT")) == 6
+    await ny.drain()
+    texts = [(await nj.receive()).message.text for _ in range(6)]
+    assert texts == [f"POSTED {number}" for number in range(5)] + ["SENT"]
+    await ny.close()
+
+
+async def test_posted_messages_wait_across_a_reconnect(
+    nlets_switch: SwitchServer, nlets_terminal: TerminalFactory
+) -> None:
+    nj = await nlets_terminal("NJNLETS00")
+    ny = Terminal("127.0.0.1", nlets_switch.port, "NY0303000", "S3CRET")
+    await ny.connect()
+    await ny.abort()
+    ny.post(AM.replace(b"HELLO", b"FIRST"))
+    ny.post(AM.replace(b"HELLO", b"SECOND"))
+    assert (len(ny.backlog), len(ny.unacked)) == (2, 0)
+    await ny.connect()
+    await ny.drain()
+    texts = [(await nj.receive()).message.text for _ in range(2)]
+    assert texts == ["FIRST", "SECOND"]
+    await ny.close()
+
+
 async def test_status_and_remove_through_the_admin_socket(
     nlets_config: Config, nlets_terminal: TerminalFactory
 ) -> None:
