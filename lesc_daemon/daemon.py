@@ -32,6 +32,10 @@ from nlets_sim.client import LinkClosed, Terminal
 log = structlog.get_logger("lesc_daemon")
 
 OUTBOX_POLL_S = 1.0
+# Deliveries answered per store transaction. Bounded so that answering never runs long ahead
+# of sending: with all waiting deliveries in one batch, a busy LESC answered thousands while
+# the switch sat idle, then sent their answers while it sat idle itself.
+BATCH_MAX = 32
 HELP_FILE = "AXADMHELP"
 LESC_ORIS = frozenset({"VTINS07S0", "VTICE0900"})
 
@@ -117,11 +121,12 @@ class LescDaemon:
         self._wake.set()
 
     async def _receive(self) -> None:
-        """Answer what arrives: every delivery waiting is handled in one store transaction;
-        answers due now go straight to the terminal, later ones to the outbox."""
+        """Answer what arrives, up to ``BATCH_MAX`` deliveries per store transaction; answers
+        due now are posted to the terminal (sent as the window allows, without waiting for
+        it), later ones go to the outbox."""
         while True:
             batch = [await self.terminal.receive(timeout=None)]
-            while self.terminal.inbox:
+            while self.terminal.inbox and len(batch) < BATCH_MAX:
                 batch.append(self.terminal.inbox.popleft())
             now = self.now()
             immediate: list[bytes] = []
@@ -135,13 +140,9 @@ class LescDaemon:
                             mke=delivery.message.mke,
                             requester=delivery.message.originator,
                         )
-            for index, message in enumerate(immediate):
-                try:
-                    await self.terminal.send(message)
-                except LinkClosed:
-                    for unsent in immediate[index:]:  # kept for the next logon
-                        self.store.schedule(now, unsent)
-                    raise
+            for message in immediate:
+                self.terminal.post(message)
+            await asyncio.sleep(0)  # let the link read acknowledgements and deliveries
 
     def _answer(self, message: OutputMessage, now: datetime) -> list[bytes]:
         if message.originator == HELP_FILE:

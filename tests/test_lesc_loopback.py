@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -91,8 +90,9 @@ async def test_daemon_reconnects_and_loses_no_query_across_a_switch_restart(
         await switch.stop()
 
 
-async def test_answers_that_cannot_be_sent_wait_in_the_outbox(tmp_path: Path) -> None:
-    """The link drops between a query's arrival and its answers: they go to the outbox."""
+async def test_answers_that_cannot_be_sent_wait_for_the_next_logon(tmp_path: Path) -> None:
+    """The link drops between a query's arrival and its answers: they wait, in order, in the
+    terminal's backlog, which goes out after the next logon."""
     store = Store(tmp_path / "lesc.db")
     store.add_persons(catalogue())
     store.close()
@@ -105,7 +105,7 @@ async def test_answers_that_cannot_be_sent_wait_in_the_outbox(tmp_path: Path) ->
     daemon.terminal.closed_reason = "switch closed the connection"
     with pytest.raises(LinkClosed):
         await daemon._receive()
-    waiting = [raw for _, raw in daemon.store.due(datetime(2100, 1, 1))]
+    waiting = list(daemon.terminal.backlog)
     assert [parse_iar(raw.split(b"TXT\r\n", 1)[1].decode()).typ.value for raw in waiting] == [
         "ACK",
         "RSP",
@@ -129,6 +129,6 @@ async def test_a_message_the_lesc_fails_to_answer_does_not_stop_the_others(
     daemon.terminal.closed_reason = "switch closed the connection"
     with pytest.raises(LinkClosed):
         await daemon._receive()
-    (waiting,) = [raw for _, raw in daemon.store.due(datetime(2100, 1, 1))]
+    (waiting,) = daemon.terminal.backlog
     assert waiting.startswith(b"AM.VTINS07S0.NY0303000.*C1.TXT\r\nICE LESC RECEIVED")
     daemon.store.close()
