@@ -114,7 +114,9 @@ class RoundTrips:
     cpu_us: dict[str, float]  # CPU time per round trip by process: switch, lesc, terminals
 
 
-async def round_trips(store_path: Path, queries: list[Iaq], terminals: int) -> RoundTrips:
+async def round_trips(
+    store_path: Path, queries: list[Iaq], terminals: int, outstanding: int
+) -> RoundTrips:
     with tempfile.TemporaryDirectory() as data_dir:
         switch, port = await start_switch(Path(data_dir))
         daemon = await asyncio.create_subprocess_exec(
@@ -145,35 +147,14 @@ async def round_trips(store_path: Path, queries: list[Iaq], terminals: int) -> R
             latencies: list[float] = []
             share = len(queries) // len(clients)
 
-            async def drive(client: Terminal, mine: list[Iaq]) -> None:
-                started: dict[str, float] = {}
-
-                async def collect() -> None:
-                    """Take every delivery in order (acknowledgements too, so that none pile
-                    up in the inbox); a response completes its round trip."""
-                    done = 0
-                    while done < len(mine):
-                        delivery = await client.receive(timeout=60)
-                        if ".TYP/RSP." not in delivery.message.text[:40]:
-                            continue
-                        control = delivery.message.control or ""
-                        latencies.append((time.perf_counter() - started.pop(control)) * 1000)
-                        done += 1
-
-                async with asyncio.TaskGroup() as group:
-                    group.create_task(collect())
-                    for index, query in enumerate(mine):
-                        control = f"B{index}"
-                        started[control] = time.perf_counter()
-                        await client.send(_iaq(client.ori, query, control))
-
             pids = {"switch": switch.pid, "lesc": daemon.pid}
             cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
             own_before = time.process_time()
             begin = time.perf_counter()
             async with asyncio.TaskGroup() as group:
                 for number, client in enumerate(clients):
-                    group.create_task(drive(client, queries[number * share : (number + 1) * share]))
+                    mine = queries[number * share : (number + 1) * share]
+                    group.create_task(drive(client, mine, outstanding, latencies))
             elapsed = time.perf_counter() - begin
             done = share * len(clients)
             cpu = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in pids.items()}
@@ -189,6 +170,36 @@ async def round_trips(store_path: Path, queries: list[Iaq], terminals: int) -> R
             await switch.wait()
 
 
+async def drive(
+    client: Terminal, queries: list[Iaq], outstanding: int, latencies: list[float]
+) -> None:
+    """One terminal's queries, at most ``outstanding`` waiting for their response at a time;
+    the latency of each round trip (send to response) in ms goes to ``latencies``."""
+    started: dict[str, float] = {}
+    in_flight = asyncio.Semaphore(outstanding)
+
+    async def collect() -> None:
+        """Take every delivery in order (acknowledgements too, so that none pile up in the
+        inbox); a response completes its round trip."""
+        done = 0
+        while done < len(queries):
+            delivery = await client.receive(timeout=60)
+            if ".TYP/RSP." not in delivery.message.text[:40]:
+                continue
+            control = delivery.message.control or ""
+            latencies.append((time.perf_counter() - started.pop(control)) * 1000)
+            in_flight.release()
+            done += 1
+
+    async with asyncio.TaskGroup() as group:
+        group.create_task(collect())
+        for index, query in enumerate(queries):
+            await in_flight.acquire()
+            control = f"B{index}"
+            started[control] = time.perf_counter()
+            await client.send(_iaq(client.ori, query, control))
+
+
 def _iaq(ori: str, query: Iaq, control: str) -> bytes:
     return f"IAQ.{ori}.AX.*{control}.TXT\r\n{query.build()}".encode()
 
@@ -200,6 +211,12 @@ def main() -> None:
     parser.add_argument("--lookups", type=int, default=2_000)
     parser.add_argument("--queries", type=int, default=8_000)
     parser.add_argument("--terminals", type=int, default=8)
+    parser.add_argument(
+        "--outstanding",
+        type=int,
+        default=64,
+        help="queries each terminal keeps waiting for their response (a closed loop)",
+    )
     args = parser.parse_args()
     store = build_store(args.store, args.persons)
     queries = sample_queries(store, max(args.lookups, args.queries), seed=7)
@@ -210,10 +227,13 @@ def main() -> None:
     cpu = responder_cpu(store, queries[: args.lookups])
     print(f"  responder alone (handle an IAQ, acting, no sockets): {cpu:.0f} us CPU per IAQ")
     store.close()
-    trips = asyncio.run(round_trips(args.store, queries[: args.queries], args.terminals))
+    trips = asyncio.run(
+        round_trips(args.store, queries[: args.queries], args.terminals, args.outstanding)
+    )
     print(
-        f"IAQ -> IAR round trips, {args.terminals} terminals, {args.queries:,} queries, "
-        "switch and LESC in their own processes:"
+        f"IAQ -> IAR round trips, {args.terminals} terminals with up to {args.outstanding}"
+        f" queries outstanding each, {args.queries:,} queries, switch and LESC in their own"
+        " processes:"
     )
     print(f"  completed {trips.rate:,.0f} /s   target 5,000 /s")
     p50, p99 = percentile(trips.latencies_ms, 0.5), percentile(trips.latencies_ms, 0.99)
