@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from functools import cache
+from functools import cache, lru_cache
 
 from formats.errors import LocalProtocolError
 
@@ -55,11 +55,16 @@ def _strip_end(value: str) -> str:
     return value.rstrip("\r\n").removesuffix(".")
 
 
+@lru_cache(maxsize=4096)
+def _is_tag(tag: str) -> bool:
+    return TAG_PATTERN.fullmatch(f"{tag}/") is not None
+
+
 def build_fields(fields: Iterable[tuple[str, str]], *, final_period: bool = False) -> str:
     """``ABC/x.DEF/y``; ``final_period`` adds the optional period after the last value."""
     parts = []
     for tag, value in fields:
-        if not TAG_PATTERN.fullmatch(f"{tag}/"):
+        if not _is_tag(tag):
             raise LocalProtocolError(f"bad field prefix {tag!r}")
         parts.append(f"{tag}/{value}")
     text = ".".join(parts)

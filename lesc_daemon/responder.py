@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from formats.dates import slash_date
 from formats.envelope import CRLF, InputMessage, OutputMessage
 from formats.errors import MessageRejected
 from formats.hit_confirmation import HitConfirmation, parse_hit_confirmation
@@ -54,10 +55,6 @@ class Reply:
 
     due: datetime
     message: bytes
-
-
-def _stamp(day: date) -> str:
-    return day.strftime("%m/%d/%Y")
 
 
 class Responder:
@@ -255,7 +252,7 @@ def narrative(
     dob = iaq.birth_date(today)
     lines = [
         f"ATN/{iaq.atn} PHN/{iaq.phn} PUR/{iaq.pur} {PURPOSES.get(iaq.pur, '')}".rstrip(),
-        f"SUBJECT: {iaq.nam} DOB {_stamp(dob) if dob else iaq.dob} SEX {iaq.sex} POB {iaq.pob}",
+        f"SUBJECT: {iaq.nam} DOB {slash_date(dob) if dob else iaq.dob} SEX {iaq.sex} POB {iaq.pob}",
         f"SEARCHED: {', '.join(identity.searched)}",
     ]
     person = identity.person
@@ -280,7 +277,7 @@ def _person_lines(person: Person, decision: Decision, today: date) -> list[str]:
     ids = " ".join(
         filter(None, (person.arn and f"A-NUMBER {person.arn}", person.fbi and f"FBI {person.fbi}"))
     )
-    lines = [f"RECORD: {person.names[0]} DOB {_stamp(person.dob)} {ids}".rstrip()]
+    lines = [f"RECORD: {person.names[0]} DOB {slash_date(person.dob)} {ids}".rstrip()]
     status = person.status
     if status is not None:
         text = STATUS_TEXT[status.code]
@@ -288,7 +285,7 @@ def _person_lines(person: Person, decision: Decision, today: date) -> list[str]:
             text += f" CLASS {status.klass}"
         if status.until:
             expired = status.until < today
-            text += f" {'EXPIRED' if expired else 'VALID UNTIL'} {_stamp(status.until)}"
+            text += f" {'EXPIRED' if expired else 'VALID UNTIL'} {slash_date(status.until)}"
         lines.append(f"STATUS: {text}")
     if decision.res is Result.WT:
         lines.extend(

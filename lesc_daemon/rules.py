@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,10 @@ class Decision:
 @dataclass(frozen=True, slots=True)
 class Rules:
     tables: dict[str, tuple[Rule, ...]]
+    # Decisions already taken, by the facts: the rules are pure and the facts take few values.
+    _decided: dict[tuple[tuple[str, str | bool], ...], Decision] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def first(self, table: str, facts: Facts) -> dict[str, Any]:
         for rule in self.tables[table]:
@@ -46,6 +50,13 @@ class Rules:
         raise RulesError(f"no rule of [[{table}]] holds for {facts}; end it with an empty if")
 
     def decide(self, facts: Facts) -> Decision:
+        key = tuple(facts.items())
+        decision = self._decided.get(key)
+        if decision is None:
+            decision = self._decided[key] = self._decide(facts)
+        return decision
+
+    def _decide(self, facts: Facts) -> Decision:
         res = Result(self.first("result", facts)["res"])
         with_res: Facts = {**facts, "res": res.value}
         fap = Firearms(self.first("firearms", with_res)["fap"]) if facts["purpose"] == "F" else None

@@ -213,14 +213,13 @@ class Store:
 
     def next_query_number(self, today: date) -> str:
         """``L`` + ``YYMMDD`` + 6 digits, unique per LESC."""
-        day = today.strftime("%y%m%d")
-        self.db.execute(
+        day = f"{today.year % 100:02d}{today.month:02d}{today.day:02d}"
+        (last,) = self.db.execute(
             "INSERT INTO query_numbers (day, last) VALUES (?, 1)"
-            " ON CONFLICT (day) DO UPDATE SET last = last + 1",
+            " ON CONFLICT (day) DO UPDATE SET last = last + 1 RETURNING last",
             (day,),
-        )
-        last = self.db.execute("SELECT last FROM query_numbers WHERE day = ?", (day,)).fetchone()
-        return f"L{day}{last[0]:06d}"
+        ).fetchone()
+        return f"L{day}{last:06d}"
 
     def audit(
         self,
@@ -368,7 +367,9 @@ def _person(row: tuple[Any, ...]) -> Person:
         soc=row[8],
         firearms_exception=bool(row[9]),
         status=None if code is None else Status(StatusCode(code), klass, _day(since), _day(until)),
-        ncic=tuple(
+        ncic=()
+        if records == "[]"  # most persons: no JSON to decode
+        else tuple(
             NcicRecord(nic, kind, ori, oca, bool(active), _day(entered))
             for nic, kind, ori, oca, active, entered in sorted(json.loads(records))
         ),

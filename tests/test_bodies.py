@@ -10,7 +10,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from formats.codes import ErCode
-from formats.dates import parse_dob
+from formats.dates import parse_dob, slash_date
 from formats.errors import LocalProtocolError, MessageRejected, RemoteProtocolError
 from formats.hit_confirmation import parse_hit_confirmation
 from formats.iaq import Iaq, content_problems, parse_iaq
@@ -71,6 +71,11 @@ def test_iaq_fields_in_any_order_and_remarks_to_the_end() -> None:
 )
 def test_dob_forms_and_the_not_in_the_future_rule(value: str, expected: date | None) -> None:
     assert parse_dob(value, TODAY) == expected
+
+
+@given(st.dates(date(1000, 1, 1)))
+def test_slash_date_is_mm_dd_ccyy(day: date) -> None:
+    assert slash_date(day) == day.strftime("%m/%d/%Y")
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ from formats.iar import Result
 from lesc_daemon.persons import Person, Status, StatusCode
 from lesc_daemon.records import RecordError, parse_person, person_to_json
 from lesc_daemon.responder import Responder
-from lesc_daemon.rules import RulesError, load_rules, parse_rules
+from lesc_daemon.rules import Facts, RulesError, load_rules, parse_rules
 from lesc_daemon.seed import catalogue
 from lesc_daemon.store import Store
 from tests.lesc_fixtures import CATALOGUE, catalogue_store
@@ -130,6 +130,29 @@ def test_rules_file_overrides_and_errors(tmp_path: Path) -> None:
     path.write_text("[[result]]\nres = 1\n")
     with pytest.raises(RulesError, match="needs an `if` table"):
         load_rules(path)
+
+
+facts_of_queries = st.fixed_dictionaries(
+    {
+        "identity": st.sampled_from(["match", "possible", "none"]),
+        "status": st.sampled_from(
+            [*(code.value for code in StatusCode), "NIV_VALID", "NIV_EXPIRED", "NONE"]
+        ),
+        "active_ncic": st.booleans(),
+        "firearms_exception": st.booleans(),
+        "purpose": st.sampled_from(["C", "F"]),
+        "cus": st.sampled_from(["Y", "N"]),
+    }
+)
+SHARED_RULES = load_rules()
+
+
+@given(st.lists(facts_of_queries, min_size=1, max_size=20))
+def test_remembered_decisions_are_the_decisions_of_fresh_rules(facts: list[Facts]) -> None:
+    """Rules remember what they decided for a set of facts; a long-lived Rules object decides
+    every sequence of queries as new Rules would decide each one."""
+    for one in facts:
+        assert SHARED_RULES.decide(one) == load_rules().decide(one)
 
 
 def test_catalogue_file_is_what_the_seed_module_writes() -> None:
