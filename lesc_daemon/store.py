@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
+from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -66,6 +67,7 @@ CREATE INDEX IF NOT EXISTS outbox_due ON outbox (sent, due);
 """
 
 MMAP_BYTES = 1 << 30
+QUERY_NUMBER_BLOCK = 64
 
 
 def phonetic(surname: str) -> tuple[str, str]:
@@ -96,6 +98,8 @@ class Store:
         # 1,000,000-person store (300 MB) 105 us against 115-120 us.
         self.db.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
         self.db.executescript(SCHEMA)
+        self._query_numbers: dict[str, deque[int]] = {}  # reserved, not yet used, by day
+        self._audit_rows: list[tuple[object, ...]] = []  # written at the transaction's end
 
     def close(self) -> None:
         self.db.close()
@@ -158,8 +162,20 @@ class Store:
             db.executemany("INSERT INTO ncic VALUES (?,?,?,?,?,?,?)", ncic_rows)
         return len(person_rows)
 
-    def transaction(self) -> _Transaction:
-        return _Transaction(self.db)
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One transaction; the audit rows made in it are written together at its end. On an
+        exception everything is rolled back, the query numbers reserved in it too."""
+        self.db.execute("BEGIN")
+        try:
+            yield
+            self._write_audit()
+        except BaseException:
+            self._audit_rows.clear()
+            self._query_numbers.clear()
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
 
     def count_persons(self) -> int:
         return int(self.db.execute("SELECT COUNT(*) FROM persons").fetchone()[0])
@@ -212,14 +228,20 @@ class Store:
     # Writes made while answering ---------------------------------------------------
 
     def next_query_number(self, today: date) -> str:
-        """``L`` + ``YYMMDD`` + 6 digits, unique per LESC."""
+        """``L`` + ``YYMMDD`` + 6 digits, unique per LESC. Numbers are reserved in the store
+        ``QUERY_NUMBER_BLOCK`` at a time (two processes on one store get different blocks);
+        what a process leaves of its block when it stops is skipped."""
         day = f"{today.year % 100:02d}{today.month:02d}{today.day:02d}"
-        (last,) = self.db.execute(
-            "INSERT INTO query_numbers (day, last) VALUES (?, 1)"
-            " ON CONFLICT (day) DO UPDATE SET last = last + 1 RETURNING last",
-            (day,),
-        ).fetchone()
-        return f"L{day}{last:06d}"
+        reserved = self._query_numbers.get(day)
+        if not reserved:
+            (last,) = self.db.execute(
+                "INSERT INTO query_numbers (day, last) VALUES (?1, ?2)"
+                " ON CONFLICT (day) DO UPDATE SET last = last + ?2 RETURNING last",
+                (day, QUERY_NUMBER_BLOCK),
+            ).fetchone()
+            reserved = deque(range(last - QUERY_NUMBER_BLOCK + 1, last + 1))
+            self._query_numbers[day] = reserved
+        return f"L{day}{reserved.popleft():06d}"
 
     def audit(
         self,
@@ -234,9 +256,8 @@ class Store:
         purpose: str | None = None,
         subject: str | None = None,
     ) -> None:
-        self.db.execute(
-            "INSERT INTO audit (kind, reference, received_at, requester, control, atn, purpose,"
-            " subject, answer) VALUES (?,?,?,?,?,?,?,?,?)",
+        """Audit one query: written at the end of the transaction, or now outside one."""
+        self._audit_rows.append(
             (
                 kind,
                 reference,
@@ -247,8 +268,19 @@ class Store:
                 purpose,
                 subject,
                 answer,
-            ),
+            )
         )
+        if not self.db.in_transaction:
+            self._write_audit()
+
+    def _write_audit(self) -> None:
+        if self._audit_rows:
+            self.db.executemany(
+                "INSERT INTO audit (kind, reference, received_at, requester, control, atn,"
+                " purpose, subject, answer) VALUES (?,?,?,?,?,?,?,?,?)",
+                self._audit_rows,
+            )
+            self._audit_rows.clear()
 
     def lodge_detainer(
         self, person_id: str, qrn: str, requester: str, at: datetime, basis: str
@@ -276,6 +308,7 @@ class Store:
         return list(self.db.execute("SELECT * FROM leads ORDER BY number"))
 
     def audit_rows(self) -> list[tuple[object, ...]]:
+        self._write_audit()
         return list(self.db.execute("SELECT * FROM audit ORDER BY id"))
 
     # The inbox -----------------------------------------------------------------------
@@ -325,6 +358,7 @@ class Store:
 
     def queries_by_month(self) -> Iterator[tuple[str, str, str, int]]:
         """(month YYYY-MM, purpose, requester's state, count) of answered IAQs."""
+        self._write_audit()
         yield from self.db.execute(
             "SELECT substr(received_at, 1, 7), purpose, substr(requester, 1, 2), COUNT(*)"
             " FROM audit WHERE kind = 'IAQ' GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
@@ -389,15 +423,3 @@ def candidate_dobs(dob: date) -> list[date]:
         except ValueError:
             dates.append(dob.replace(year=dob.year + years, day=28))
     return dates
-
-
-class _Transaction:
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self.db = db
-
-    def __enter__(self) -> sqlite3.Connection:
-        self.db.execute("BEGIN")
-        return self.db
-
-    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
-        self.db.execute("COMMIT" if kind is None else "ROLLBACK")

@@ -3,15 +3,16 @@ NCIC records by NIC), by id, by identifier and by name."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lesc_daemon.persons import NCIC_TYPES, NcicRecord, Person, Status, StatusCode
-from lesc_daemon.store import Store, candidate_dobs
+from lesc_daemon.store import QUERY_NUMBER_BLOCK, Store, candidate_dobs
 
 DOB = date(1980, 1, 15)
 MEMORY = Path(":memory:")
@@ -129,3 +130,43 @@ def test_ncic_record_by_nic() -> None:
     store.add_persons([Person("P1", ("DOE, JOHN",), DOB, ncic=(record,))])
     assert store.ncic_record("W123456789") == (record, "P1")
     assert store.ncic_record("W000000000") is None
+
+
+def test_query_numbers_run_on_per_day_and_two_stores_never_share_one(tmp_path: Path) -> None:
+    first, second = Store(tmp_path / "lesc.db"), Store(tmp_path / "lesc.db")
+    today = date(2026, 11, 23)
+    assert [first.next_query_number(today) for _ in range(2)] == [
+        "L261123000001",
+        "L261123000002",
+    ]
+    assert second.next_query_number(today) == f"L261123{QUERY_NUMBER_BLOCK + 1:06d}"
+    assert first.next_query_number(date(2026, 11, 24)) == "L261124000001"
+    first.close()
+    restarted = Store(tmp_path / "lesc.db")  # the rest of the first block is skipped
+    assert restarted.next_query_number(today) == f"L261123{2 * QUERY_NUMBER_BLOCK + 1:06d}"
+
+
+def test_a_rolled_back_transaction_leaves_no_audit_row_and_no_query_number() -> None:
+    store = Store(MEMORY)
+    today = date(2026, 11, 23)
+    with contextlib.suppress(RuntimeError), store.transaction():
+        assert store.next_query_number(today) == "L261123000001"
+        store.audit("IAQ", datetime(2026, 11, 23, 9), "NY0303000", "NR")
+        raise RuntimeError
+    assert store.audit_rows() == []
+    assert store.next_query_number(today) == "L261123000001"
+
+
+def test_audit_rows_are_written_when_the_transaction_ends() -> None:
+    store = Store(MEMORY)
+    at = datetime(2026, 11, 23, 9)
+    with store.transaction():
+        store.audit("IAQ", at, "NY0303000", "NR", reference="L261123000001")
+        store.audit("AM", at, "NJ0000000", "INBOX 1")
+        assert store.db.execute("SELECT COUNT(*) FROM audit").fetchone() == (0,)
+    assert [(row[1], row[4], row[9]) for row in store.audit_rows()] == [
+        ("IAQ", "NY0303000", "NR"),
+        ("AM", "NJ0000000", "INBOX 1"),
+    ]
+    store.audit("YQ", at, "PA0000000", "CON/N")  # outside a transaction: at once
+    assert store.db.execute("SELECT COUNT(*) FROM audit").fetchone() == (3,)
