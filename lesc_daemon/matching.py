@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from lesc_daemon.persons import Person, split_name
+from lesc_daemon.persons import KNOWN_SEXES, Person, split_name
 from lesc_daemon.store import candidate_dobs, phonetic
 
 
@@ -62,8 +62,9 @@ def name_matches(subject: Subject, person: Person) -> bool:
 
 
 def sex_agrees(subject: Subject, person: Person) -> bool:
-    known = {"M", "F"}
-    return not (subject.sex in known and person.sex in known and subject.sex != person.sex)
+    return not (
+        subject.sex in KNOWN_SEXES and person.sex in KNOWN_SEXES and subject.sex != person.sex
+    )
 
 
 def searched(subject: Subject) -> tuple[str, ...]:

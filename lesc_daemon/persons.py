@@ -31,6 +31,8 @@ STATUS_TEXT = {
     StatusCode.REM: "PREVIOUSLY REMOVED",
 }
 
+KNOWN_SEXES = ("M", "F")  # U and others: unknown, agrees with any
+
 NCIC_TYPES = {
     "ADMIN_WARRANT": "ADMINISTRATIVE WARRANT",
     "CRIM_WARRANT": "CRIMINAL WARRANT",

@@ -115,7 +115,7 @@ class Responder:
         identity = identify(
             subject,
             self.store.by_identifiers(iaq.arn, iaq.fbi),
-            self.store.by_name(iaq.surname, candidate_dobs(dob)),
+            self.store.by_name(iaq.surname, candidate_dobs(dob), iaq.given_names[:1], iaq.sex),
         )
         decision = self.rules.decide(facts(identity, iaq, today))
         if not act:

@@ -16,7 +16,14 @@ from typing import Any
 
 import jellyfish
 
-from lesc_daemon.persons import NcicRecord, Person, Status, StatusCode, split_name
+from lesc_daemon.persons import (
+    KNOWN_SEXES,
+    NcicRecord,
+    Person,
+    Status,
+    StatusCode,
+    split_name,
+)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS persons (
@@ -188,18 +195,34 @@ class Store:
             return []
         return self._persons("p.arn = ? OR p.fbi = ?", (arn or None, fbi or None))
 
-    def by_name(self, surname: str, dobs: Iterable[date]) -> list[Person]:
-        """Persons with a name that sounds like ``surname`` and one of the birth dates, by id."""
+    def by_name(
+        self,
+        surname: str,
+        dobs: Iterable[date],
+        initial: str | None = None,
+        sex: str | None = None,
+    ) -> list[Person]:
+        """Persons, by id, with a name that sounds like ``surname`` (and, when ``initial`` is
+        given, whose given names start with it) and one of the birth dates; with ``sex`` M or
+        F, not persons of the other sex. These are the candidates ``matching.identify`` can
+        accept; filtering them here spares fetching the others whole (a third of the
+        candidates on the 1,000,000-person store)."""
         soundex, nysiis = phonetic(surname)
         days = [day.isoformat() for day in dobs]
         marks = ",".join("?" * len(days))
         # One OR over both indexes (SQLite's multi-index OR): 80 us against 130-160 us for a
         # UNION of two selects on the 1,000,000-person store.
-        return self._persons(
+        where = (
             "p.id IN (SELECT person_id FROM names WHERE (soundex = ? OR nysiis = ?)"  # noqa: S608
-            f" AND dob IN ({marks}))",
-            (soundex, nysiis, *days),
+            f" AND dob IN ({marks}){_GIVEN_INITIAL if initial else ''})"
         )
+        parameters: list[object] = [soundex, nysiis, *days]
+        if initial:
+            parameters.append(initial)
+        if sex in KNOWN_SEXES:
+            where += f" AND (p.sex IS NULL OR p.sex NOT IN {KNOWN_SEXES} OR p.sex = ?)"
+            parameters.append(sex)
+        return self._persons(where, tuple(parameters))
 
     def person(self, person_id: str) -> Person | None:
         found = self._persons("p.id = ?", (person_id,))
@@ -377,6 +400,11 @@ SELECT p.id, p.dob, p.sex, p.pob, p.citizenship, p.arn, p.fbi, p.sid, p.soc,
     (SELECT json_group_array(json_array(c.nic, c.type, c.ori, c.oca, c.active, c.entered))
         FROM ncic c WHERE c.person_id = p.id)
 FROM persons p"""
+
+
+# The first letter of a names row's given names: ``split_name`` in SQL for stored names,
+# which are upper case with spaces only ("LAST, FIRST MIDDLE").
+_GIVEN_INITIAL = " AND substr(ltrim(substr(name, instr(name, ',') + 1)), 1, 1) = ?"
 
 
 def _day(text: str | None) -> date | None:

@@ -11,6 +11,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lesc_daemon.matching import Subject, identify
 from lesc_daemon.persons import NCIC_TYPES, NcicRecord, Person, Status, StatusCode
 from lesc_daemon.store import QUERY_NUMBER_BLOCK, Store, candidate_dobs
 
@@ -170,3 +171,61 @@ def test_audit_rows_are_written_when_the_transaction_ends() -> None:
     ]
     store.audit("YQ", at, "PA0000000", "CON/N")  # outside a transaction: at once
     assert store.db.execute("SELECT COUNT(*) FROM audit").fetchone() == (3,)
+
+
+similar_surnames = st.sampled_from(["SMITH", "SMYTH", "SMYTHE", "SCHMIDT", "JONES"])
+similar_given = st.sampled_from(["ANA", "ANNA M", "BOB", "A", "BEA"])
+near_days = st.sampled_from([DOB, date(1980, 1, 16), date(1981, 1, 15), date(1980, 3, 1)])
+sexes = st.sampled_from([None, "M", "F", "U"])
+
+
+@st.composite
+def look_alikes(draw: st.DrawFn) -> list[Person]:
+    count = draw(st.integers(1, 6))
+    return [
+        Person(
+            f"P{number}",
+            tuple(
+                f"{surname}, {given}"
+                for surname, given in draw(
+                    st.lists(st.tuples(similar_surnames, similar_given), min_size=1, max_size=2)
+                )
+            ),
+            draw(near_days),
+            draw(sexes),
+        )
+        for number in range(count)
+    ]
+
+
+@settings(max_examples=80)
+@given(look_alikes(), similar_surnames, similar_given, near_days, sexes)
+def test_filtering_candidates_in_the_store_never_changes_the_identity(
+    persons: list[Person], surname: str, given: str, dob: date, sex: str | None
+) -> None:
+    """The name lookup's initial and sex filters drop only candidates matching would refuse."""
+    store = Store(MEMORY)
+    store.add_persons(persons)
+    subject = Subject(f"{surname}, {given}", dob, sex)
+    dobs = candidate_dobs(dob)
+    everyone = store.by_name(surname, dobs)
+    filtered = store.by_name(surname, dobs, given[:1], sex)
+    assert {p.id for p in filtered} <= {p.id for p in everyone}
+    assert identify(subject, [], filtered) == identify(subject, [], everyone)
+
+
+def test_name_lookup_filters_by_initial_and_known_sex() -> None:
+    store = Store(MEMORY)
+    store.add_persons(
+        [
+            Person("P1", ("SMITH, ANA",), DOB, "F"),
+            Person("P2", ("SMITH, BOB",), DOB, "M"),
+            Person("P3", ("SMITH, AL",), DOB, "M"),
+            Person("P4", ("SMITH, ABE",), DOB, None),
+            Person("P5", ("SMITH, AMY",), DOB, "U"),
+        ]
+    )
+    ids = [p.id for p in store.by_name("SMITH", [DOB], "A", "M")]
+    assert ids == ["P3", "P4", "P5"]
+    assert [p.id for p in store.by_name("SMITH", [DOB], "A", "U")] == ["P1", "P3", "P4", "P5"]
+    assert len(store.by_name("SMITH", [DOB])) == 5
