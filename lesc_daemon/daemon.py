@@ -140,8 +140,7 @@ class LescDaemon:
                             mke=delivery.message.mke,
                             requester=delivery.message.originator,
                         )
-            for message in immediate:
-                self.terminal.post(message)
+            self.terminal.post(*immediate)
             await asyncio.sleep(0)  # let the link read acknowledgements and deliveries
 
     def _answer(self, message: OutputMessage, now: datetime) -> list[bytes]:

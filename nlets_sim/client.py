@@ -184,11 +184,11 @@ class Terminal:
         self._check_open()
         return self._transmit(message)
 
-    def post(self, message: bytes) -> None:
-        """Send one message without waiting: at once if the window has room, else as soon as
-        an ``AK`` makes room, in the order posted. Posted messages wait across a reconnect and
-        go out after the logon's re-sends."""
-        self.backlog.append(message)
+    def post(self, *messages: bytes) -> None:
+        """Send messages without waiting: at once while the window has room (in one write),
+        the rest as ``AK``s make room, in the order posted. Posted messages wait across a
+        reconnect and go out after the logon's re-sends."""
+        self.backlog.extend(messages)
         self._pump()
 
     async def drain(self, timeout: float = 10.0) -> None:
@@ -247,19 +247,25 @@ class Terminal:
     # Internals -------------------------------------------------------------------------
 
     def _transmit(self, message: bytes) -> int:
+        assert self._writer is not None
+        self._writer.write(self._numbered(message))
+        return self.next_seq - 1
+
+    def _numbered(self, message: bytes) -> bytes:
+        """The DT frame of the next seq, kept until acknowledged."""
         seq = self.next_seq
         self.next_seq += 1
         self.unacked[seq] = message
-        assert self._writer is not None
-        self._writer.write(build_frame(Frame(FrameKind.DT, seq, message)))
-        return seq
+        return build_frame(Frame(FrameKind.DT, seq, message))
 
     def _pump(self) -> None:
-        """Send posted messages while the window has room and the link is up."""
+        """Send posted messages while the window has room and the link is up, in one write."""
         if self._writer is None or self.closed_reason is not None:
             return
-        while self.backlog and len(self.unacked) < self.window:
-            self._transmit(self.backlog.popleft())
+        room = min(len(self.backlog), self.window - len(self.unacked))
+        if room > 0:
+            backlog = self.backlog
+            self._writer.write(b"".join([self._numbered(backlog.popleft()) for _ in range(room)]))
 
     def _check_open(self) -> None:
         if self.closed_reason is not None:

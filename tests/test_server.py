@@ -163,8 +163,10 @@ async def test_posted_messages_go_out_in_order_past_a_full_window(
     nj = await nlets_terminal("NJNLETS00")
     ny = Terminal("127.0.0.1", nlets_switch.port, "NY0303000", "S3CRET", window=2)
     await ny.connect()
-    for number in range(5):
-        ny.post(AM.replace(b"HELLO", f"POSTED {number}".encode()))
+    posted = [AM.replace(b"HELLO", f"POSTED {number}".encode()) for number in range(5)]
+    ny.post(*posted[:3])
+    ny.post(posted[3])
+    ny.post(posted[4])
     assert len(ny.unacked) == 2
     assert len(ny.backlog) == 3
     assert await ny.send(AM.replace(b"HELLO", b"SENT")) == 6
