@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from functools import lru_cache
 
 _DIGITS = re.compile(r"\d{6}|\d{8}")
 
 
+@lru_cache(maxsize=1024)  # a query's DOB is read three times as it is answered
 def parse_dob(value: str, today: date) -> date | None:
     """The date ``value`` names, or None when it is not a real date on or before ``today``.
 

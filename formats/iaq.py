@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from datetime import date
 
 from formats.codes import ErCode
 from formats.dates import parse_dob
 from formats.errors import MessageRejected
 from formats.ncic import offense_codes, place_of_birth_codes, sex_codes
+from formats.records import record
 from formats.tagged import TaggedFieldsError, as_mapping, build_fields, duplicates, parse_fields
 
 REQUIRED = ("PUR", "ATN", "PHN", "NAM", "DOB", "SEX", "POB", "CUS", "OFF")
@@ -23,9 +24,10 @@ ARN_PATTERN = re.compile(r"\d{8,9}")
 FBI_PATTERN = re.compile(r"[A-Z0-9]{1,9}")
 SOC_PATTERN = re.compile(r"\d{9}")
 _OFF = re.compile(r"\d{4}")
+_ATTRIBUTES = {tag: tag.lower() for tag in ORDER}  # field prefix -> Iaq attribute
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Iaq:
     """An IAQ's fields, as sent (``dob`` in the sender's form: ``mmddyy`` or ``ccyymmdd``)."""
 
@@ -88,7 +90,7 @@ def parse_iaq(text: str, today: date) -> Iaq:
         raise MessageRejected(ErCode.DOB, f"DOB/{values['DOB']}")
     if not 1 <= len(values["ATN"]) <= MAX_ATN:
         raise MessageRejected(ErCode.ATN, f"ATN MUST BE 1 TO {MAX_ATN} CHARACTERS")
-    return Iaq(**{tag.lower(): value for tag, value in values.items()})
+    return Iaq(**{_ATTRIBUTES[tag]: value for tag, value in values.items()})
 
 
 def content_problems(iaq: Iaq) -> tuple[str, ...]:

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import enum
 import re
-from dataclasses import dataclass
 
 from formats.envelope import CRLF
 from formats.errors import LocalProtocolError
+from formats.records import record
 from formats.tagged import TaggedFieldsError, as_mapping, build_fields, parse_fields
 
 QRN_PATTERN = re.compile(r"L\d{12}")
@@ -43,7 +43,7 @@ class IarFormatError(ValueError):
     """Text that is not an IAR body."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Iar:
     qrn: str
     typ: IarType

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 
+from formats.records import record
 from lesc_daemon.persons import KNOWN_SEXES, Person, split_name
 from lesc_daemon.store import candidate_dobs, phonetic
 
@@ -24,7 +24,7 @@ class Outcome(enum.Enum):
     NONE = "none"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Subject:
     """What an IAQ says about the person asked about."""
 
@@ -35,7 +35,7 @@ class Subject:
     fbi: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Identity:
     outcome: Outcome
     person: Person | None = None

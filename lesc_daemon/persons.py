@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 from datetime import date
+
+from formats.records import record
 
 
 class StatusCode(enum.Enum):
@@ -42,7 +43,7 @@ NCIC_TYPES = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Status:
     code: StatusCode
     klass: str | None = None  # visa class, e.g. B2
@@ -57,7 +58,7 @@ class Status:
         return str(self.code.value)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class NcicRecord:
     nic: str
     type: str
@@ -67,7 +68,7 @@ class NcicRecord:
     entered: date | None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Person:
     id: str
     names: tuple[str, ...]  # "LAST, FIRST MIDDLE"; the first is the primary name

@@ -10,7 +10,6 @@ with the time it is due. Time is passed in; the only I/O is the store.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from formats.dates import slash_date
@@ -20,6 +19,7 @@ from formats.hit_confirmation import HitConfirmation, parse_hit_confirmation
 from formats.iaq import PURPOSES, Iaq, content_problems, parse_iaq
 from formats.iar import Firearms, Iar, IarType, Result
 from formats.notices import SWITCH_ORI
+from formats.records import record
 from formats.tagged import build_fields
 from lesc_daemon.matching import Identity, Outcome, Subject, identify
 from lesc_daemon.persons import NCIC_TYPES, STATUS_TEXT, Person
@@ -49,7 +49,7 @@ HELP_TEXT = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Reply:
     """A message to send when ``due`` comes."""
 
