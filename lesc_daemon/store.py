@@ -75,6 +75,7 @@ CREATE INDEX IF NOT EXISTS outbox_due ON outbox (sent, due);
 
 MMAP_BYTES = 1 << 30
 QUERY_NUMBER_BLOCK = 64
+QUERY_NUMBERS_PER_DAY = 999_999
 
 
 def phonetic(surname: str) -> tuple[str, str]:
@@ -251,9 +252,11 @@ class Store:
     # Writes made while answering ---------------------------------------------------
 
     def next_query_number(self, today: date) -> str:
-        """``L`` + ``YYMMDD`` + 6 digits, unique per LESC. Numbers are reserved in the store
-        ``QUERY_NUMBER_BLOCK`` at a time (two processes on one store get different blocks);
-        what a process leaves of its block when it stops is skipped."""
+        """``L`` + ``YYMMDD`` + 6 digits, unique per LESC among a day's last 999,999 (after
+        999999 the day's numbers start again at 000001: a load test reaches that in minutes).
+        Numbers are reserved in the store ``QUERY_NUMBER_BLOCK`` at a time (two processes on
+        one store get different blocks); what a process leaves of its block when it stops is
+        skipped."""
         day = f"{today.year % 100:02d}{today.month:02d}{today.day:02d}"
         reserved = self._query_numbers.get(day)
         if not reserved:
@@ -264,7 +267,7 @@ class Store:
             ).fetchone()
             reserved = deque(range(last - QUERY_NUMBER_BLOCK + 1, last + 1))
             self._query_numbers[day] = reserved
-        return f"L{day}{reserved.popleft():06d}"
+        return f"L{day}{(reserved.popleft() - 1) % QUERY_NUMBERS_PER_DAY + 1:06d}"
 
     def audit(
         self,

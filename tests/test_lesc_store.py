@@ -147,6 +147,13 @@ def test_query_numbers_run_on_per_day_and_two_stores_never_share_one(tmp_path: P
     assert restarted.next_query_number(today) == f"L261123{2 * QUERY_NUMBER_BLOCK + 1:06d}"
 
 
+def test_after_999999_a_days_query_numbers_start_again_at_1() -> None:
+    store = Store(MEMORY)
+    store.db.execute("INSERT INTO query_numbers VALUES ('261123', 999998)")
+    numbers = [store.next_query_number(date(2026, 11, 23)) for _ in range(3)]
+    assert numbers == ["L261123999999", "L261123000001", "L261123000002"]
+
+
 def test_a_rolled_back_transaction_leaves_no_audit_row_and_no_query_number() -> None:
     store = Store(MEMORY)
     today = date(2026, 11, 23)
