@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench instructions clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,9 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.bench_core
 	$(BIN)/python -m bench.bench_switch
 	$(BIN)/python -m bench.bench_lesc
+
+instructions: $(STAMP)
+	$(BIN)/python -m bench.instructions
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

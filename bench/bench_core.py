@@ -21,7 +21,7 @@ from nlets_sim.switch import Switch
 COUNT, BATCH = 20_000, 64
 
 
-def one_run() -> float:
+def one_run(count: int = COUNT) -> float:
     with tempfile.TemporaryDirectory() as scratch:
         journal = Journal(Path(scratch) / "journal.sqlite3")
         switch = Switch(load_directory(default_directory()), journal)
@@ -31,7 +31,7 @@ def one_run() -> float:
         message = am("NY0010000", "NJ0020000", 0)
         started = time.process_time()
         seq = 0
-        for _ in range(COUNT // BATCH):
+        for _ in range(count // BATCH):
             for _ in range(BATCH):
                 seq += 1
                 switch.receive(2, seq, message, PINNED_CLOCK)
