@@ -1,8 +1,9 @@
 """The LESC daemon: logs on to the switch as a terminal of line AX and answers what arrives.
 
-Answers are written to the store's outbox with the time they are due, then sent when due; a
-message handed to the terminal stays in its window until the switch acknowledges it, and is
-sent again after a reconnect. When the switch goes away the daemon retries the logon with a
+Answers due at once are posted to the terminal; later ones are written to the store's outbox
+with the time they are due and posted when due. A posted message waits in the terminal for
+room in the window, stays there until the switch acknowledges it, and goes out again after a
+reconnect. When the switch goes away the daemon retries the logon with a
 growing pause (up to ``reconnect_max_s``) until it comes back.
 """
 
@@ -167,11 +168,16 @@ class LescDaemon:
             log.warning("switch notice", mke=message.mke, line=message.text.split(CRLF, 1)[0])
         return immediate
 
+    def _post_due(self) -> None:
+        """Post the outbox's answers that are due, behind the answers already posted (a
+        sender that waited for an empty backlog could wait for ever under load)."""
+        for outbox_id, message in self.store.due(self.now()):
+            self.terminal.post(message)
+            self.store.mark_sent(outbox_id)
+
     async def _send(self) -> None:
         while True:
-            for outbox_id, message in self.store.due(self.now()):
-                await self.terminal.send(message)
-                self.store.mark_sent(outbox_id)
+            self._post_due()
             self._wake.clear()
             next_due = self.store.next_due()
             timeout = OUTBOX_POLL_S  # operators' CLI replies arrive through the store

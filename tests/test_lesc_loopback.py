@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -110,6 +111,19 @@ async def test_answers_that_cannot_be_sent_wait_for_the_next_logon(tmp_path: Pat
         "ACK",
         "RSP",
     ]
+    daemon.store.close()
+
+
+async def test_answers_coming_due_queue_behind_those_waiting_for_the_window(
+    tmp_path: Path,
+) -> None:
+    daemon = LescDaemon(DaemonConfig(db=tmp_path / "lesc.db", delay=NO_DELAY, clock=PINNED_CLOCK))
+    daemon.terminal.post(b"ANSWERED AT ONCE")  # no link: it waits in the terminal
+    daemon.store.schedule(PINNED_CLOCK - timedelta(minutes=1), b"DUE NOW")
+    daemon.store.schedule(PINNED_CLOCK + timedelta(hours=1), b"DUE LATER")
+    daemon._post_due()
+    assert list(daemon.terminal.backlog) == [b"ANSWERED AT ONCE", b"DUE NOW"]
+    assert [raw for _, raw in daemon.store.due(PINNED_CLOCK + timedelta(hours=2))] == [b"DUE LATER"]
     daemon.store.close()
 
 
