@@ -89,21 +89,31 @@ def responder_cpu(store: Store, queries: list[Iaq], repeats: int = 3) -> float:
     ``Responder.handle`` on delivered IAQs, batches of 32 in one store transaction, as the
     daemon runs them (audit, query numbers, detainers and leads written), no sockets."""
     responder = Responder(store, load_rules(), frozenset({"VTINS07S0"}))
-    deliveries = [
-        OutputMessage("IAQ", "NY0303000", NOW, 1, NOW, 1, "VTINS07S0", query.build(), f"C{n}")
-        for n, query in enumerate(queries)
-    ]
+    deliveries = delivered(queries)
     share = len(deliveries) // repeats
     runs = []
     for run in range(repeats):
         mine = deliveries[run * share : (run + 1) * share]
         start = time.process_time()
-        for first in range(0, len(mine), BATCH_MAX):
-            with store.transaction():
-                for delivery in mine[first : first + BATCH_MAX]:
-                    responder.handle(delivery, NOW, timedelta(0))
+        answer_in_batches(store, responder, mine)
         runs.append((time.process_time() - start) / len(mine) * 1e6)
     return statistics.median(runs)
+
+
+def delivered(queries: list[Iaq]) -> list[OutputMessage]:
+    """The queries as the switch delivers them to the LESC, at ``NOW``."""
+    return [
+        OutputMessage("IAQ", "NY0303000", NOW, 1, NOW, 1, "VTINS07S0", query.build(), f"C{n}")
+        for n, query in enumerate(queries)
+    ]
+
+
+def answer_in_batches(store: Store, responder: Responder, deliveries: list[OutputMessage]) -> None:
+    """Answer deliveries as the daemon does: ``BATCH_MAX`` per store transaction."""
+    for first in range(0, len(deliveries), BATCH_MAX):
+        with store.transaction():
+            for delivery in deliveries[first : first + BATCH_MAX]:
+                responder.handle(delivery, NOW, timedelta(0))
 
 
 def percentile(values: list[float], fraction: float) -> float:

@@ -18,13 +18,10 @@ import re
 import shutil
 import subprocess
 import sys
-from datetime import datetime, timedelta
 from pathlib import Path
 
 from bench import bench_core
-from bench.bench_lesc import sample_queries
-from formats.envelope import OutputMessage
-from lesc_daemon.daemon import BATCH_MAX
+from bench.bench_lesc import answer_in_batches, delivered, sample_queries
 from lesc_daemon.responder import Responder
 from lesc_daemon.rules import load_rules
 from lesc_daemon.store import Store
@@ -38,18 +35,10 @@ _COLLECTED = re.compile(r"Collected : (\d+)")
 def responder_work(count: int) -> None:
     """``count`` IAQs through ``Responder.handle`` in the daemon's batches; everything before
     (sampling, building the deliveries) is the same whatever ``count``."""
-    now = datetime(2026, 11, 23, 9, 0)
     store = Store(STORE)
     queries = sample_queries(store, SAMPLED, seed=123)
     responder = Responder(store, load_rules(), frozenset({"VTINS07S0"}))
-    deliveries = [
-        OutputMessage("IAQ", "NY0303000", now, 1, now, 1, "VTINS07S0", query.build(), f"C{n}")
-        for n, query in enumerate(queries)
-    ][:count]
-    for first in range(0, len(deliveries), BATCH_MAX):
-        with store.transaction():
-            for delivery in deliveries[first : first + BATCH_MAX]:
-                responder.handle(delivery, now, timedelta(0))
+    answer_in_batches(store, responder, delivered(queries)[:count])
     store.close()
 
 
