@@ -5,6 +5,7 @@ when their timings cannot.
     python -m bench.instructions            # both measures
     python -m bench.instructions responder  # the LESC daemon's core: per IAQ
     python -m bench.instructions switch     # the switch core: per message routed
+    python -m bench.instructions switch-iaq # the switch core: per IAQ with its two IARs
 
 Each measure runs twice under callgrind, with a small and a large amount of work after the same
 set-up; the difference of the two totals over the difference of the work is the count per unit.
@@ -28,7 +29,7 @@ from lesc_daemon.store import Store
 
 STORE = Path("data/bench/lesc-1m.sqlite3")
 SAMPLED = 600  # IAQs sampled in every run, used or not, so that sampling cancels out
-WORK = {"responder": (100, 500), "switch": (640, 3200)}
+WORK = {"responder": (100, 500), "switch": (640, 3200), "switch-iaq": (200, 1000)}
 _COLLECTED = re.compile(r"Collected : (\d+)")
 
 
@@ -44,6 +45,13 @@ def responder_work(count: int) -> None:
 
 def switch_work(count: int) -> None:
     bench_core.one_run(count)
+
+
+def switch_iaq_work(count: int) -> None:
+    bench_core.iaq_run(count)
+
+
+WORKERS = {"responder": responder_work, "switch": switch_work, "switch-iaq": switch_iaq_work}
 
 
 def counted(measure: str, count: int) -> int:
@@ -68,19 +76,19 @@ def counted(measure: str, count: int) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("measures", nargs="*", help="responder, switch (default: both)")
+    parser.add_argument("measures", nargs="*", help=f"{', '.join(WORK)} (default: all)")
     parser.add_argument("--work", nargs=2, metavar=("MEASURE", "COUNT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.work:
         measure, count = args.work
-        (responder_work if measure == "responder" else switch_work)(int(count))
+        WORKERS[measure](int(count))
         return
     unknown = set(args.measures) - set(WORK)
     if unknown:
-        parser.error(f"unknown measure {', '.join(sorted(unknown))}: choose from responder, switch")
+        parser.error(f"unknown measure {', '.join(sorted(unknown))}: choose from {', '.join(WORK)}")
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed (apt-get install valgrind)")
-    units = {"responder": "IAQ", "switch": "message routed"}
+    units = {"responder": "IAQ", "switch": "message routed", "switch-iaq": "IAQ round trip"}
     for measure in args.measures or WORK:
         small, large = WORK[measure]
         per_unit = (counted(measure, large) - counted(measure, small)) / (large - small)
