@@ -125,6 +125,28 @@ def test_the_latest_status_counts_later_rows_breaking_ties() -> None:
     assert person.status == Status(StatusCode.TPS, since=date(2010, 5, 1))
 
 
+def test_the_latest_status_is_read_from_an_index_without_a_sort(tmp_path: Path) -> None:
+    """A store made before ``status_latest`` gains it on opening; fetching a person then plans
+    no temporary b-tree (a sort per person had cost more than the rest of a name lookup)."""
+    path = tmp_path / "store.sqlite3"
+    older = Store(path)
+    older.db.execute("DROP INDEX status_latest")
+    older.db.execute("CREATE INDEX status_person ON status_history (person_id)")
+    older.close()
+    store = Store(path)
+    indexes = {row[0] for row in store.db.execute("SELECT name FROM sqlite_master")}
+    assert "status_latest" in indexes
+    assert "status_person" not in indexes
+    statements: list[str] = []
+    store.db.set_trace_callback(statements.append)
+    store.person("P1")
+    store.db.set_trace_callback(None)
+    (select,) = statements
+    plan = [row[3] for row in store.db.execute(f"EXPLAIN QUERY PLAN {select}")]
+    assert "SEARCH s USING INDEX status_latest (person_id=?)" in plan
+    assert not [step for step in plan if "TEMP B-TREE" in step]
+
+
 def test_ncic_record_by_nic() -> None:
     store = Store(MEMORY)
     record = NcicRecord("W123456789", "ADMIN_WARRANT", "VTINS07S0", None, True, None)
