@@ -262,10 +262,17 @@ class Terminal:
         """Send posted messages while the window has room and the link is up, in one write."""
         if self._writer is None or self.closed_reason is not None:
             return
+        frames = self._posted()
+        if frames:
+            self._writer.write(frames)
+
+    def _posted(self) -> bytes:
+        """The DT frames of the posted messages the window has room for, numbered."""
         room = min(len(self.backlog), self.window - len(self.unacked))
-        if room > 0:
-            backlog = self.backlog
-            self._writer.write(b"".join([self._numbered(backlog.popleft()) for _ in range(room)]))
+        if room <= 0:
+            return b""
+        backlog = self.backlog
+        return b"".join([self._numbered(backlog.popleft()) for _ in range(room)])
 
     def _check_open(self) -> None:
         if self.closed_reason is not None:
@@ -320,7 +327,10 @@ class Terminal:
         await self._set_closed(reason)
 
     async def _handle(self, frames: list[Frame], writer: asyncio.StreamWriter) -> None:
+        """One chunk's frames; what they call for (an AK for the deliveries, the posted
+        messages an AK made room for) goes out in one write."""
         highest = 0
+        acknowledged = False
         async with self._changed:
             for frame in frames:
                 match frame.kind:
@@ -339,18 +349,22 @@ class Terminal:
                                 )
                                 continue
                             self.inbox.append(Delivery(frame.seq, frame.payload, message))
-                    case FrameKind.AK:
-                        for seq in [seq for seq in self.unacked if seq <= frame.seq]:
-                            del self.unacked[seq]
-                        self._pump()
+                    case FrameKind.AK:  # unacked is in seq order: settle from the front
+                        unacked = self.unacked
+                        while unacked and next(iter(unacked)) <= frame.seq:
+                            unacked.popitem(last=False)
+                        acknowledged = True
                     case FrameKind.NK:
                         self.naks.append((frame.seq, frame.payload.decode("ascii", "replace")))
                     case FrameKind.LO:
                         self.closed_reason = "switch logged off"
                     case _:
                         pass
-            if highest:
-                writer.write(build_frame(Frame(FrameKind.AK, self.last_processed)))
+            replies = build_frame(Frame(FrameKind.AK, self.last_processed)) if highest else b""
+            if acknowledged and self.closed_reason is None:
+                replies += self._posted()
+            if replies:
+                writer.write(replies)
             if self.closed_reason is not None:
                 writer.close()
             self._changed.notify_all()
