@@ -188,30 +188,38 @@ async def drive(
     client: Terminal, queries: list[Iaq], outstanding: int, latencies: list[float]
 ) -> None:
     """One terminal's queries, at most ``outstanding`` waiting for their response at a time;
-    the latency of each round trip (send to response) in ms goes to ``latencies``."""
+    the latency of each round trip (send to response) in ms goes to ``latencies``. Whatever
+    arrived together is taken together (acknowledgements too, so that none pile up in the
+    inbox), and the queries that replace the completed ones are posted together: one write,
+    each query still its own DT frame."""
     started: dict[str, float] = {}
-    in_flight = asyncio.Semaphore(outstanding)
+    sent = 0
 
-    async def collect() -> None:
-        """Take every delivery in order (acknowledgements too, so that none pile up in the
-        inbox); a response completes its round trip."""
-        done = 0
-        while done < len(queries):
-            delivery = await client.receive(timeout=60)
-            if ".TYP/RSP." not in delivery.message.text[:40]:
-                continue
-            control = delivery.message.control or ""
-            latencies.append((time.perf_counter() - started.pop(control)) * 1000)
-            in_flight.release()
-            done += 1
-
-    async with asyncio.TaskGroup() as group:
-        group.create_task(collect())
-        for index, query in enumerate(queries):
-            await in_flight.acquire()
+    def post(count: int) -> None:
+        nonlocal sent
+        now = time.perf_counter()
+        batch = []
+        for index in range(sent, min(sent + count, len(queries))):
             control = f"B{index}"
-            started[control] = time.perf_counter()
-            await client.send(_iaq(client.ori, query, control))
+            started[control] = now
+            batch.append(_iaq(client.ori, queries[index], control))
+        sent += len(batch)
+        client.post(*batch)
+
+    post(outstanding)
+    done = 0
+    while done < len(queries):
+        arrived = [await client.receive(timeout=60), *client.inbox]
+        client.inbox.clear()
+        now = time.perf_counter()
+        completed = 0
+        for delivery in arrived:
+            if ".TYP/RSP." in delivery.message.text[:40]:
+                control = delivery.message.control or ""
+                latencies.append((now - started.pop(control)) * 1000)
+                completed += 1
+        done += completed
+        post(completed)
 
 
 def _iaq(ori: str, query: Iaq, control: str) -> bytes:
