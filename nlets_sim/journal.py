@@ -76,17 +76,34 @@ CREATE TABLE IF NOT EXISTS removed (line TEXT NOT NULL, mke TEXT NOT NULL, PRIMA
 """
 
 
+# Python's sqlite3 binds str and int as they are, but looks up an adapter for every None and
+# bytes value (about 1 us for a None, 0.5 us for bytes). The new rows bind '' or 0 for NULL and
+# ASCII text for a BLOB, which their statements turn back (NULLIF, CAST): nine Nones and six
+# BLOBs for each IAQ round trip through the switch.
 _INSERT_MESSAGES = (
     "INSERT INTO messages (id, received_at, logon_ori, in_seq, input_number, sender_ori, mke,"
     " destinations, control, outcome, error, raw) VALUES "
 )
-_MESSAGE_ROW = "(?,?,?,?,?,?,?,?,?,?,?,?)"
+_MESSAGE_ROW = (
+    "(?,?,?,?,?,NULLIF(?,''),NULLIF(?,''),NULLIF(?,''),NULLIF(?,''),?,NULLIF(?,''),"
+    "CAST(? AS BLOB))"
+)
 _INSERT_QUEUE_ROWS = (
     "INSERT INTO queue (id, message_id, ori, seq, addressed_ori, mke, originator, control,"
     " received_at, input_number, text, notify_ori, expires_at, output_number, sent_at, payload,"
     " state) VALUES "
 )
-_QUEUE_ROW = "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,'pending')"
+_QUEUE_ROW = (
+    "(?,NULLIF(?,0),?,?,?,?,?,NULLIF(?,''),?,?,?,NULLIF(?,''),NULLIF(?,''),NULLIF(?,0),"
+    "NULLIF(?,''),CAST(NULLIF(?,'') AS BLOB),'pending')"
+)
+
+
+def _blob(data: bytes | None) -> str | bytes:
+    """A BLOB to bind in a new row: ASCII as text (no adapter lookup), '' for NULL."""
+    if data is None:
+        return ""
+    return data.decode("ascii") if data.isascii() else data
 
 
 @functools.cache
@@ -256,13 +273,13 @@ class Journal:
                 logon_ori,
                 in_seq,
                 input_number,
-                sender_ori,
-                mke,
-                destinations,
-                control,
+                sender_ori or "",
+                mke or "",
+                destinations or "",
+                control or "",
                 "rejected" if error else "routed",
-                error,
-                raw,
+                error or "",
+                _blob(raw),
             )
         )
         return message_id
@@ -283,21 +300,21 @@ class Journal:
         self._new_queue_rows.append(
             (
                 row.id,
-                message_id,
+                message_id or 0,
                 row.ori,
                 row.seq,
                 row.addressed_ori,
                 row.mke,
                 row.originator,
-                row.control,
+                row.control or "",
                 _iso(row.received_at),
                 row.input_number,
                 "" if row.payload is not None else row.text,
-                notify_ori,
-                expires_at.isoformat() if expires_at else None,
-                output_number,
-                _iso(sent_at) if sent_at else None,
-                row.payload,
+                notify_ori or "",
+                expires_at.isoformat() if expires_at else "",
+                output_number or 0,
+                _iso(sent_at) if sent_at else "",
+                _blob(row.payload),
             )
         )
         return row.id

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, timedelta
 from pathlib import Path
 
-from nlets_sim.journal import Journal
+from hypothesis import given
+from hypothesis import strategies as st
+
+from nlets_sim.journal import Journal, QueuedRow
 
 NOW = datetime(2026, 1, 1, 8, 0)
+MEMORY = Path(":memory:")
+
+optional_text = st.none() | st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789,.", min_size=1)
 
 
 def test_background_checkpoint_moves_committed_pages_into_the_database(tmp_path: Path) -> None:
@@ -56,3 +63,66 @@ def test_a_journal_from_before_the_acked_mark_gains_it(tmp_path: Path) -> None:
     journal = Journal(path)
     assert journal.peers() == {"NY0303000": (7, 3, 0)}
     journal.close()
+
+
+@given(st.binary(min_size=1), optional_text, optional_text, optional_text, optional_text)
+def test_a_message_comes_back_as_recorded_with_its_nulls_and_bytes(
+    raw: bytes, sender: str | None, mke: str | None, control: str | None, error: str | None
+) -> None:
+    """Values bound as '' or text for speed are stored as NULL and BLOB, bytes for bytes."""
+    journal = Journal(MEMORY)
+    number = journal.record_message(
+        NOW, "NY0303000", 3, 7, raw, sender_ori=sender, mke=mke, control=control, error=error
+    )
+    journal.commit()
+    record = journal.message(number)
+    assert record is not None
+    assert (record.raw, record.sender_ori, record.mke, record.control, record.error) == (
+        raw,
+        sender,
+        mke,
+        control,
+        error,
+    )
+    assert record.outcome == ("rejected" if error else "routed")
+    kinds = journal._db.execute(
+        "SELECT typeof(raw), typeof(sender_ori), typeof(error) FROM messages"
+    ).fetchone()
+    assert kinds == ("blob", "text" if sender else "null", "text" if error else "null")
+
+
+@given(
+    st.none() | st.integers(1, 10**6),
+    optional_text,
+    st.none() | st.binary(min_size=1),
+    st.booleans(),
+)
+def test_a_delivery_comes_back_as_queued_with_its_nulls_and_bytes(
+    message_id: int | None, control: str | None, payload: bytes | None, stored: bool
+) -> None:
+    journal = Journal(MEMORY)
+    row = QueuedRow(
+        0, "NJ0020000", 1, "NJ0020000", "AM", "NY0303000", control, NOW, 5, "HI", payload
+    )
+    if stored:
+        journal.enqueue(
+            message_id, row, notify_ori="NY0303000", expires_at=NOW + timedelta(hours=1)
+        )
+    else:
+        journal.enqueue(message_id, row, output_number=9, sent_at=NOW)
+    journal.commit()
+    # the text is kept only until the payload is built
+    assert journal.pending("NJ0020000", 0) == [replace(row, text="" if payload else "HI")]
+    stored_as = journal._db.execute(
+        "SELECT message_id, typeof(control), typeof(payload), notify_ori, typeof(expires_at),"
+        " output_number, typeof(sent_at) FROM queue"
+    ).fetchone()
+    assert stored_as == (
+        message_id,
+        "null" if control is None else "text",
+        "null" if payload is None else "blob",
+        "NY0303000" if stored else None,
+        "text" if stored else "null",
+        None if stored else 9,
+        "null" if stored else "text",
+    )
