@@ -15,6 +15,7 @@ from formats.envelope import (
     InputMessage,
     OutputMessage,
     next_counter,
+    normalize_line_ends,
     parse_input,
     parse_output,
     peek_header,
@@ -214,3 +215,12 @@ def test_peek_header_agrees_with_the_parser_and_survives_a_bad_body() -> None:
     assert peek_header(b"IAQ.NY0303000.NY.TXT\r\nPUR/C") == ("NY0303000", None)
     assert peek_header(b"AM.NY0303000.NJ\r\nno TXT") == ("NY0303000", None)
     assert peek_header(b"HELLO") == (None, None)
+
+
+@given(st.text("A\r\n", max_size=30))
+def test_bare_line_feeds_become_cr_lf_and_nothing_else_changes(text: str) -> None:
+    normalized = normalize_line_ends(text)
+    # every LF has its CR, and taking the CRs added back out gives the text again
+    assert normalized.count("\n") == normalized.count("\r\n")
+    assert normalized.replace("\r\n", "\n") == text.replace("\r\n", "\n")
+    assert normalized.count("\r") == text.count("\r") + text.count("\n") - text.count("\r\n")
