@@ -85,8 +85,7 @@ _INSERT_MESSAGES = (
     " destinations, control, outcome, error, raw) VALUES "
 )
 _MESSAGE_ROW = (
-    "(?,?,?,?,?,NULLIF(?,''),NULLIF(?,''),NULLIF(?,''),NULLIF(?,''),?,NULLIF(?,''),"
-    "CAST(? AS BLOB))"
+    "(?,?,?,?,?,NULLIF(?,''),NULLIF(?,''),NULLIF(?,''),NULLIF(?,''),?,NULLIF(?,''),CAST(? AS BLOB))"
 )
 _INSERT_QUEUE_ROWS = (
     "INSERT INTO queue (id, message_id, ori, seq, addressed_ori, mke, originator, control,"
