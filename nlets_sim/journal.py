@@ -99,7 +99,8 @@ _QUEUE_ROW = (
 
 
 def _blob(data: bytes | None) -> str | bytes:
-    """A BLOB to bind in a new row: ASCII as text (no adapter lookup), '' for NULL."""
+    """A BLOB to bind in a new row: ASCII as text (no adapter lookup), '' for NULL. (A queue
+    row's payload is a built output message, never empty, so its NULLIF cannot take one.)"""
     if data is None:
         return ""
     return data.decode("ascii") if data.isascii() else data
