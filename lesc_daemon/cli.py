@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import getpass
 import signal
 import sqlite3
 import ssl
 import sys
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO, TextIO
@@ -19,6 +21,8 @@ from formats.errors import MessageRejected
 from formats.iaq import content_problems, parse_iaq
 from lesc_daemon.daemon import DaemonConfig, LescDaemon
 from lesc_daemon.delays import parse_delay
+from lesc_daemon.ncic_desk import DeskError, DeskRecord, NcicDesk, hit_confirmations
+from lesc_daemon.persons import NCIC_TYPES
 from lesc_daemon.records import RecordError, parse_person
 from lesc_daemon.report import monthly_table, write_chart
 from lesc_daemon.responder import Responder
@@ -225,8 +229,172 @@ def query(db: Path, rules: Path | None, source: BinaryIO) -> None:
 @click.option("--png", type=click.Path(path_type=Path), help="Also draw the chart here.")
 def report(db: Path, png: Path | None) -> None:
     """IAQs per month by purpose and by requesting state."""
-    rows = list(Store(db).queries_by_month())
+    store = Store(db)
+    rows = list(store.queries_by_month())
     click.echo(monthly_table(rows))
+    yq = hit_confirmations(store)
+    click.echo(
+        f"hit confirmations (YQ): {yq.answered} answered, {yq.late_urgent + yq.late_routine} late"
+        f" ({yq.late_urgent} urgent past 10 minutes, {yq.late_routine} routine past 1 hour)"
+    )
     if png is not None:
         write_chart(rows, png)
         click.echo(f"chart written to {png}")
+
+
+# The NCIC record desk (ncic_desk.py) ------------------------------------------------------
+
+_operator = click.option(
+    "--operator",
+    default=getpass.getuser,
+    show_default="your login name",
+    help="Who makes the change (audited with the time).",
+)
+
+
+def _desk_now() -> datetime:
+    return datetime.now().astimezone().replace(tzinfo=None)
+
+
+def _desk_line(desk: DeskRecord) -> str:
+    record = desk.record
+    due = desk.validation_due.isoformat() if desk.validation_due else "-"
+    return (
+        f"{record.nic} {record.type:<14} ORI/{record.ori} {desk.state:<9} {desk.person_id}"
+        f" OCA/{record.oca or '-'} VALIDATE-BY {due}"
+    )
+
+
+@main.group()
+def ncic() -> None:
+    """The NCIC record desk: ICE's records in NCIC (warrants, deported-felon and absconder
+    lookouts). Each change is audited with the operator and the time; the running daemon
+    answers the next YQ from the changed record."""
+
+
+@ncic.command("enter")
+@_db
+@_operator
+@click.option("--person", "person_id", required=True, help="The person's id in the store.")
+@click.option("--type", "kind", required=True, type=click.Choice(sorted(NCIC_TYPES)))
+@click.option("--ori", default="VTINS07S0", show_default=True, help="Originating agency.")
+@click.option("--oca", help="Originating agency case number.")
+@click.option("--nic", help="The NIC (a letter and 9 digits); default: the next I-number.")
+def ncic_enter(
+    *,
+    db: Path,
+    operator: str,
+    person_id: str,
+    kind: str,
+    ori: str,
+    oca: str | None,
+    nic: str | None,
+) -> None:
+    """Enter a new active record."""
+    with _desk(db) as desk:
+        record = desk.enter(
+            person_id,
+            kind=kind,
+            ori=ori.upper(),
+            oca=oca,
+            operator=operator,
+            at=_desk_now(),
+            nic=nic,
+        )
+    click.echo(f"entered {record.nic} {record.type} ORI/{record.ori} on {person_id}")
+
+
+@ncic.command("modify")
+@_db
+@_operator
+@click.argument("nic")
+@click.option("--type", "kind", type=click.Choice(sorted(NCIC_TYPES)))
+@click.option("--ori")
+@click.option("--oca")
+def ncic_modify(
+    *, db: Path, operator: str, nic: str, kind: str | None, ori: str | None, oca: str | None
+) -> None:
+    """Change the type, ORI or OCA of an active record."""
+    with _desk(db) as desk:
+        desk.modify(nic, operator, _desk_now(), kind=kind, ori=ori and ori.upper(), oca=oca)
+        click.echo(f"modified {_desk_line(desk.show(nic))}")
+
+
+@ncic.command("clear")
+@_db
+@_operator
+@click.argument("nic")
+@click.option("--reason", default="", help="E.g. SUBJECT LOCATED AND DETAINED.")
+def ncic_clear(db: Path, operator: str, nic: str, reason: str) -> None:
+    """Clear a record (the subject was located); YQs on it then get CON/N."""
+    with _desk(db) as desk:
+        desk.clear(nic, operator, _desk_now(), reason.upper())
+    click.echo(f"cleared {nic}")
+
+
+@ncic.command("cancel")
+@_db
+@_operator
+@click.argument("nic")
+@click.option("--reason", default="", help="E.g. ENTERED IN ERROR.")
+def ncic_cancel(db: Path, operator: str, nic: str, reason: str) -> None:
+    """Cancel a record (it should not have been entered); YQs on it then get CON/N."""
+    with _desk(db) as desk:
+        desk.cancel(nic, operator, _desk_now(), reason.upper())
+    click.echo(f"cancelled {nic}")
+
+
+@ncic.command("show")
+@_db
+@click.argument("nic")
+def ncic_show(db: Path, nic: str) -> None:
+    """A record, its state, its validation date and every change made to it."""
+    with _desk(db) as desk:
+        found = desk.show(nic)
+    click.echo(_desk_line(found))
+    for change in found.history:
+        click.echo(
+            f"  {change.at} {change.action:<8} by {change.operator} {change.detail}".rstrip()
+        )
+
+
+@ncic.command("list")
+@_db
+@click.option("--state", type=click.Choice(["ACTIVE", "CLEARED", "CANCELLED", "INACTIVE"]))
+@click.option("--person", "person_id", help="Only this person's records.")
+def ncic_list(db: Path, state: str | None, person_id: str | None) -> None:
+    """ICE's records, by NIC."""
+    with _desk(db) as desk:
+        for found in desk.records(state, person_id):
+            click.echo(_desk_line(found))
+
+
+@ncic.command("validate")
+@_db
+@_operator
+@click.argument("nics", nargs=-1)
+def ncic_validate(db: Path, operator: str, nics: tuple[str, ...]) -> None:
+    """Without NICs: list the active records past their validation date (one year after
+    entry or the last validation). With NICs: record that each was validated."""
+    with _desk(db) as desk:
+        if nics:
+            for nic in nics:
+                click.echo(f"validated {_desk_line(desk.validate(nic, operator, _desk_now()))}")
+            return
+        overdue = desk.overdue(_desk_now().date())
+        for found in overdue:
+            click.echo(_desk_line(found))
+    click.echo(f"{len(overdue)} record(s) past their validation date", err=True)
+
+
+@contextlib.contextmanager
+def _desk(db: Path) -> Iterator[NcicDesk]:
+    if not db.exists():
+        raise click.ClickException(f"no LESC store at {db}")
+    store = Store(db)
+    try:
+        yield NcicDesk(store)
+    except DeskError as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        store.close()

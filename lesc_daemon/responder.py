@@ -22,6 +22,7 @@ from formats.notices import SWITCH_ORI
 from formats.records import record
 from formats.tagged import build_fields
 from lesc_daemon.matching import Identity, Outcome, Subject, identify
+from lesc_daemon.ncic_desk import LATE_MARK, cancelled
 from lesc_daemon.persons import NCIC_TYPES, STATUS_TEXT, Person
 from lesc_daemon.rules import Decision, Facts, Rules
 from lesc_daemon.store import Store, candidate_dobs
@@ -186,7 +187,11 @@ class Responder:
 
         request = {"1": "", "2": "SECOND REQUEST. ", "3": "THIRD REQUEST. "}[yq.value("RNO")]
         if record is None or not record.active:
-            reason = "NO SUCH ICE RECORD" if record is None else "RECORD CLEARED"
+            reason = "NO SUCH ICE RECORD"
+            if record is not None:
+                reason = (
+                    "RECORD CANCELLED" if cancelled(self.store.db, record.nic) else "RECORD CLEARED"
+                )
             answer = [yr("N", due, f"{request}NOT CONFIRMED: {reason}")]
         elif record.type in PENDING_TYPES:
             cbt = deadline.strftime("%H%M")
@@ -203,11 +208,13 @@ class Responder:
                 yr("Y", due, f"{request}CONFIRMED: {NCIC_TYPES[record.type]} ORI/{record.ori}")
             ]
         final = "N" if record is None or not record.active else "Y"
+        # answered after the window closed (a backlog after an outage): counted by the report
+        late = f"{LATE_MARK}{yq.value('PRI')}" if now > deadline else ""
         self.store.audit(
             "YQ",
             now,
             message.originator,
-            f"CON/{final}",
+            f"CON/{final}{late}",
             reference=yq.value("NIC"),
             control=message.control,
         )

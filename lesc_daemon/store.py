@@ -51,6 +51,12 @@ CREATE TABLE IF NOT EXISTS ncic (
     oca TEXT, active INTEGER NOT NULL, entered TEXT
 );
 CREATE INDEX IF NOT EXISTS ncic_person ON ncic (person_id);
+-- The NCIC desk's changes to records (ncic_desk.py): who did what, when.
+CREATE TABLE IF NOT EXISTS ncic_changes (
+    id INTEGER PRIMARY KEY, nic TEXT NOT NULL, action TEXT NOT NULL, operator TEXT NOT NULL,
+    at TEXT NOT NULL, detail TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ncic_changes_nic ON ncic_changes (nic);
 CREATE TABLE IF NOT EXISTS detainers (
     number INTEGER PRIMARY KEY, person_id TEXT NOT NULL, qrn TEXT NOT NULL,
     requester TEXT NOT NULL, lodged_at TEXT NOT NULL, basis TEXT NOT NULL
