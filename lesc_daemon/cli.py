@@ -320,28 +320,37 @@ def ncic_modify(
         click.echo(f"modified {_desk_line(desk.show(nic))}")
 
 
-@ncic.command("clear")
-@_db
-@_operator
-@click.argument("nic")
-@click.option("--reason", default="", help="E.g. SUBJECT LOCATED AND DETAINED.")
-def ncic_clear(db: Path, operator: str, nic: str, reason: str) -> None:
-    """Clear a record (the subject was located); YQs on it then get CON/N."""
-    with _desk(db) as desk:
-        desk.clear(nic, operator, _desk_now(), reason.upper())
-    click.echo(f"cleared {nic}")
+def _ending_command(action: str, done: str, example: str, doc: str) -> click.Command:
+    """``ncic clear`` or ``ncic cancel``: the record stops being active."""
+
+    @_db
+    @_operator
+    @click.argument("nic")
+    @click.option("--reason", default="", help=f"E.g. {example}.")
+    def command(db: Path, operator: str, nic: str, reason: str) -> None:
+        with _desk(db) as desk:
+            desk.deactivate(nic, action, operator, _desk_now(), reason.upper())
+        click.echo(f"{done} {nic}")
+
+    return click.command(action.lower(), help=doc)(command)
 
 
-@ncic.command("cancel")
-@_db
-@_operator
-@click.argument("nic")
-@click.option("--reason", default="", help="E.g. ENTERED IN ERROR.")
-def ncic_cancel(db: Path, operator: str, nic: str, reason: str) -> None:
-    """Cancel a record (it should not have been entered); YQs on it then get CON/N."""
-    with _desk(db) as desk:
-        desk.cancel(nic, operator, _desk_now(), reason.upper())
-    click.echo(f"cancelled {nic}")
+ncic.add_command(
+    _ending_command(
+        "CLEAR",
+        "cleared",
+        "SUBJECT LOCATED AND DETAINED",
+        "Clear a record (the subject was located); YQs on it then get CON/N.",
+    )
+)
+ncic.add_command(
+    _ending_command(
+        "CANCEL",
+        "cancelled",
+        "ENTERED IN ERROR",
+        "Cancel a record (it should not have been entered); YQs on it then get CON/N.",
+    )
+)
 
 
 @ncic.command("show")

@@ -173,10 +173,17 @@ class NcicDesk:
         return found[0]
 
     def clear(self, nic: str, operator: str, at: datetime, reason: str = "") -> None:
-        self._deactivate(nic, "CLEAR", operator, at, reason)
+        self.deactivate(nic, "CLEAR", operator, at, reason)
 
     def cancel(self, nic: str, operator: str, at: datetime, reason: str = "") -> None:
-        self._deactivate(nic, "CANCEL", operator, at, reason)
+        self.deactivate(nic, "CANCEL", operator, at, reason)
+
+    def deactivate(self, nic: str, action: str, operator: str, at: datetime, reason: str) -> None:
+        """``CLEAR`` or ``CANCEL`` an active record."""
+        self._active(nic, action.lower())
+        with self.store.transaction():
+            self.db.execute("UPDATE ncic SET active = 0 WHERE nic = ?", (nic,))
+            self._log(nic, action, operator, at, reason)
 
     def validate(self, nic: str, operator: str, at: datetime) -> DeskRecord:
         self._active(nic, "validate")
@@ -191,12 +198,6 @@ class NcicDesk:
         if desk.state != "ACTIVE":
             raise DeskError(f"cannot {verb} {nic}: the record is {desk.state.lower()}")
         return desk.record
-
-    def _deactivate(self, nic: str, action: str, operator: str, at: datetime, reason: str) -> None:
-        self._active(nic, action.lower())
-        with self.store.transaction():
-            self.db.execute("UPDATE ncic SET active = 0 WHERE nic = ?", (nic,))
-            self._log(nic, action, operator, at, reason)
 
     def _log(self, nic: str, action: str, operator: str, at: datetime, detail: str) -> None:
         if not operator.strip():
