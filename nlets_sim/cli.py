@@ -17,6 +17,7 @@ from nlets_sim.cli_admin import (
     status_command,
 )
 from nlets_sim.cli_replay import record_command, replay_command
+from nlets_sim.cli_screen import screen_command
 from nlets_sim.cli_serve import serve_command
 from nlets_sim.cli_terminal import terminal_command
 from nlets_sim.cli_traffic import am_command, receive_command, send_command
@@ -62,5 +63,6 @@ for _command in (
     replay_command,
     record_command,
     up_command,
+    screen_command,
 ):
     main.add_command(_command)
