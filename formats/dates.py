@@ -34,3 +34,11 @@ def parse_dob(value: str, today: date) -> date | None:
 def slash_date(day: date) -> str:
     """``MM/DD/CCYY``; a quarter of ``strftime``'s cost."""
     return f"{day.month:02d}/{day.day:02d}/{day.year:04d}"
+
+
+_YEAR = re.compile(r"(19|20)\d\d")
+
+
+def is_year(value: str) -> bool:
+    """A year field (``LIY``, ``VYR``, ``BEG``, ``END``): four digits, 1900 to 2099."""
+    return _YEAR.fullmatch(value) is not None

@@ -23,6 +23,7 @@ _TEXT_BYTES = bytes(range(0x20, 0x7F)) + b"\r\n"
 _DESTINATION_PATTERN = re.compile(f"{LINE_CODE_PATTERN.pattern}|{ORI_PATTERN.pattern}")
 _BARE_LF = re.compile(r"(?<!\r)\n")
 _LOOKS_LIKE_HEADER = re.compile(r"[A-Z0-9]{1,4}\.")
+_DEL_AFTER_TXT = re.compile(r"\r?\n?\x7f")
 STAMP_FORMAT = "%H:%M %m/%d/%Y"
 COUNTER_MODULUS = 99_999
 
@@ -110,8 +111,30 @@ def peek_header(raw: bytes) -> tuple[str | None, str | None]:
     return match["sender"].decode(), control.decode() if control else None
 
 
+def _allowed_del(raw: bytes) -> int:
+    """Where the DEL that Nlets places after ``TXT`` ("CR, LF, DEL") is in ``raw``; -1 when
+    there is none there."""
+    text = raw.decode("latin-1")  # one character per byte: positions stay those of ``raw``
+    end = _find_txt(text)
+    match = _DEL_AFTER_TXT.match(text, end + 4) if end >= 0 else None
+    return match.end() - 1 if match else -1
+
+
+def _drop_del_after_txt(raw: bytes) -> bytes:
+    """``raw`` without the DEL after ``TXT``; a DEL anywhere else is ER 0 at its position as
+    received."""
+    at = _allowed_del(raw)
+    if at < 0:
+        return raw
+    decode_text(raw[:at] + b" " + raw[at + 1 :])  # ER 0 for any other DEL, at its own position
+    return raw[:at] + raw[at + 1 :]
+
+
 def parse_input(raw: bytes) -> InputMessage:
-    """Parse and check the header of an input message; the errors are the switch's ``ER``s."""
+    """Parse and check the header of an input message; the errors are the switch's ``ER``s.
+    A DEL right after ``TXT`` (and its optional CR LF) is accepted and dropped (§2.1)."""
+    if b"\x7f" in raw:
+        raw = _drop_del_after_txt(raw)
     text = decode_text(raw)
     end = _find_txt(text)
     if end < 0:

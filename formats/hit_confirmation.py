@@ -1,8 +1,9 @@
 """Hit confirmation request (YQ) and response (YR) bodies (PROTOCOL §3.3).
 
 A YQ carries the common fields, then the data set of its request type, then the requester. The
-request types and their data sets beyond ``WP`` and ``SS`` are the project's (PROTOCOL names
-only those two); each type may have several valid sets, printed numbered in an ``.22.`` error.
+ten request types are Nlets'; the data sets of ``WP``, ``SS`` and ``SL`` are Nlets' too, the
+others the project's (``docs/protocol-decisions.md``); each type may have several valid sets,
+printed numbered in an ``.22.`` error.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from formats.codes import ErCode
-from formats.dates import parse_dob
+from formats.dates import is_year, parse_dob
 from formats.errors import MessageRejected
 from formats.tagged import (
     Fields,
@@ -30,6 +31,7 @@ PRIORITIES = {"U": 10 * 60, "R": 60 * 60}  # response window, seconds
 REQUEST_NUMBERS = ("1", "2", "3")
 CONFIRMATIONS = ("Y", "N", "P")
 _HHMM = re.compile(r"([01]\d|2[0-3])[0-5]\d")
+YEAR_FIELDS = ("LIY", "VYR", "BEG", "END")  # a bad value: .10.
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,14 +47,16 @@ class RequestType:
 REQUEST_TYPES = {
     rt.code: rt
     for rt in (
+        RequestType("SV", "STOLEN VEHICLE", (("VIN",), ("LIC",)), ("LIY", "LIT", "VYR", "VMA")),
         RequestType("WP", "WANTED PERSON", (("NAM", "DOB"),), ("SEX",)),
+        RequestType("PO", "PROTECTION ORDER", (("NAM", "DOB"),), ("SEX",)),
         RequestType("MP", "MISSING PERSON", (("NAM", "DOB"),), ("SEX",)),
-        RequestType("SV", "STOLEN VEHICLE", (("VIN",), ("LIC", "LIS")), ("VYR", "VMA")),
-        RequestType("SL", "STOLEN LICENSE PLATE", (("LIC", "LIS"),), ("LIY",)),
+        RequestType("SL", "STOLEN LICENSE PLATE", (("LIC", "LIS"),), ("LIY", "LIT")),
         RequestType("SG", "STOLEN GUN", (("SER", "MAK"),), ("CAL", "MOD")),
         RequestType("SA", "STOLEN ARTICLE", (("TYP", "SER"),), ("BRA",)),
-        RequestType("SS", "STOLEN SECURITY", (("TYP", "SER"),), ()),
-        RequestType("SB", "STOLEN BOAT", (("REG",), ("BHN",)), ()),
+        RequestType("SS", "STOLEN SECURITY", (("TYP", "SER"),), ("DEN",)),
+        RequestType("SB", "STOLEN BOAT", (("REG",), ("BHN",)), ("VYR",)),
+        RequestType("SP", "STOLEN PART", (("SER",),), ("VMA", "VYR")),
     )
 }
 
@@ -103,7 +107,8 @@ def _allowed(mke: str, request_type: RequestType) -> set[str]:
 
 def parse_hit_confirmation(mke: str, text: str, today: date) -> HitConfirmation:
     """Parse a YQ or YR body; any field set or value that does not fit the request type is
-    ``.22.`` with the valid sets listed (§2.3's example)."""
+    ``.22.`` with the valid sets listed (§2.3's example); a DOB that is not a date is
+    ``.05.``, a year field that is not a year ``.10.``."""
     try:
         parsed = parse_fields(text)
     except TaggedFieldsError as error:
@@ -112,7 +117,7 @@ def parse_hit_confirmation(mke: str, text: str, today: date) -> HitConfirmation:
     request_type = REQUEST_TYPES.get(values.get("RTY", ""))
     if request_type is None:
         raise MessageRejected(
-            ErCode.FORMAT, f"RTY MUST BE ONE OF: {', '.join(sorted(REQUEST_TYPES))}", mke=mke
+            ErCode.FORMAT, f"RTY MUST BE ONE OF: {', '.join(REQUEST_TYPES)}", mke=mke
         )
     sets = field_sets(mke, request_type)
     listing = tuple(f"{number}. {', '.join(tags)}" for number, tags in enumerate(sets, start=1))
@@ -121,19 +126,22 @@ def parse_hit_confirmation(mke: str, text: str, today: date) -> HitConfirmation:
     fits = any(set(tags) <= present <= allowed | set(tags) for tags in sets)
     if not fits or duplicates(parsed):
         raise MessageRejected(ErCode.FORMAT, *listing, mke=mke)
-    problem = _value_problem(mke, values, today)
+    problem = _value_problem(mke, values)
     if problem:
         raise MessageRejected(ErCode.FORMAT, problem, *listing, mke=mke)
+    if "DOB" in values and parse_dob(values["DOB"], today) is None:
+        raise MessageRejected(ErCode.DOB, f"DOB/{values['DOB']}")
+    for tag in YEAR_FIELDS:
+        if tag in values and not is_year(values[tag]):
+            raise MessageRejected(ErCode.YEAR, f"{tag}/{values[tag]}")
     return HitConfirmation(mke, parsed)
 
 
-def _value_problem(mke: str, values: dict[str, str], today: date) -> str | None:
+def _value_problem(mke: str, values: dict[str, str]) -> str | None:
     if values["RNO"] not in REQUEST_NUMBERS:
         return f"RNO/{values['RNO']} MUST BE 1, 2 OR 3"
     if values["PRI"] not in PRIORITIES:
         return f"PRI/{values['PRI']} MUST BE U OR R"
-    if "DOB" in values and parse_dob(values["DOB"], today) is None:
-        return f"DOB/{values['DOB']} IS NOT A VALID DATE"
     if mke == "YR":
         if values["CON"] not in CONFIRMATIONS:
             return f"CON/{values['CON']} MUST BE Y, N OR P"

@@ -70,20 +70,21 @@ def _format_error(*details: str) -> MessageRejected:
 
 def parse_iaq(text: str, today: date) -> Iaq:
     """Parse an IAQ body with the switch's checks (§3.1): ``.22.`` for a body that is not a set
-    of IAQ fields, ``.14.`` for missing required fields, ``.05.`` for a bad DOB, ``.16.`` for a
-    bad ATN. The LESC's checks of the other values are ``content_problems``."""
+    of tagged fields or repeats an IAQ field, ``.14.`` for missing required fields, ``.05.``
+    for a missing or bad DOB, ``.16.`` for a bad ATN. A tagged field §3.1 does not list is
+    passed on unchanged (Nlets' table was not visible past ``OLN``). The LESC's checks of the
+    other values are ``content_problems``."""
     try:
         parsed = parse_fields(text)
     except TaggedFieldsError as error:
         raise _format_error(str(error)) from None
-    unknown = [tag for tag, _ in parsed if tag not in ORDER]
-    if unknown:
-        raise _format_error(f"FIELDS NOT ALLOWED: {', '.join(unknown)}")
-    repeated = duplicates(parsed)
+    repeated = [tag for tag in duplicates(parsed) if tag in _ATTRIBUTES]
     if repeated:
         raise _format_error(f"FIELDS REPEATED: {', '.join(repeated)}")
-    values = as_mapping(parsed)
+    values = {tag: value for tag, value in as_mapping(parsed).items() if tag in _ATTRIBUTES}
     missing = [tag for tag in REQUIRED if tag not in values]
+    if missing == ["DOB"]:
+        raise MessageRejected(ErCode.DOB, "MISSING: DOB")
     if missing:
         raise MessageRejected(ErCode.FIELDS_MISSING, f"MISSING: {', '.join(missing)}")
     if parse_dob(values["DOB"], today) is None:

@@ -14,6 +14,7 @@ from formats.hit_confirmation import HitConfirmation, parse_hit_confirmation
 from formats.iaq import Iaq, parse_iaq
 from formats.notices import SWITCH_ORI
 from formats.records import record
+from formats.registration import parse_registration_query
 
 LESC_LINE = "AX"
 AML_CAVEAT = "FOR LAW ENFORCEMENT DISSEMINATION ONLY"
@@ -40,7 +41,8 @@ class KeyRule:
     """How the switch treats one message key.
 
     ``access``: the directory access category a sender needs. ``destinations``: ``any`` (line
-    codes, region codes or ORIs), ``ori`` (9-character ORIs only) or ``lesc`` (exactly ``AX``).
+    codes, region codes or ORIs; regions for AM and AML only), ``ori`` (9-character ORIs
+    only) or ``lesc`` (exactly ``AX``).
     """
 
     mke: str
@@ -56,6 +58,8 @@ KEYS = {
     for rule in (
         KeyRule("AM", "A", 5, "any", _free_text),
         KeyRule("AML", "A", 5, "any", _free_text),
+        KeyRule("RQ", "D", 1, "any", parse_registration_query),
+        KeyRule("RR", "D", 1, "ori", _free_text),
         KeyRule("IAQ", "C", 1, "lesc", parse_iaq),
         KeyRule("IAR", "C", 1, "ori", _free_text),
         KeyRule("YQ", "C", 3, "ori", _yq),

@@ -78,6 +78,20 @@ def test_slash_date_is_mm_dd_ccyy(day: date) -> None:
     assert slash_date(day) == day.strftime("%m/%d/%Y")
 
 
+def test_iaq_fields_not_listed_in_3_1_are_passed_not_refused() -> None:
+    iaq = parse_iaq(IAQ_EXAMPLE + ".DLS/NY.XYZ/1", TODAY)
+    assert iaq == IAQ_OBJECT
+
+
+def test_iaq_without_dob_is_05_and_with_other_fields_missing_14() -> None:
+    with pytest.raises(MessageRejected) as raised:
+        parse_iaq(IAQ_EXAMPLE.replace("DOB/19800115.", ""), TODAY)
+    assert (raised.value.code, raised.value.details) == (ErCode.DOB, ("MISSING: DOB",))
+    with pytest.raises(MessageRejected) as raised:
+        parse_iaq(IAQ_EXAMPLE.replace("DOB/19800115.", "").replace("SEX/M.", ""), TODAY)
+    assert raised.value.code is ErCode.FIELDS_MISSING
+
+
 @pytest.mark.parametrize(
     ("change", "problem"),
     [
@@ -221,13 +235,65 @@ def test_optional_fields_of_the_type_and_phone_and_remarks_are_accepted() -> Non
     assert parse_hit_confirmation("YQ", text, TODAY).get("REM") == "HELD AT DESK. CALL"
 
 
+YQ_COMMON = "RNO/1.PRI/R.OCA/OCA1.NIC/N123456789"
+
+
+@pytest.mark.parametrize(
+    ("rty", "data"),
+    [
+        ("SV", "VIN/1HGCM82633A004352.VYR/2003.VMA/HOND"),
+        ("SV", "LIC/ABC123.LIY/2026.LIT/PC"),
+        ("WP", "NAM/DOE, JOHN.DOB/19800115.SEX/M"),
+        ("PO", "NAM/DOE, JANE.DOB/19850202"),
+        ("MP", "NAM/DOE, JUNE.DOB/20100303.SEX/F"),
+        ("SL", "LIC/ABC123.LIS/AZ.LIY/2026.LIT/PC"),
+        ("SG", "SER/G12345.MAK/COLT.CAL/45"),
+        ("SA", "TYP/TELEVIS.SER/TV991"),
+        ("SS", "TYP/CD.SER/110011001100.DEN/123456789"),
+        ("SB", "REG/AZ1234AB"),
+        ("SP", "SER/ENG778.VMA/FORD.VYR/1999"),
+    ],
+)
+def test_every_request_type_nlets_lists_is_accepted_with_its_data_set(rty: str, data: str) -> None:
+    text = f"RTY/{rty}.{YQ_COMMON}.{data}.RNA/J SMITH.RAG/AZ DPS.PHO/6025551212"
+    assert parse_hit_confirmation("YQ", text, TODAY).request_type.code == rty
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "details"),
+    [
+        (YQ_WP.replace("19800115", "19801301"), ErCode.DOB, ("DOB/19801301",)),
+        (
+            f"RTY/SL.{YQ_COMMON}.LIC/ABC123.LIS/AZ.LIY/20X0.RNA/A.RAG/B",
+            ErCode.YEAR,
+            ("LIY/20X0",),
+        ),
+        (f"RTY/SV.{YQ_COMMON}.VIN/V1.VYR/03.RNA/A.RAG/B", ErCode.YEAR, ("VYR/03",)),
+        (
+            f"RTY/SV.{YQ_COMMON}.LIC/ABC123.LIS/AZ.RNA/A.RAG/B",
+            ErCode.FORMAT,
+            (
+                "1. RTY, RNO, PRI, OCA, NIC, VIN, RNA, RAG",
+                "2. RTY, RNO, PRI, OCA, NIC, LIC, RNA, RAG",
+            ),
+        ),
+    ],
+)
+def test_bad_dob_is_05_bad_year_is_10_and_lis_is_for_sl_only(
+    text: str, code: ErCode, details: tuple[str, ...]
+) -> None:
+    with pytest.raises(MessageRejected) as raised:
+        parse_hit_confirmation("YQ", text, TODAY)
+    assert (raised.value.code, raised.value.details) == (code, details)
+
+
 @pytest.mark.parametrize(
     ("mke", "text", "details"),
     [
         (
             "YQ",
             YQ_WP.replace("RTY/WP", "RTY/XX"),
-            ("RTY MUST BE ONE OF: MP, SA, SB, SG, SL, SS, SV, WP",),
+            ("RTY MUST BE ONE OF: SV, WP, PO, MP, SL, SG, SA, SS, SB, SP",),
         ),
         (
             "YQ",
@@ -247,15 +313,10 @@ def test_optional_fields_of_the_type_and_phone_and_remarks_are_accepted() -> Non
         ),
         (
             "YQ",
-            YQ_WP.replace("19800115", "19801301"),
-            ("DOB/19801301 IS NOT A VALID DATE", "1. RTY, RNO, PRI, OCA, NIC, NAM, DOB, RNA, RAG"),
-        ),
-        (
-            "YQ",
             "RTY/SV.RNO/1.PRI/R.OCA/1.NIC/V1.RNA/X.RAG/Y",
             (
                 "1. RTY, RNO, PRI, OCA, NIC, VIN, RNA, RAG",
-                "2. RTY, RNO, PRI, OCA, NIC, LIC, LIS, RNA, RAG",
+                "2. RTY, RNO, PRI, OCA, NIC, LIC, RNA, RAG",
             ),
         ),
         ("YR", YQ_WP, ("1. RTY, RNO, PRI, OCA, NIC, CON, RNA, RAG",)),

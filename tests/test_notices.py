@@ -131,6 +131,11 @@ TRIGGERS = [
         ("MISSING: ATN, CUS",),
     ),
     (
+        IAQ.replace("CUS/Y.", "").replace("DOB/19800115.", "").encode(),
+        ".14. FIELDS MISSING",
+        ("MISSING: DOB, CUS",),
+    ),
+    (
         IAQ.replace("DET J SMITH", "").encode(),
         ".16. ATN FIELD INVALID",
         ("ATN MUST BE 1 TO 30 CHARACTERS",),
@@ -152,9 +157,24 @@ TRIGGERS = [
         ("REPEATED DESTINATION AZ0000000",),
     ),
     (
-        (IAQ + ".XYZ/1").encode(),
-        ".22. INVALID MESSAGE FORMAT - REFER TO IAQ MKE OPTIONS BELOW",
-        ("FIELDS NOT ALLOWED: XYZ", "1. PUR, ATN, PHN, NAM, DOB, SEX, POB, CUS, OFF"),
+        IAQ.replace("DOB/19800115.", "").encode(),
+        ".05. DOB INVALID or MISSING",
+        ("MISSING: DOB",),
+    ),
+    (
+        b"RQ.AZNLETS20.AZ.TXT\r\nLIC/123456.LIY/20X0.LIT/PC",
+        ".10. A YEAR FIELD IS INVALID or MISSING",
+        ("LIY/20X0",),
+    ),
+    (
+        b"YQ.NY0303000.AZ0000000.TXT\r\nRTY/SP.RNO/1.PRI/U.OCA/1.NIC/P1.SER/X1.VYR/99.RNA/A.RAG/B",
+        ".10. A YEAR FIELD IS INVALID or MISSING",
+        ("VYR/99",),
+    ),
+    (
+        b"RQ.AZNLETS20.AZ.TXT\r\nLIC/123456.LIT/PC",
+        ".22. INVALID MESSAGE FORMAT - REFER TO RQ MKE OPTIONS BELOW",
+        ("1. LIC, LIY, LIT",),
     ),
     (
         (IAQ + ".SEX/F").encode(),
