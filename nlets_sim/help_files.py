@@ -1,9 +1,16 @@
-"""HELP files (PROTOCOL §2.7): what an AM to ``ssfffHELP``/``UPDT``/``APND``/``CNCL`` does."""
+"""HELP files (PROTOCOL §2.7): what an AM to ``ssfffHELP``/``UPDT``/``APND``/``CNCL`` does.
+
+A file holds at most ``MAX_HELP_BYTES`` of text, so that its answer always fits in a frame; an
+``UPDT`` or ``APND`` past that leaves the file as it was and says so (the reply is the
+project's choice, in ``docs/protocol-decisions.md``).
+"""
 
 from __future__ import annotations
 
 from formats.envelope import CRLF
 from nlets_sim.directory import HelpAddress
+
+MAX_HELP_BYTES = 8_000
 
 
 def apply(address: HelpAddress, current: str, text: str) -> str:
@@ -21,5 +28,15 @@ def apply(address: HelpAddress, current: str, text: str) -> str:
 
 
 def reading(address: HelpAddress, content: str) -> str:
-    """The text of the AM that answers: the file, or the notice for an empty one."""
-    return content or f"NO {address.file} HELP INFORMATION AVAILABLE FOR THIS USER"
+    """The text of the AM that answers: the file, or the notice for an empty one. (A file
+    written before the size limit existed is cut to it.)"""
+    return content[:MAX_HELP_BYTES] or f"NO {address.file} HELP INFORMATION AVAILABLE FOR THIS USER"
+
+
+def refusal(address: HelpAddress, size: int, current: str) -> str:
+    """The answer to an UPDT or APND that would make the file too large: one line saying so,
+    then the file as it stays."""
+    return (
+        f"{address.file_ori} NOT CHANGED: {size} BYTES, A HELP FILE HOLDS AT MOST "
+        f"{MAX_HELP_BYTES}{CRLF}{reading(address, current)}"
+    )

@@ -34,8 +34,9 @@ Route = Addressed | HelpRequest
 
 
 def authorize(directory: Directory, logon_ori: str, message: InputMessage, rule: KeyRule) -> None:
-    """``.01.`` when the logged-on ORI may not send as the sender ORI; ``.02.`` when the sender's
-    access categories do not allow the key."""
+    """``.01.`` when the logged-on ORI may not send as the sender ORI, or when the sender's
+    access categories do not allow the key (a header fault: Nlets keeps ``.02.`` for the
+    destination)."""
     sender = directory.agencies.get(message.sender)
     if sender is None:
         raise MessageRejected(ErCode.HEADER, f"SENDER ORI {message.sender} NOT IN DIRECTORY")
@@ -44,10 +45,7 @@ def authorize(directory: Directory, logon_ori: str, message: InputMessage, rule:
             ErCode.HEADER, f"SENDER ORI {message.sender} NOT ALLOWED FOR LOGON {logon_ori}"
         )
     if rule.access not in sender.access:
-        raise MessageRejected(
-            ErCode.DESTINATION_NOT_ALLOWED,
-            f"ORI {message.sender} HAS NO ACCESS CATEGORY {rule.access} FOR {message.mke}",
-        )
+        raise MessageRejected(ErCode.HEADER, f"ORI NOT AUTHORIZED FOR {message.mke}")
 
 
 def resolve(directory: Directory, message: InputMessage) -> list[Route]:
@@ -66,7 +64,12 @@ def resolve(directory: Directory, message: InputMessage) -> list[Route]:
         if len(destination) == 2:
             if destination in directory.lines:
                 add(directory.lines[destination].control_ori)
-            elif free_text and destination in directory.regions:
+            elif destination in directory.regions:
+                if not free_text:
+                    raise MessageRejected(
+                        ErCode.DESTINATION_NOT_ALLOWED,
+                        f"{message.mke} DOES NOT GO TO REGION CODES, NOT {destination}",
+                    )
                 for line in directory.regions[destination]:
                     add(directory.lines[line].control_ori)
             else:
@@ -83,9 +86,14 @@ def resolve(directory: Directory, message: InputMessage) -> list[Route]:
 
 
 def check_help_maintainer(sender_ori: str, address: HelpAddress, directory: Directory) -> None:
-    """Only ORIs of line ``ss`` may change an ``ss`` HELP file (``.02.`` otherwise)."""
-    if address.verb != "HELP" and directory.agencies[sender_ori].line != address.line:
+    """ORIs of line ``ss`` and every line's control terminal may change an ``ss`` HELP file
+    (§2.7: Nlets' example has ``AZNLETS20`` maintaining ``NLNLEHELP``); ``.02.`` otherwise."""
+    if (
+        address.verb != "HELP"
+        and directory.agencies[sender_ori].line != address.line
+        and not directory.is_control_terminal(sender_ori)
+    ):
         raise MessageRejected(
             ErCode.DESTINATION_NOT_ALLOWED,
-            f"ONLY LINE {address.line} MAY MAINTAIN {address.file_ori}",
+            f"ONLY LINE {address.line} OR A CONTROL TERMINAL MAY MAINTAIN {address.file_ori}",
         )

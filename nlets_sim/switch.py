@@ -264,11 +264,15 @@ class Switch:
 
     def _help(self, received: Received, message: InputMessage, address: HelpAddress) -> None:
         name = address.file_ori
-        content = help_files.apply(address, self.help.get(name, ""), message.text)
-        if address.verb != "HELP":
-            self.help[name] = content
-            self.journal.set_help(name, content)
-        reply = help_files.reading(address, content)
+        current = self.help.get(name, "")
+        content = help_files.apply(address, current, message.text)
+        if len(content) > help_files.MAX_HELP_BYTES and address.verb != "HELP":
+            reply = help_files.refusal(address, len(content), current)
+        else:
+            if address.verb != "HELP":
+                self.help[name] = content
+                self.journal.set_help(name, content)
+            reply = help_files.reading(address, content)
         answer = received.outgoing("AM", name, message.control, reply)
         self._deliver(received.logon_ori, message.sender, answer, received.at)
 

@@ -179,9 +179,14 @@ def _error_lines(wire: Wire) -> list[str]:
         (
             "NY0030000",
             b"YQ.NY0030000.VTINS07S0.TXT\nRTY/WP",
+            [".01. INVALID HEADER INFORMATION", "ORI NOT AUTHORIZED FOR YQ"],
+        ),
+        (
+            "NY0303000",
+            b"RQ.NY0303000.B1.TXT\nLIC/ABC123.LIY/2026.LIT/PC",
             [
                 ".02. MESSAGE TYPE NOT ALLOWED TO DESTINATION",
-                "ORI NY0030000 HAS NO ACCESS CATEGORY C FOR YQ",
+                "RQ DOES NOT GO TO REGION CODES, NOT B1",
             ],
         ),
     ],
@@ -375,11 +380,95 @@ def test_help_file_of_another_line_cannot_be_changed(harness: Harness) -> None:
     harness.send(ny, b"AM.NY0303000.AXADMUPDT.TXT\nMINE NOW")
     assert _error_lines(ny) == [
         ".02. MESSAGE TYPE NOT ALLOWED TO DESTINATION",
-        "ONLY LINE AX MAY MAINTAIN AXADMHELP",
+        "ONLY LINE AX OR A CONTROL TERMINAL MAY MAINTAIN AXADMHELP",
     ]
     harness.send(ny, b"AM.NY0303000.AXADMHELP.TXT\n")
     ((_, reply),) = ny.deliveries()
     assert reply.text == "NO ADM HELP INFORMATION AVAILABLE FOR THIS USER"
+
+
+def test_any_lines_control_terminal_maintains_any_help_file(harness: Harness) -> None:
+    """§2.7: Nlets' example has AZ's control terminal maintaining NL's file NLNLEHELP."""
+    az = harness.logon("AZNLETS20")
+    az.take()
+    harness.send(az, b"AM.AZNLETS20.NLNLEUPDT.TXT\nNEW HELP MESSAGE")
+    ((_, reply),) = az.deliveries()
+    assert (reply.mke, reply.originator, reply.text) == ("AM", "NLNLEHELP", "NEW HELP MESSAGE")
+    ny = harness.logon("NY0303000")
+    ny.take()
+    harness.send(ny, b"AM.NY0303000.NLNLEHELP.TXT\n")
+    ((_, reply),) = ny.deliveries()
+    assert reply.text == "NEW HELP MESSAGE"
+
+
+def test_help_file_past_8000_bytes_is_left_unchanged_and_the_sender_told(
+    harness: Harness,
+) -> None:
+    vt = harness.logon("VTINS07S0")
+    vt.take()
+    full = "X" * 7_998
+    harness.send(vt, f"AM.VTINS07S0.AXADMUPDT.TXT\n{full}".encode())
+    ((_, reply),) = vt.deliveries()
+    assert reply.text == full
+    harness.send(vt, b"AM.VTINS07S0.AXADMAPND.TXT\nY")  # CR LF + Y: 8,001 bytes
+    ((_, reply),) = vt.deliveries()
+    assert reply.text == (
+        f"AXADMHELP NOT CHANGED: 8001 BYTES, A HELP FILE HOLDS AT MOST 8000\r\n{full}"
+    )
+    harness.send(vt, f"AM.VTINS07S0.AXADMUPDT.TXT\n{'Z' * 8_001}".encode())
+    ((_, reply),) = vt.deliveries()
+    assert reply.text.startswith("AXADMHELP NOT CHANGED: 8001 BYTES")
+    harness.send(vt, b"AM.VTINS07S0.AXADMAPND.TXT\n")  # CR LF only: 8,000 bytes fit
+    ((_, reply),) = vt.deliveries()
+    assert reply.text == full + "\r\n"
+    assert harness.switch.help["AXADMHELP"] == full + "\r\n"
+
+
+def test_rq_goes_to_the_states_control_terminal_and_rr_back_to_one_ori(
+    harness: Harness,
+) -> None:
+    ny_control = harness.logon("NYNLETS00")
+    az = harness.logon("AZ0000000")
+    ny_control.take()
+    az.take()
+    harness.send(az, b"RQ.AZ0000000.NY.*R1.TXT\nLIC/ABC123.LIY/2026.LIT/PC")
+    ((_, query),) = ny_control.deliveries()
+    assert (query.mke, query.originator, query.control, query.destination) == (
+        "RQ",
+        "AZ0000000",
+        "R1",
+        "NYNLETS00",
+    )
+    assert query.text == "LIC/ABC123.LIY/2026.LIT/PC"
+    harness.send(ny_control, b"RR.NYNLETS00.AZ0000000.*R1.TXT\nLIC/ABC123 REGISTERED TO J DOE")
+    ((_, answer),) = az.deliveries()
+    assert (answer.mke, answer.originator, answer.text) == (
+        "RR",
+        "NYNLETS00",
+        "LIC/ABC123 REGISTERED TO J DOE",
+    )
+    harness.send(ny_control, b"RR.NYNLETS00.AZ0000000,NJ0010000.TXT\nX")
+    assert _error_lines(ny_control) == [
+        ".19. INVALID DESTINATION ORIs",
+        "TOO MANY DESTINATIONS: 2, RR ALLOWS 1",
+    ]
+
+
+def test_del_after_txt_is_accepted_and_dropped_from_the_delivered_text(
+    harness: Harness,
+) -> None:
+    nj = harness.logon("NJNLETS00")
+    ny = harness.logon("NY0303000")
+    nj.take()
+    ny.take()
+    harness.send(ny, b"AM.NY0303000.NJ.TXT\r\n\x7fROAD CLOSED")
+    ((_, message),) = nj.deliveries()
+    assert message.text == "ROAD CLOSED"
+    harness.send(ny, b"AM.NY0303000.NJ.TXT\r\n\x7fROAD\x7f CLOSED")
+    assert _error_lines(ny) == [
+        "0 MESSAGE FORMAT/STRUCTURE ERROR",
+        "CONTROL CHARACTER AT POSITION 27",
+    ]
 
 
 def test_logoff_acks_then_closes_and_later_mail_is_stored(harness: Harness) -> None:
