@@ -46,6 +46,15 @@ _KINDS = {kind.value.encode("ascii"): kind for kind in FrameKind}
 SEQUENCED_KINDS = frozenset({FrameKind.DT, FrameKind.AK, FrameKind.NK})
 # Kinds whose payload is always empty.
 EMPTY_KINDS = frozenset({FrameKind.AK, FrameKind.HB, FrameKind.LO})
+# What a terminal accepts from the switch: an LO may carry the reason the switch ends the
+# session (docs/protocol-decisions.md, "LO with a reason").
+EMPTY_KINDS_FROM_SWITCH = frozenset({FrameKind.AK, FrameKind.HB})
+
+
+def shown(field: bytes) -> str:
+    """A received field as ASCII reason text: bytes outside printable ASCII become ``?``, so
+    that an ``NK`` can always carry it (and a log line never holds a control character)."""
+    return "".join(chr(b) if 0x20 <= b < 0x7F else "?" for b in field)
 
 
 @record
@@ -67,7 +76,7 @@ class _Digits(cs.Adapter):  # type: ignore[type-arg]
 
     def _decode(self, obj: bytes, _context: Any, _path: Any) -> int:
         if not obj.isdigit():
-            raise FrameError(f"BAD {self.field} FIELD {obj.decode('ascii', 'replace')}")
+            raise FrameError(f"BAD {self.field} FIELD {shown(obj)}")
         return int(obj)
 
     def _encode(self, obj: int, _context: Any, _path: Any) -> bytes:
@@ -83,7 +92,7 @@ class _Kind(cs.Adapter):  # type: ignore[type-arg]
     def _decode(self, obj: bytes, _context: Any, _path: Any) -> FrameKind:
         kind = _KINDS.get(obj)
         if kind is None:
-            raise FrameError(f"UNKNOWN FRAME KIND {obj.decode('ascii', 'replace')}")
+            raise FrameError(f"UNKNOWN FRAME KIND {shown(obj)}")
         return kind
 
     def _encode(self, obj: FrameKind, _context: Any, _path: Any) -> bytes:
@@ -136,7 +145,11 @@ def parse_header_reference(header: bytes) -> tuple[FrameKind, int, int]:
 
 
 def check_shape(
-    kind: FrameKind, seq: int, length: int, error: type[FrameError] | type[LocalProtocolError]
+    kind: FrameKind,
+    seq: int,
+    length: int,
+    error: type[FrameError] | type[LocalProtocolError],
+    empty_kinds: frozenset[FrameKind] = EMPTY_KINDS,
 ) -> None:
     if not 0 <= seq <= MAX_SEQ:
         raise error(f"BAD SEQ FIELD {seq}")
@@ -144,26 +157,34 @@ def check_shape(
         raise error(f"BAD LENGTH FIELD {length}")
     if kind not in SEQUENCED_KINDS and seq != 0:
         raise error(f"SEQ MUST BE 00000000 FOR {kind.value}")
-    if kind in EMPTY_KINDS and length != 0:
+    if kind in empty_kinds and length != 0:
         raise error(f"PAYLOAD NOT ALLOWED FOR {kind.value}")
 
 
-def parse_header(header: bytes, max_payload: int) -> tuple[FrameKind, int, int]:
+def logoff(reason: str) -> bytes:
+    """An ``LO`` that carries the switch's reason for ending the session."""
+    payload = reason.encode("ascii")
+    return b"NL1LO%08d%06d%b" % (0, len(payload), payload)
+
+
+def parse_header(
+    header: bytes, max_payload: int, empty_kinds: frozenset[FrameKind] = EMPTY_KINDS
+) -> tuple[FrameKind, int, int]:
     """Check a 19-byte header; return (kind, seq, payload length)."""
     if header[:2] != MAGIC:
         raise FrameError("BAD MAGIC")
     if header[2:3] != VERSION:
-        raise FrameError(f"UNSUPPORTED VERSION {header[2:3].decode('ascii', 'replace')}")
+        raise FrameError(f"UNSUPPORTED VERSION {shown(header[2:3])}")
     kind = _KINDS.get(header[_KIND_AT])
     if kind is None:
-        raise FrameError(f"UNKNOWN FRAME KIND {header[_KIND_AT].decode('ascii', 'replace')}")
+        raise FrameError(f"UNKNOWN FRAME KIND {shown(header[_KIND_AT])}")
     seq_field, length_field = header[_SEQ_AT], header[_LENGTH_AT]
     if not seq_field.isdigit():
-        raise FrameError(f"BAD SEQ FIELD {seq_field.decode('ascii', 'replace')}")
+        raise FrameError(f"BAD SEQ FIELD {shown(seq_field)}")
     if not length_field.isdigit():
-        raise FrameError(f"BAD LENGTH FIELD {length_field.decode('ascii', 'replace')}")
+        raise FrameError(f"BAD LENGTH FIELD {shown(length_field)}")
     seq, length = int(seq_field), int(length_field)
-    check_shape(kind, seq, length, FrameError)
+    check_shape(kind, seq, length, FrameError, empty_kinds)
     if length > max_payload:
         raise FrameError(f"FRAME TOO LONG {length} > {max_payload}")
     return kind, seq, length
@@ -185,13 +206,26 @@ class FrameReader:
     ``feed`` takes any chunk and returns the frames it completes; a partial frame stays
     buffered. A bad header raises ``FrameError`` as soon as its bytes show it is bad, without
     waiting for (or buffering) the payload it announces; after that the reader stays failed.
+    The good frames of a chunk before a bad one are returned, and the next ``feed`` raises.
+    ``empty_kinds``: the kinds that must have no payload (a terminal passes
+    ``EMPTY_KINDS_FROM_SWITCH``).
     """
 
-    def __init__(self, max_payload: int = DEFAULT_MAX_PAYLOAD) -> None:
+    def __init__(
+        self,
+        max_payload: int = DEFAULT_MAX_PAYLOAD,
+        empty_kinds: frozenset[FrameKind] = EMPTY_KINDS,
+    ) -> None:
         self.max_payload = max_payload
+        self.empty_kinds = empty_kinds
         self._buffer = b""
         self._pending: tuple[FrameKind, int, int] | None = None  # header read, payload not
         self._failed: FrameError | None = None
+
+    @property
+    def failed(self) -> FrameError | None:
+        """The error that stopped the reader, if one did."""
+        return self._failed
 
     @property
     def buffered(self) -> int:
@@ -211,7 +245,9 @@ class FrameReader:
                         _check_prefix(buffer[position : position + 3])
                         break
                     header_end = position + HEADER_BYTES
-                    pending = parse_header(buffer[position:header_end], self.max_payload)
+                    pending = parse_header(
+                        buffer[position:header_end], self.max_payload, self.empty_kinds
+                    )
                     position = header_end
                 kind, seq, length = pending
                 if size - position < length:
@@ -222,6 +258,8 @@ class FrameReader:
         except FrameError as error:
             self._failed = error
             self._buffer = b""
+            if frames:  # the frames before the bad one are good: the next feed raises
+                return frames
             raise
         self._buffer = buffer[position:]
         self._pending = pending
@@ -233,4 +271,4 @@ def _check_prefix(head: bytes) -> None:
     if head != (MAGIC + VERSION)[: len(head)]:
         if head[:2] != MAGIC[: len(head[:2])]:
             raise FrameError("BAD MAGIC")
-        raise FrameError(f"UNSUPPORTED VERSION {head[2:3].decode('ascii', 'replace')}")
+        raise FrameError(f"UNSUPPORTED VERSION {shown(head[2:3])}")

@@ -17,7 +17,15 @@ from types import TracebackType
 
 from formats.envelope import OutputMessage, parse_input, parse_output
 from formats.errors import FrameError, MessageRejected, NletsError
-from formats.frames import DEFAULT_MAX_PAYLOAD, Frame, FrameKind, FrameReader, build_frame
+from formats.frames import (
+    DEFAULT_MAX_PAYLOAD,
+    EMPTY_KINDS_FROM_SWITCH,
+    Frame,
+    FrameKind,
+    FrameReader,
+    build_frame,
+    shown,
+)
 from formats.records import record
 from formats.tagged import as_mapping, parse_fields
 
@@ -90,7 +98,7 @@ class Terminal:
         reader, writer = await asyncio.open_connection(self.host, self.port, ssl=self.tls)
         fields = f"ORI/{self.ori}.KEY/{self.key}" + (".RST/Y" if reset else "")
         writer.write(build_frame(Frame(FrameKind.LI, 0, fields.encode("ascii"))))
-        frames = FrameReader(self.max_payload)
+        frames = FrameReader(self.max_payload, EMPTY_KINDS_FROM_SWITCH)
         try:
             received = await self._logon_answer(reader, frames, timeout)
         except BaseException:
@@ -356,8 +364,9 @@ class Terminal:
                         acknowledged = True
                     case FrameKind.NK:
                         self.naks.append((frame.seq, frame.payload.decode("ascii", "replace")))
-                    case FrameKind.LO:
-                        self.closed_reason = "switch logged off"
+                    case FrameKind.LO:  # with a reason, e.g. SESSION TAKEN OVER
+                        reason = shown(frame.payload)
+                        self.closed_reason = "switch logged off" + (f": {reason}" * bool(reason))
                     case _:
                         pass
             replies = build_frame(Frame(FrameKind.AK, self.last_processed)) if highest else b""

@@ -39,6 +39,8 @@ class Config:
     tls_cert: Path | None = None  # PEM server certificate (chain): TLS on when given
     tls_key: Path | None = None  # its PEM private key (default: in tls_cert)
     tls_client_ca: Path | None = None  # PEM CA(s): terminals must present a certificate it signed
+    refusal_log_lines: int = 10  # log lines for refused peers (bad frames, logons) per period
+    refusal_log_period_s: float = 10.0  # ... the period; the rest are counted, not written
 
     def tls_context(self) -> ssl.SSLContext | None:
         """The server's TLS context, or None for plain TCP."""

@@ -8,9 +8,17 @@ peer's protocol error.
 from __future__ import annotations
 
 import enum
+from collections import deque
 
 from formats.errors import FrameError
-from formats.frames import DEFAULT_MAX_PAYLOAD, Frame, FrameKind, FrameReader, build_frame
+from formats.frames import (
+    DEFAULT_MAX_PAYLOAD,
+    Frame,
+    FrameKind,
+    FrameReader,
+    build_frame,
+    logoff,
+)
 from formats.records import record
 from formats.tagged import TaggedFieldsError, as_mapping, parse_fields
 
@@ -18,6 +26,8 @@ LOGON_REQUIRED = "LOGON REQUIRED"
 UNKNOWN_ORI = "UNKNOWN ORI"
 BAD_KEY = "BAD KEY"
 NOT_ALLOWED = "ORI NOT ALLOWED ON THIS LINK"
+# The payload of the LO sent to a connection whose session a newer logon took over.
+TAKEN_OVER = "SESSION TAKEN OVER"
 
 
 class LinkState(enum.Enum):
@@ -116,27 +126,45 @@ def rejected(reason: str) -> bytes:
 
 
 class SwitchLink:
-    """One connection's link state, as the switch sees it."""
+    """One connection's link state, as the switch sees it.
+
+    Frames that arrive behind an ``LI`` (in the same write, or before the switch has decided
+    the logon) wait: ``receive_data`` stops at the ``LogonRequested`` and, once the switch
+    has called ``activate``, ``receive_data(b"")`` returns the events of the frames that
+    waited (``waiting`` says there are some)."""
 
     def __init__(self, max_payload: int = DEFAULT_MAX_PAYLOAD) -> None:
         self.state = LinkState.AWAIT_LOGON
         self.ori: str | None = None
         self._reader = FrameReader(max_payload)
+        self._held: deque[Frame] = deque()
+        self._failure: FrameError | None = None  # a bad frame behind the held ones
+
+    @property
+    def waiting(self) -> bool:
+        """Received frames (or a frame error) wait for the logon to be decided."""
+        return not self.closed and (bool(self._held) or self._failure is not None)
 
     def receive_data(self, data: bytes) -> list[LinkEvent]:
         if self.state is LinkState.CLOSED:
             return []
-        try:
-            frames = self._reader.feed(data)
-        except FrameError as error:
-            self.state = LinkState.CLOSED
-            return [ProtocolViolation(error.reason, self.nak(0, error.reason))]
+        if data and self._failure is None:
+            try:
+                self._held.extend(self._reader.feed(data))
+            except FrameError as error:
+                self._failure = error
+            else:
+                self._failure = self._reader.failed
         events: list[LinkEvent] = []
-        for frame in frames:
-            event = self._on_frame(frame)
-            events.append(event)
+        while self._held and self.state is not LinkState.LOGGING_ON:
+            events.append(self._on_frame(self._held.popleft()))
             if self.closed:
-                break
+                self._held.clear()
+                return events
+        failure = self._failure
+        if failure is not None and not self._held and self.state is not LinkState.LOGGING_ON:
+            self.state = LinkState.CLOSED
+            events.append(ProtocolViolation(failure.reason, self.nak(0, failure.reason)))
         return events
 
     def _on_frame(self, frame: Frame) -> LinkEvent:
@@ -182,11 +210,12 @@ class SwitchLink:
         self.ori = ori
 
     def reject(self, reason: str) -> bytes:
-        self.state = LinkState.CLOSED
+        self.close()
         return rejected(reason)
 
     def close(self) -> None:
         self.state = LinkState.CLOSED
+        self._held.clear()
 
     @staticmethod
     def data(seq: int, payload: bytes) -> bytes:
@@ -198,7 +227,12 @@ class SwitchLink:
 
     @staticmethod
     def nak(seq: int, reason: str) -> bytes:
-        return build_frame(Frame(FrameKind.NK, seq, reason.encode("ascii")))
+        return build_frame(Frame(FrameKind.NK, seq, reason.encode("ascii", "replace")))
+
+    @staticmethod
+    def taken_over() -> bytes:
+        """``LO`` with the reason ``SESSION TAKEN OVER``, to a displaced connection."""
+        return logoff(TAKEN_OVER)
 
     @staticmethod
     def heartbeat() -> bytes:

@@ -13,6 +13,7 @@ import itertools
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -27,6 +28,7 @@ from nlets_sim.link import (
     AckReceived,
     DataReceived,
     HeartbeatReceived,
+    LinkEvent,
     LinkState,
     LogoffReceived,
     LogonRequested,
@@ -34,10 +36,12 @@ from nlets_sim.link import (
     ProtocolViolation,
     SwitchLink,
 )
+from nlets_sim.refusal_log import RefusalLog
 from nlets_sim.switch import Switch
 from nlets_sim.switch_state import Close, Send
 
 log = structlog.get_logger("nlets_sim.server")
+LINGER_S = 2.0  # how long a closing connection waits for the peer's end of file
 
 
 class Connection(asyncio.Protocol):
@@ -52,6 +56,7 @@ class Connection(asyncio.Protocol):
         self.last_sent = now
         self.peer = ""
         self.held: deque[tuple[float, bytes]] = deque()  # writes waiting for a delay
+        self._half_closed = False
         # bound once: a call through the module's lazy proxy costs 1.9 us, through this 0.25
         self.log = log.bind()
 
@@ -63,9 +68,18 @@ class Connection(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self.last_received = time.monotonic()
-        switch = self.server.switch
         now = self.server.config.now()
-        for event in self.link.receive_data(data):
+        self._handle(self.link.receive_data(data), now)
+        while self.link.state is LinkState.ACTIVE and self.link.waiting:
+            self._handle(self.link.receive_data(b""), now)  # what arrived behind the LI
+        self.server.schedule_flush()
+
+    def _handle(self, events: list[LinkEvent], now: datetime) -> None:
+        switch = self.server.switch
+        for event in events:
+            if switch.closing(self.conn):  # e.g. after a sequence gap: the rest goes unread
+                self.link.close()
+                return
             match event:
                 case DataReceived(seq, payload):
                     self.log.debug("DT", ori=self.link.ori, seq=seq, bytes=len(payload))
@@ -80,7 +94,7 @@ class Connection(asyncio.Protocol):
                         log.info("logon", ori=event.ori, peer=self.peer, reset=event.reset)
                     else:
                         self.link.close()
-                        log.info("logon refused", ori=event.ori, peer=self.peer)
+                        self.server.refusals.log("logon refused", ori=event.ori, peer=self.peer)
                 case NakReceived(seq, reason):
                     switch.refused(self.conn, seq)
                     log.info("delivery refused", ori=self.link.ori, seq=seq, reason=reason)
@@ -88,11 +102,12 @@ class Connection(asyncio.Protocol):
                     switch.logoff(self.conn)
                 case ProtocolViolation(reason, reply):
                     switch.violation(self.conn, reply)
-                    log.info("protocol violation", ori=self.link.ori, peer=self.peer, reason=reason)
-        self.server.schedule_flush()
+                    self.server.refusals.log(
+                        "protocol violation", ori=self.link.ori, peer=self.peer, reason=reason
+                    )
 
     def write(self, data: bytes) -> None:
-        if self.transport is not None and not self.transport.is_closing():
+        if self.transport is not None and not self.transport.is_closing() and not self._half_closed:
             self.transport.write(data)
             self.last_sent = time.monotonic()
 
@@ -116,10 +131,21 @@ class Connection(asyncio.Protocol):
             self.held.popleft()
             self.write(data)
 
-    def close(self) -> None:
+    def close(self, *, linger: bool = True) -> None:
+        """Close after what was written. With ``linger``, over TCP: half-close, drop what still
+        arrives, and close on the peer's end of file or after ``LINGER_S``, so that the peer
+        reads the last frame (an NK, an LJ) instead of a reset for bytes it sent after it."""
         self.link.close()
-        if self.transport is not None:
-            self.transport.close()
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        if linger and transport.can_write_eof():
+            if not self._half_closed:
+                self._half_closed = True
+                transport.write_eof()
+                asyncio.get_running_loop().call_later(LINGER_S, transport.close)
+            return
+        transport.close()
 
     def connection_lost(self, _exc: Exception | None) -> None:
         self.server.connections.pop(self.conn, None)
@@ -148,6 +174,9 @@ class SwitchServer:
         for rule in config.faults:
             self.switch.faults.add(make_fault(dict(rule)))
         self.connections: dict[int, Connection] = {}
+        self.refusals = RefusalLog(
+            log, lines=config.refusal_log_lines, period_s=config.refusal_log_period_s
+        )
         self._ids = itertools.count(1)
         self._flush_scheduled = False
         self._server: asyncio.Server | None = None
@@ -179,7 +208,7 @@ class SwitchServer:
         if self._server is not None:
             self._server.close()
         for connection in list(self.connections.values()):
-            connection.close()
+            connection.close(linger=False)
         if self._server is not None:
             await self._server.wait_closed()
         self._flush()
@@ -223,7 +252,7 @@ class SwitchServer:
             elif link.state is LinkState.ACTIVE:
                 if now - connection.last_received >= 3 * config.heartbeat_s:
                     log.info("dead peer", ori=link.ori, peer=connection.peer)
-                    connection.close()
+                    connection.close(linger=False)
                 elif now - connection.last_sent >= config.heartbeat_s:
                     connection.write(SwitchLink.heartbeat())
         deadline = self.switch.next_deadline()

@@ -65,6 +65,7 @@ class Switch:
         self._ack_due: set[int] = set()
         self._closing: list[int] = []
         self._closing_ori: dict[int, str] = {}  # connections closing, for their last AK
+        self._logged_on: set[int] = set()  # connections whose LA leads this batch's outbox
 
     # Events from connections -----------------------------------------------------------
 
@@ -77,8 +78,10 @@ class Switch:
             return False
         ori = request.ori
         previous = self.sessions.pop(ori, None)
-        if previous is not None:
+        if previous is not None:  # taken over: its last AK, LO with the reason, then close
             self._conn_ori.pop(previous.conn, None)
+            self._closing_ori[previous.conn] = ori
+            self._out(previous.conn, SwitchLink.taken_over())
             self._closing.append(previous.conn)
         peer = self._peer(ori)
         if request.reset:
@@ -90,6 +93,7 @@ class Switch:
         self.sessions[ori] = session
         self._conn_ori[conn] = ori
         self._out(conn, accepted(peer.lst, self.heartbeat_s))
+        self._logged_on.add(conn)
         for row in self.journal.pending(ori, peer.acked):
             payload = row.payload
             if payload is None:
@@ -216,8 +220,10 @@ class Switch:
             ori = self._conn_ori.get(conn) or self._closing_ori.get(conn)
             if ori is not None:
                 ack = SwitchLink.ack(self._peers[ori].lst)
-                self._outbox.setdefault(conn, []).insert(0, ack)
+                at = 1 if conn in self._logged_on else 0  # an AK goes first, after any LA
+                self._outbox.setdefault(conn, []).insert(at, ack)
         self._ack_due.clear()
+        self._logged_on.clear()
         for conn, frames in self._outbox.items():
             commands.extend(sends_of(conn, frames))
         self._outbox.clear()
@@ -424,6 +430,10 @@ class Switch:
             if ori in self.sessions and self.sessions[ori].conn == conn:
                 del self.sessions[ori]
         self._closing.append(conn)
+
+    def closing(self, conn: int) -> bool:
+        """The connection is to be closed at the next flush: read nothing more from it."""
+        return conn in self._closing
 
     def _session(self, conn: int) -> Session | None:
         ori = self._conn_ori.get(conn)

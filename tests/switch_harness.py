@@ -13,7 +13,7 @@ from pathlib import Path
 
 from fixtures.make_directory import demo_key
 from formats.envelope import OutputMessage, parse_output
-from formats.frames import Frame, FrameKind, FrameReader
+from formats.frames import EMPTY_KINDS_FROM_SWITCH, Frame, FrameKind, FrameReader
 from nlets_sim.config import default_directory
 from nlets_sim.directory import Directory, load_directory
 from nlets_sim.journal import Journal
@@ -33,7 +33,9 @@ class Wire:
     frames: list[Frame] = field(default_factory=list)
     closed: bool = False
     next_seq: int = 1
-    _reader: FrameReader = field(default_factory=FrameReader)
+    _reader: FrameReader = field(
+        default_factory=lambda: FrameReader(empty_kinds=EMPTY_KINDS_FROM_SWITCH)
+    )
 
     def take(self) -> list[Frame]:
         frames, self.frames = self.frames, []

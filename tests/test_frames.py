@@ -10,12 +10,14 @@ from hypothesis import strategies as st
 
 from formats.errors import FrameError, LocalProtocolError, RemoteProtocolError
 from formats.frames import (
+    EMPTY_KINDS_FROM_SWITCH,
     Frame,
     FrameKind,
     FrameReader,
     build_frame,
     build_header_reference,
     check_shape,
+    logoff,
     parse_frame,
     parse_header,
     parse_header_reference,
@@ -188,3 +190,32 @@ def test_fast_header_parse_agrees_with_the_construct_definition(header: bytes) -
             check_shape(kind, seq, length, FrameError)
     else:
         assert fast == reference
+
+
+@given(st.binary(max_size=60))
+def test_every_nk_reason_is_printable_ascii(data: bytes) -> None:
+    """Whatever bytes a header holds, the reason can be sent in an NK as it is."""
+    reason = ""
+    try:
+        FrameReader(max_payload=64).feed(b"NL1" + data)
+    except FrameError as error:
+        reason = error.reason
+    assert all(0x20 <= ord(c) < 0x7F for c in reason), reason
+
+
+def test_a_chunk_returns_its_good_frames_before_a_bad_one() -> None:
+    reader = FrameReader()
+    assert reader.feed(b"NL1HB00000000000000NL1ZZ00000000000000") == [Frame(FrameKind.HB)]
+    assert reader.failed is not None
+    with pytest.raises(FrameError, match="UNKNOWN FRAME KIND ZZ"):
+        reader.feed(b"")
+
+
+def test_a_terminal_accepts_lo_with_a_reason_and_the_switch_does_not() -> None:
+    wire = logoff("SESSION TAKEN OVER")
+    assert wire == b"NL1LO00000000000018SESSION TAKEN OVER"
+    assert FrameReader(empty_kinds=EMPTY_KINDS_FROM_SWITCH).feed(wire) == [
+        Frame(FrameKind.LO, 0, b"SESSION TAKEN OVER")
+    ]
+    with pytest.raises(FrameError, match="PAYLOAD NOT ALLOWED FOR LO"):
+        FrameReader().feed(wire)

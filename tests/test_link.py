@@ -46,6 +46,9 @@ def test_every_state_and_frame_pair_follows_the_table(state: LinkState, kind: Fr
     events = link.receive_data(_frame_of(kind))
     if state is LinkState.CLOSED:
         assert events == []
+    elif state is LinkState.LOGGING_ON:  # the logon is being decided: the frame waits
+        assert events == []
+        assert link.waiting
     elif (state, kind) in TRANSITIONS:
         assert not any(isinstance(e, ProtocolViolation) for e in events)
         assert link.state is TRANSITIONS[(state, kind)]
@@ -94,3 +97,28 @@ def test_arbitrary_bytes_give_events_or_one_violation_never_an_exception(data: b
         if violations:
             assert events[-1] is violations[0]
             assert link.state is LinkState.CLOSED
+
+
+def test_frames_behind_a_logon_wait_for_its_decision() -> None:
+    link = SwitchLink()
+    dt = _frame_of(FrameKind.DT)
+    assert link.receive_data(LOGON + dt + dt[:5]) == [LogonRequested("NY0303000", "S3CRET", False)]
+    assert link.waiting
+    link.activate("NY0303000")
+    assert link.receive_data(b"") == [DataReceived(1, b"X")]
+    assert link.receive_data(dt[5:]) == [DataReceived(1, b"X")]
+    assert not link.waiting
+
+
+def test_frames_behind_a_refused_logon_are_dropped() -> None:
+    link = SwitchLink()
+    link.receive_data(LOGON + _frame_of(FrameKind.DT))
+    link.close()
+    assert not link.waiting
+    assert link.receive_data(b"") == []
+
+
+def test_a_non_ascii_header_gets_an_nk_that_can_be_sent() -> None:
+    (event,) = SwitchLink().receive_data(b"NL1\xff\xfe00000000000000")
+    assert isinstance(event, ProtocolViolation)
+    assert parse_frame(event.reply) == Frame(FrameKind.NK, 0, b"UNKNOWN FRAME KIND ??")

@@ -122,7 +122,7 @@ async def test_switch_sends_heartbeats_and_closes_a_silent_peer(
 async def test_second_logon_takes_the_session_over(nlets_terminal: TerminalFactory) -> None:
     first = await nlets_terminal("NJNLETS00")
     second = await nlets_terminal("NJNLETS00")
-    assert await first.wait_closed() == "switch closed the connection"
+    assert await first.wait_closed() == "switch logged off: SESSION TAKEN OVER"
     ny = await nlets_terminal("NY0303000")
     await ny.send(AM)
     assert (await second.receive()).message.text == "HELLO"
