@@ -15,6 +15,7 @@ class Checkpointer:
     def __init__(self, path: Path, every_s: float) -> None:
         self._stopped = threading.Event()
         self.ran = threading.Event()  # set after each checkpoint
+        self.error: str | None = None  # why the last checkpoint failed; None when it ran
         self._thread = threading.Thread(
             target=self._run, args=(path, every_s), name="journal-checkpoint", daemon=True
         )
@@ -24,11 +25,21 @@ class Checkpointer:
         db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         try:
             while not self._stopped.wait(every_s):
-                db.execute("PRAGMA wal_checkpoint(PASSIVE)")
-                self.ran.set()
+                self._checkpoint(db)
         finally:
-            db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            self._checkpoint(db)
             db.close()
+
+    def _checkpoint(self, db: sqlite3.Connection) -> None:
+        """One checkpoint; a failure (disk full, I/O error) is kept for ``status`` and the
+        next period tries again: the thread never dies of it."""
+        try:
+            db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except sqlite3.Error as error:
+            self.error = str(error)
+        else:
+            self.error = None
+        self.ran.set()
 
     def stop(self) -> None:
         self._stopped.set()

@@ -40,6 +40,7 @@ def status_command(data_dir: Path, *, as_json: bool) -> None:
         click.echo(json.dumps(status, indent=2))
         return
     click.echo(f"uptime {status['uptime_s']} s")
+    click.echo(_journal_line(status["journal"]))
     click.echo(f"logged on ({len(status['online'])}):")
     for ori, in_flight in status["online"].items():
         click.echo(f"  {ori}  in flight {in_flight}")
@@ -49,6 +50,20 @@ def status_command(data_dir: Path, *, as_json: bool) -> None:
     click.echo("counters:")
     for name, value in status["counters"].items():
         click.echo(f"  {name}  {value:05d}")
+
+
+def _journal_line(health: dict[str, Any]) -> str:
+    """``journal ok``, or what is wrong with it and since when."""
+    if health["ok"]:
+        line = "journal ok"
+    else:
+        line = (
+            f"journal CANNOT STORE for {health['failing_for_s']} s: {health['error']}"
+            f" ({health['refused_batches']} batches refused; traffic gets NK until it stores)"
+        )
+    if health.get("checkpoint_error"):
+        line += f"; last checkpoint failed: {health['checkpoint_error']}"
+    return line
 
 
 @click.command("remove")

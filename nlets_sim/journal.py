@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import functools
 import itertools
+import shutil
 import sqlite3
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from nlets_sim.checkpoint import Checkpointer
+
+PROBE_ROOM_BYTES = 1 << 20  # free space that, with a write that goes through, ends a failure
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS peers (
@@ -73,6 +77,7 @@ CREATE INDEX IF NOT EXISTS queue_unsent ON queue (expires_at)
     WHERE state = 'pending' AND sent_at IS NULL AND expires_at IS NOT NULL;
 CREATE TABLE IF NOT EXISTS help_files (name TEXT PRIMARY KEY, text TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS removed (line TEXT NOT NULL, mke TEXT NOT NULL, PRIMARY KEY (line, mke));
+CREATE TABLE IF NOT EXISTS probe (id INTEGER PRIMARY KEY, data BLOB);  -- see Journal.probe
 """
 
 
@@ -104,6 +109,14 @@ def _blob(data: bytes | None) -> str | bytes:
     if data is None:
         return ""
     return data.decode("ascii") if data.isascii() else data
+
+
+def _storage_error(error: sqlite3.DatabaseError) -> str:
+    """The text of an error of the disk or the file (full, I/O, damaged); any other error of
+    SQLite is a bug of ours and goes on up."""
+    if isinstance(error, sqlite3.OperationalError) or type(error) is sqlite3.DatabaseError:
+        return str(error)
+    raise error
 
 
 @functools.cache
@@ -151,6 +164,24 @@ class MessageRecord:
     raw: bytes
 
 
+class JournalUnavailable(Exception):
+    """A batch could not be committed (disk full, I/O error): it was rolled back whole."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(slots=True)
+class WriteFailure:
+    """Why the journal cannot write now, since when (``time.time()``) and how many batches
+    it has refused since."""
+
+    reason: str
+    since: float
+    batches: int = 1
+
+
 class Journal:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -162,6 +193,8 @@ class Journal:
         self._add_missing_columns()
         self._checkpointer: Checkpointer | None = None
         self._in_transaction = False
+        self._batch_error: str | None = None  # a write of this batch failed: it will roll back
+        self.failure: WriteFailure | None = None  # None while commits succeed
         self._new_messages: list[tuple[object, ...]] = []
         self._new_queue_rows: list[tuple[object, ...]] = []
         self._next_message_id = self._next_id("messages")
@@ -198,21 +231,74 @@ class Journal:
             self._db.execute("BEGIN")
             self._in_transaction = True
 
-    def _write(self, sql: str, parameters: tuple[object, ...]) -> sqlite3.Cursor:
+    def _write(self, sql: str, parameters: tuple[object, ...]) -> None:
+        """Run a write in the batch's transaction. A write the disk refuses (full, I/O error)
+        dooms the batch: the rest of its writes are skipped and ``commit`` raises."""
         self._insert_new()
-        self._begin()
-        return self._db.execute(sql, parameters)
+        if self._batch_error is not None:
+            return
+        try:
+            self._begin()
+            self._db.execute(sql, parameters)
+        except sqlite3.DatabaseError as error:
+            self._batch_error = _storage_error(error)
 
     def _read(self, sql: str, parameters: tuple[object, ...] = ()) -> sqlite3.Cursor:
-        """A query that sees this batch's writes too."""
+        """A query that sees this batch's writes too (those that were written)."""
         self._insert_new()
         return self._db.execute(sql, parameters)
 
     def commit(self) -> None:
+        """End the batch. Raises ``JournalUnavailable`` when any of its writes or the commit
+        failed; the whole batch is then rolled back and nothing of it is stored."""
         self._insert_new()
-        if self._in_transaction:
-            self._db.execute("COMMIT")
-            self._in_transaction = False
+        wrote = self._in_transaction
+        try:
+            if self._batch_error is None and wrote:
+                self._db.execute("COMMIT")
+        except sqlite3.DatabaseError as error:
+            self._batch_error = _storage_error(error)
+        self._in_transaction = False
+        if self._batch_error is None:
+            if wrote:  # a batch without writes proves nothing about the disk
+                self.failure = None
+            return
+        reason, self._batch_error = self._batch_error, None
+        if self._db.in_transaction:  # SQLite rolls back by itself after some errors
+            self._db.execute("ROLLBACK")
+        if self.failure is None:
+            self.failure = WriteFailure(reason, time.time())
+        else:
+            self.failure.reason = reason
+            self.failure.batches += 1
+        raise JournalUnavailable(reason)
+
+    def health(self) -> dict[str, object]:
+        """For ``status``: whether the journal takes writes, and if not why and since when."""
+        failure = self.failure
+        checkpoint_error = self._checkpointer.error if self._checkpointer is not None else None
+        if failure is None:
+            return {"ok": True, "checkpoint_error": checkpoint_error}
+        return {
+            "ok": False,
+            "error": failure.reason,
+            "failing_for_s": round(time.time() - failure.since, 1),
+            "refused_batches": failure.batches,
+            "checkpoint_error": checkpoint_error,
+        }
+
+    def probe(self) -> bool:
+        """While commits fail: learn whether the disk has room again. A small write can go
+        through on a full disk (into WAL pages already there), so the file system must show
+        ``PROBE_ROOM_BYTES`` free first. True (and ``failure`` cleared) when it went through."""
+        if shutil.disk_usage(self.path.parent).free < PROBE_ROOM_BYTES:
+            return False
+        self._write("INSERT OR REPLACE INTO probe (id, data) VALUES (1, randomblob(4096))", ())
+        try:
+            self.commit()
+        except JournalUnavailable:
+            return False
+        return True
 
     # State loaded at start ------------------------------------------------------------
 
@@ -320,15 +406,19 @@ class Journal:
         return row.id
 
     def _insert_new(self) -> None:
-        """Write the batch's new messages and queue rows, many rows per statement."""
-        if self._new_messages:
-            self._begin()
-            self._insert_rows(_INSERT_MESSAGES, _MESSAGE_ROW, self._new_messages)
-            self._new_messages.clear()
-        if self._new_queue_rows:
-            self._begin()
-            self._insert_rows(_INSERT_QUEUE_ROWS, _QUEUE_ROW, self._new_queue_rows)
-            self._new_queue_rows.clear()
+        """Write the batch's new messages and queue rows, many rows per statement (dropped
+        unwritten once the batch has failed: it rolls back anyway)."""
+        try:
+            if self._new_messages and self._batch_error is None:
+                self._begin()
+                self._insert_rows(_INSERT_MESSAGES, _MESSAGE_ROW, self._new_messages)
+            if self._new_queue_rows and self._batch_error is None:
+                self._begin()
+                self._insert_rows(_INSERT_QUEUE_ROWS, _QUEUE_ROW, self._new_queue_rows)
+        except sqlite3.DatabaseError as error:
+            self._batch_error = _storage_error(error)
+        self._new_messages.clear()
+        self._new_queue_rows.clear()
 
     def _insert_rows(self, insert: str, row: str, rows: list[tuple[object, ...]]) -> None:
         """One multi-row ``INSERT … VALUES (…), (…)`` per chunk of up to 64 rows (a fifth

@@ -182,6 +182,7 @@ class SwitchServer:
         self._server: asyncio.Server | None = None
         self._admin = AdminServer(self)
         self._watch_task: asyncio.Task[None] | None = None
+        self._journal_failed_since: float | None = None
         self.started = time.monotonic()
         self.port = config.port
 
@@ -222,7 +223,9 @@ class SwitchServer:
 
     def _flush(self) -> None:
         self._flush_scheduled = False
-        for command in self.switch.flush():
+        commands = self.switch.flush()
+        self._log_journal_state()
+        for command in commands:
             connection = self.connections.get(command.conn)
             if connection is None:
                 continue
@@ -231,6 +234,18 @@ class SwitchServer:
                     connection.send(data, delay_s)
                 case Close(_):
                     connection.close()
+
+    def _log_journal_state(self) -> None:
+        """One log line when the journal stops taking writes, one when it takes them again."""
+        failure = self.journal.failure
+        if (failure is None) == (self._journal_failed_since is None):
+            return
+        if failure is not None:
+            log.error("journal cannot store: refusing traffic", reason=failure.reason)
+            self._journal_failed_since = failure.since
+        else:
+            log.warning("journal stores again: traffic accepted")
+            self._journal_failed_since = None
 
     async def _watch(self) -> None:
         """Logon timeouts, heartbeats, dead peers and store expiry, checked a few times a
@@ -255,6 +270,9 @@ class SwitchServer:
                     connection.close(linger=False)
                 elif now - connection.last_sent >= config.heartbeat_s:
                     connection.write(SwitchLink.heartbeat())
+        if self.journal.failure is not None:
+            self.journal.probe()
+            self._log_journal_state()
         deadline = self.switch.next_deadline()
         switch_now = config.now()
         if deadline is not None and deadline <= switch_now:
@@ -266,6 +284,7 @@ class SwitchServer:
             "uptime_s": round(time.monotonic() - self.started, 1),
             "online": self.switch.online(),
             "queues": self.journal.queue_depths(),
+            "journal": self.journal.health(),
             "counters": {
                 f"{line}/{kind}": value
                 for (line, kind), value in sorted(self.switch.counters().items())

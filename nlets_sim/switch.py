@@ -8,6 +8,8 @@ close, so that nothing leaves the switch (an ``AK``, a delivery) before it is du
 
 from __future__ import annotations
 
+import itertools
+from collections import deque
 from datetime import datetime, timedelta
 
 from formats.codes import SmCode
@@ -18,7 +20,7 @@ from formats.notices import SWITCH_ORI, ErrorNotice, StatusNotice, echo
 from nlets_sim import help_files
 from nlets_sim.directory import Directory, HelpAddress
 from nlets_sim.faults import OUTBOUND, FaultTable, InjectedStatus, injected_rejection
-from nlets_sim.journal import Journal, QueuedRow
+from nlets_sim.journal import Journal, JournalUnavailable, QueuedRow
 from nlets_sim.link import BAD_KEY, NOT_ALLOWED, UNKNOWN_ORI, LogonRequested, SwitchLink, accepted
 from nlets_sim.link import rejected as rejected_frame
 from nlets_sim.routing import HelpRequest, authorize, check_help_maintainer, resolve
@@ -29,12 +31,20 @@ from nlets_sim.switch_state import (
     Peer,
     Pending,
     Received,
+    Send,
     Session,
     sends_of,
 )
 
 DEFAULT_WINDOW = 64
 DEFAULT_STORE_EXPIRY = timedelta(hours=72)
+
+
+def cannot_store(reason: str) -> str:
+    """The NK text for a DT or logon the journal could not store (PROTOCOL §1.1: NK carries
+    a reason; the terminal keeps the DT and sends it again after its next logon)."""
+    detail = reason.upper().encode("ascii", "replace").decode("ascii")
+    return f"SWITCH CANNOT STORE MESSAGES NOW ({detail}) - SEND AGAIN LATER"
 
 
 class Switch:
@@ -65,7 +75,12 @@ class Switch:
         self._ack_due: set[int] = set()
         self._closing: list[int] = []
         self._closing_ori: dict[int, str] = {}  # connections closing, for their last AK
-        self._logged_on: set[int] = set()  # connections whose LA leads this batch's outbox
+        # What a batch did, to undo it when its commit fails: the first DT seq routed from
+        # each connection, the connections logged on (their LA leads the batch's outbox), and
+        # each touched session as it was.
+        self._first_dt: dict[int, int] = {}
+        self._logged_on: set[int] = set()
+        self._undo: dict[str, tuple[list[int], int, list[Pending]]] = {}
 
     # Events from connections -----------------------------------------------------------
 
@@ -134,6 +149,8 @@ class Switch:
             return
         peer.lst = seq
         self._dirty_peers.add(ori)
+        if conn not in self._first_dt:
+            self._first_dt[conn] = seq
         number = self._count(self.directory.agencies[ori].line, "input")
         received = Received(ori, payload, now, number)
         if fault is not None:  # reply with the ER or SM the rule gives
@@ -147,6 +164,7 @@ class Switch:
         session = self._session(conn)
         if session is None:
             return
+        self._touch(session)
         settled = 0
         while session.in_flight and session.in_flight[0] <= seq:
             settled = session.in_flight.popleft()
@@ -160,6 +178,7 @@ class Switch:
         session = self._session(conn)
         if session is None:
             return
+        self._touch(session)
         self.journal.settle_one(session.ori, seq, "refused")
         if seq in session.in_flight:
             session.in_flight.remove(seq)
@@ -214,7 +233,12 @@ class Switch:
             self.journal.save_counter(line, kind, self._counters[(line, kind)])
         self._dirty_peers.clear()
         self._dirty_counters.clear()
-        self.journal.commit()
+        try:
+            self.journal.commit()
+        except JournalUnavailable as failure:
+            return self._refuse_batch(failure.reason)
+        self._first_dt.clear()
+        self._undo.clear()
         commands: list[Command] = []
         for conn in self._ack_due:
             ori = self._conn_ori.get(conn) or self._closing_ori.get(conn)
@@ -231,6 +255,45 @@ class Switch:
         self._closing.clear()
         self._closing_ori.clear()
         return commands
+
+    def _refuse_batch(self, reason: str) -> list[Command]:
+        """The journal could not store the batch: nothing of it is acknowledged or delivered.
+        The state returns to what the journal holds; each connection whose DT or logon was
+        in the batch gets ``NK`` and is closed (its terminal sends the DT again after a new
+        logon); every other session is put back as it was, its link untouched."""
+        journal = self.journal
+        self._peers = {ori: Peer(*state) for ori, state in journal.peers().items()}
+        self._counters = journal.counters()
+        self.help = journal.help_files()
+        self.removed = journal.removed()
+        commands: list[Command] = []
+        for conn, frames in self._outbox.items():  # refusals stand; AK, LA and DT do not
+            kept: list[bytes | float] = [
+                f for f in frames if isinstance(f, bytes) and f[3:5] in (b"NK", b"LJ", b"LO")
+            ]
+            commands.extend(sends_of(conn, kept))
+        text = cannot_store(reason)
+        for conn in self._first_dt.keys() | self._logged_on:
+            commands.append(Send(conn, SwitchLink.nak(self._first_dt.get(conn, 0), text)))
+            self._drop(conn)
+        for ori, (in_flight, backlog_length, pumped) in self._undo.items():
+            session = self.sessions.get(ori)
+            if session is not None:
+                session.in_flight = deque(in_flight)
+                restored = itertools.chain(pumped, session.backlog)
+                session.backlog = deque(itertools.islice(restored, backlog_length))
+        commands.extend(Close(conn) for conn in self._closing)
+        for pending in (self._outbox, self._first_dt, self._undo, self._closing_ori):
+            pending.clear()
+        self._ack_due.clear()
+        self._logged_on.clear()
+        self._closing.clear()
+        return commands
+
+    def _touch(self, session: Session) -> None:
+        """Keep how a session was before this batch changed it (once per batch)."""
+        if session.ori not in self._undo:
+            self._undo[session.ori] = (list(session.in_flight), len(session.backlog), [])
 
     # Routing ---------------------------------------------------------------------------
 
@@ -379,6 +442,7 @@ class Switch:
         if session is None:
             self.journal.enqueue(outgoing.message_id, row, notify_ori=notify, expires_at=expires)
             return
+        self._touch(session)
         number = self._count(self.directory.agencies[session_ori].line, "output")
         row.payload = self._build(row, number, now)
         self.journal.enqueue(outgoing.message_id, row, output_number=number, sent_at=now)
@@ -410,8 +474,13 @@ class Switch:
     # State helpers ---------------------------------------------------------------------
 
     def _pump(self, session: Session) -> None:
+        if not session.backlog or len(session.in_flight) >= self.window:
+            return
+        self._touch(session)
+        pumped = self._undo[session.ori][2]
         while session.backlog and len(session.in_flight) < self.window:
             pending = session.backlog.popleft()
+            pumped.append(pending)
             session.in_flight.append(pending.seq)
             if pending.delay_s:
                 self._outbox.setdefault(session.conn, []).append(pending.delay_s)
