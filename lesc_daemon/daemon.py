@@ -5,6 +5,11 @@ with the time they are due and posted when due. A posted message waits in the te
 room in the window, stays there until the switch acknowledges it, and goes out again after a
 reconnect. When the switch goes away the daemon retries the logon with a
 growing pause (up to ``reconnect_max_s``) until it comes back.
+
+Nothing is acknowledged or sent before it is committed (``ledger.py``): a batch of deliveries,
+their answers and the seqs those carry are one transaction; the deliveries are acknowledged and
+the answers posted after it commits. A store that cannot write (a full disk) leaves the batch
+unacknowledged: the daemon stays logged on, says so in its log and tries again until it can.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import sqlite3
 import ssl
 import time
 from collections.abc import AsyncIterator
@@ -24,11 +30,13 @@ import structlog
 
 from formats.envelope import CRLF, InputMessage, OutputMessage
 from lesc_daemon.delays import DEFAULT_DELAY, Delay
+from lesc_daemon.ledger import Ledger
 from lesc_daemon.responder import HELP_TEXT, Responder
 from lesc_daemon.rules import load_rules
 from lesc_daemon.seed import seed_store
 from lesc_daemon.store import Store
-from nlets_sim.client import LinkClosed, Terminal
+from lesc_daemon.store_faults import cannot_write_now, damaged_text, is_damaged
+from nlets_sim.client import Delivery, LinkClosed, Terminal
 
 log = structlog.get_logger("lesc_daemon")
 
@@ -39,6 +47,7 @@ OUTBOX_POLL_S = 1.0
 BATCH_MAX = 32
 HELP_FILE = "AXADMHELP"
 LESC_ORIS = frozenset({"VTINS07S0", "VTICE0900"})
+STORE_RETRY_S = (0.1, 5.0)  # the first pause after a failed write, and the longest
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,8 +71,15 @@ class LescDaemon:
     def __init__(self, config: DaemonConfig) -> None:
         self.config = config
         self.store = Store(config.db)
+        self.ledger = Ledger(self.store.db)
         self.responder = Responder(self.store, load_rules(config.rules), config.oris)
-        self.terminal = Terminal(config.host, config.port, config.ori, config.key, tls=config.tls)
+        self.terminal = Terminal(
+            config.host, config.port, config.ori, config.key, tls=config.tls, auto_ack=False
+        )
+        # Carry on where the last run committed: deliveries stored, answers not yet
+        # acknowledged by the switch.
+        self.terminal.last_processed = self.terminal.acked = self.ledger.delivered()
+        self.terminal.resume(self.ledger.pending())
         self.random = random.Random(config.seed)  # noqa: S311 - delays, not secrets
         self._started = time.monotonic()
         self._wake = asyncio.Event()
@@ -113,8 +129,32 @@ class LescDaemon:
                 pause = min(pause * 2, self.config.reconnect_max_s)
                 continue
             log.info("logged on", ori=self.config.ori, lst=self.terminal.lst)
+            self._after_logon()
             self.connected.set()
             return
+
+    def _after_logon(self) -> None:
+        """Bring the ledger up to the logon: forget what the switch has (seq <= LST), and, if
+        the switch no longer knows this LESC's session (LST below what it acknowledged
+        before), start its deliveries afresh and store the terminal's renumbering. Runs
+        before the link's first delivery is read."""
+        terminal, ledger = self.terminal, self.ledger
+        try:
+            with self.store.transaction():
+                if terminal.lst < ledger.sent_through():
+                    log.warning(
+                        "the switch lost this LESC's session; deliveries start again from 1",
+                        lst=terminal.lst,
+                        acknowledged_before=ledger.sent_through(),
+                    )
+                    terminal.last_processed = terminal.acked = 0
+                    ledger.set_delivered(0)
+                ledger.settle(terminal.switch_acked)
+                outgoing = terminal.outgoing()
+                if outgoing != ledger.pending():
+                    ledger.replace(outgoing, terminal.switch_acked)
+        except sqlite3.Error as error:  # the next batch settles; a restart re-reads LST
+            self._store_trouble(error, 0.0)
 
     async def _publish_help(self) -> None:
         text = CRLF.join(HELP_TEXT)
@@ -126,24 +166,65 @@ class LescDaemon:
         """Answer what arrives, up to ``BATCH_MAX`` deliveries per store transaction; answers
         due now are posted to the terminal (sent as the window allows, without waiting for
         it), later ones go to the outbox."""
+        terminal = self.terminal
         while True:
-            batch = [await self.terminal.receive(timeout=None)]
-            while self.terminal.inbox and len(batch) < BATCH_MAX:
-                batch.append(self.terminal.inbox.popleft())
-            now = self.now()
-            immediate: list[bytes] = []
+            batch = [await terminal.receive(timeout=None)]
+            while terminal.inbox and len(batch) < BATCH_MAX:
+                batch.append(terminal.inbox.popleft())
+            pause = STORE_RETRY_S[0]
+            while (immediate := self._commit(batch)) is None:
+                await asyncio.sleep(pause)  # the link stays up: heartbeats, no AK
+                pause = min(pause * 2, STORE_RETRY_S[1])
+            if pause > STORE_RETRY_S[0]:
+                log.info("LESC store writable again", db=str(self.config.db))
+            terminal.post(*immediate)
+            terminal.ack(batch[-1].seq)
+            await asyncio.sleep(0)  # let the link read acknowledgements and deliveries
+
+    def _commit(self, batch: list[Delivery]) -> list[bytes] | None:
+        """Answer a batch in one transaction with the ledger's record of it; the answers due
+        now, to post once it has committed, or None when the store could not write."""
+        now = self.now()
+        immediate: list[bytes] = []
+        terminal, ledger = self.terminal, self.ledger
+        try:
             with self.store.transaction():
                 for delivery in batch:
                     try:
                         immediate += self._answer(delivery.message, now)
-                    except Exception:  # one bad message must not stop the LESC
-                        log.exception(
-                            "message not answered",
-                            mke=delivery.message.mke,
-                            requester=delivery.message.originator,
-                        )
-            self.terminal.post(*immediate)
-            await asyncio.sleep(0)  # let the link read acknowledgements and deliveries
+                    except Exception as error:  # one bad message must not stop the LESC
+                        if cannot_write_now(error):
+                            raise
+                        self._not_answered(delivery, error)
+                ledger.record_posted(terminal.next_post_seq, immediate)
+                ledger.set_delivered(batch[-1].seq)
+                ledger.settle(terminal.switch_acked)
+        except sqlite3.Error as error:
+            if not cannot_write_now(error):
+                raise
+            self._store_trouble(error, STORE_RETRY_S[0])
+            return None
+        return immediate
+
+    def _not_answered(self, delivery: Delivery, error: Exception) -> None:
+        message = delivery.message
+        if is_damaged(error):
+            log.error(
+                "message not answered",
+                mke=message.mke,
+                requester=message.originator,
+                problem=damaged_text(self.config.db, str(error)),
+            )
+            return
+        log.exception("message not answered", mke=message.mke, requester=message.originator)
+
+    def _store_trouble(self, error: sqlite3.Error, retry_s: float) -> None:
+        log.error(
+            "LESC store cannot write; nothing is acknowledged until it can",
+            db=str(self.config.db),
+            error=str(error),
+            retry_s=retry_s,
+        )
 
     def _answer(self, message: OutputMessage, now: datetime) -> list[bytes]:
         if message.originator == HELP_FILE:
@@ -171,14 +252,26 @@ class LescDaemon:
 
     def _post_due(self) -> None:
         """Post the outbox's answers that are due, behind the answers already posted (a
-        sender that waited for an empty backlog could wait for ever under load)."""
-        for outbox_id, message in self.store.due(self.now()):
-            self.terminal.post(message)
-            self.store.mark_sent(outbox_id)
+        sender that waited for an empty backlog could wait for ever under load); moved to
+        the ledger in one transaction, posted after it commits."""
+        due = self.store.due(self.now())
+        if not due:
+            return
+        messages = [message for _, message in due]
+        with self.store.transaction():
+            self.ledger.record_posted(self.terminal.next_post_seq, messages)
+            for outbox_id, _ in due:
+                self.store.mark_sent(outbox_id)
+        self.terminal.post(*messages)
 
     async def _send(self) -> None:
         while True:
-            self._post_due()
+            try:
+                self._post_due()
+            except sqlite3.Error as error:
+                if not cannot_write_now(error):
+                    raise
+                self._store_trouble(error, OUTBOX_POLL_S)
             self._wake.clear()
             next_due = self.store.next_due()
             timeout = OUTBOX_POLL_S  # operators' CLI replies arrive through the store

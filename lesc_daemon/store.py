@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sqlite3
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -24,6 +25,7 @@ from lesc_daemon.persons import (
     StatusCode,
     split_name,
 )
+from lesc_daemon.store_faults import StoreDamaged, is_damaged
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS persons (
@@ -108,13 +110,23 @@ class Store:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        # Owner-only: the store holds names and dates of birth. SQLite gives its -wal and
+        # -shm files the database file's mode.
+        if str(path) != ":memory:":
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
         self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        # Reads through a memory map instead of a read() per page: a name lookup on the
-        # 1,000,000-person store (300 MB) 105 us against 115-120 us.
-        self.db.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
-        self.db.executescript(SCHEMA)
+        try:
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            # Reads through a memory map instead of a read() per page: a name lookup on the
+            # 1,000,000-person store (300 MB) 105 us against 115-120 us.
+            self.db.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
+            self.db.executescript(SCHEMA)
+        except sqlite3.DatabaseError as error:
+            self.db.close()
+            if is_damaged(error):
+                raise StoreDamaged(path, error) from None
+            raise
         self._query_numbers: dict[str, deque[int]] = {}  # reserved, not yet used, by day
         self._audit_rows: list[tuple[object, ...]] = []  # written at the transaction's end
 
@@ -182,17 +194,22 @@ class Store:
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
         """One transaction; the audit rows made in it are written together at its end. On an
-        exception everything is rolled back, the query numbers reserved in it too."""
+        exception everything is rolled back, the query numbers reserved in it too; so is a
+        COMMIT that fails (a full disk)."""
+        if self.db.in_transaction:  # a ROLLBACK that failed with the disk
+            self.db.execute("ROLLBACK")
         self.db.execute("BEGIN")
         try:
             yield
             self._write_audit()
+            self.db.execute("COMMIT")
         except BaseException:
             self._audit_rows.clear()
             self._query_numbers.clear()
-            self.db.execute("ROLLBACK")
+            if self.db.in_transaction:  # SQLite may have rolled back already (SQLITE_FULL)
+                with contextlib.suppress(sqlite3.Error):  # the first error is the one to tell
+                    self.db.execute("ROLLBACK")
             raise
-        self.db.execute("COMMIT")
 
     def count_persons(self) -> int:
         return int(self.db.execute("SELECT COUNT(*) FROM persons").fetchone()[0])

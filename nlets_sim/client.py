@@ -4,6 +4,11 @@ users' own test suites connect through it.
 ``Terminal`` logs on, numbers and sends messages inside the window, resends what the switch has
 not acknowledged after a reconnect, acknowledges and de-duplicates deliveries by seq, answers
 heartbeats, and matches replies to a request by its control field.
+
+An application that must store a delivery before the switch may forget it (the LESC daemon)
+creates the terminal with ``auto_ack=False`` and calls ``ack(seq)`` once it has committed; to
+carry on after a restart it gives the terminal what it stored before ``connect()``
+(``last_processed``, ``acked``, ``resume``).
 """
 
 from __future__ import annotations
@@ -73,6 +78,7 @@ class Terminal:
         window: int = 64,
         max_payload: int = DEFAULT_MAX_PAYLOAD,
         tls: ssl.SSLContext | None = None,
+        auto_ack: bool = True,
     ) -> None:
         self.host, self.port, self.ori, self.key = host, port, ori, key
         self.tls = tls  # None: plain TCP
@@ -82,6 +88,10 @@ class Terminal:
         self.lst = 0
         self.next_seq = 1
         self.last_processed = 0  # highest delivery seq handed to the inbox
+        # With auto_ack false, deliveries are acknowledged only by ack(): ``acked`` is the
+        # highest seq the application has acknowledged.
+        self.auto_ack = auto_ack
+        self.acked = 0
         self.unacked: OrderedDict[int, bytes] = OrderedDict()
         self.backlog: deque[bytes] = deque()  # posted, waiting for room in the window
         self.naks: list[tuple[int, str]] = []
@@ -112,13 +122,18 @@ class Terminal:
         self.lst = int(values["LST"])
         self.heartbeat_s = int(values["HBI"])
         if reset:
-            self.last_processed = 0
+            self.last_processed = self.acked = 0
+        if reset or (self.unacked and next(iter(self.unacked)) > self.lst + 1):
+            # Renumbered after LST: a reset, or a switch that lost what it had acknowledged
+            # (sending the old seqs would only get SEQUENCE GAP at every logon).
             pending = list(self.unacked.values())
             self.unacked.clear()
             for seq, payload in enumerate(pending, start=self.lst + 1):
                 self.unacked[seq] = payload
         for seq in [seq for seq in self.unacked if seq <= self.lst]:
             del self.unacked[seq]
+        while len(self.unacked) > self.window:  # resumed: the rest wait, keeping their seqs
+            self.backlog.appendleft(self.unacked.popitem()[1])
         self.next_seq = max(self.lst, *self.unacked.keys(), 0) + 1
         self._writer = writer
         self.closed_reason = None
@@ -192,12 +207,48 @@ class Terminal:
         self._check_open()
         return self._transmit(message)
 
-    def post(self, *messages: bytes) -> None:
+    def post(self, *messages: bytes) -> range:
         """Send messages without waiting: at once while the window has room (in one write),
         the rest as ``AK``s make room, in the order posted. Posted messages wait across a
-        reconnect and go out after the logon's re-sends."""
+        reconnect and go out after the logon's re-sends. Returns the seqs they carry (as
+        ``next_post_seq`` foretold)."""
+        first = self.next_post_seq
         self.backlog.extend(messages)
         self._pump()
+        return range(first, first + len(messages))
+
+    @property
+    def next_post_seq(self) -> int:
+        """The seq the next message posted will carry, unless a logon renumbers (the switch's
+        ``LST`` is not what this terminal sent: a reset, or a switch that lost its state)."""
+        return self.next_seq + len(self.backlog)
+
+    @property
+    def switch_acked(self) -> int:
+        """The highest seq of this terminal's own messages the switch has acknowledged."""
+        return next(iter(self.unacked)) - 1 if self.unacked else self.next_seq - 1
+
+    def outgoing(self) -> list[tuple[int, bytes]]:
+        """The messages not yet acknowledged, sent or posted, with the seqs they carry."""
+        waiting = enumerate(self.backlog, start=self.next_seq)
+        return [*self.unacked.items(), *waiting]
+
+    def resume(self, pending: list[tuple[int, bytes]]) -> None:
+        """Before ``connect()``, after a restart: the messages this terminal's user stored as
+        posted and not known to be acknowledged, (seq, message) in seq order with no gap. The
+        logon drops those the switch has (seq <= LST) and sends the rest, a window at once."""
+        self.unacked = OrderedDict(pending)
+        self.backlog.clear()
+        self.next_seq = pending[-1][0] + 1 if pending else 1
+
+    def ack(self, seq: int) -> None:
+        """With ``auto_ack`` false: the application has stored every delivery up to ``seq``;
+        acknowledge them to the switch (now, or after the next logon when the link is down)."""
+        if seq <= self.acked:
+            return
+        self.acked = seq
+        if self._writer is not None and self.closed_reason is None:
+            self._writer.write(build_frame(Frame(FrameKind.AK, seq)))
 
     async def drain(self, timeout: float = 10.0) -> None:
         """Wait until the switch has acknowledged everything sent and posted."""
@@ -334,29 +385,30 @@ class Terminal:
             reason = f"connection error: {error}"
         await self._set_closed(reason)
 
+    def _deliver(self, frame: Frame, writer: asyncio.StreamWriter) -> None:
+        """A new delivery to the inbox, or, when it is not an output message, an NK."""
+        self.last_processed = frame.seq
+        try:
+            message = parse_output(frame.payload)
+        except MessageRejected as rejected:  # refuse it, keep the link
+            reason = f"NOT AN OUTPUT MESSAGE: {' '.join(rejected.details)}"
+            writer.write(build_frame(Frame(FrameKind.NK, frame.seq, reason.encode("ascii"))))
+            return
+        self.inbox.append(Delivery(frame.seq, frame.payload, message))
+
     async def _handle(self, frames: list[Frame], writer: asyncio.StreamWriter) -> None:
         """One chunk's frames; what they call for (an AK for the deliveries, the posted
         messages an AK made room for) goes out in one write."""
-        highest = 0
+        highest = 0  # the highest delivery seq to acknowledge in this chunk
         acknowledged = False
         async with self._changed:
             for frame in frames:
                 match frame.kind:
                     case FrameKind.DT:
-                        highest = max(highest, frame.seq)
+                        if self.auto_ack or frame.seq <= self.acked:
+                            highest = max(highest, frame.seq)
                         if frame.seq > self.last_processed:
-                            self.last_processed = frame.seq
-                            try:
-                                message = parse_output(frame.payload)
-                            except MessageRejected as rejected:  # refuse it, keep the link
-                                reason = f"NOT AN OUTPUT MESSAGE: {' '.join(rejected.details)}"
-                                writer.write(
-                                    build_frame(
-                                        Frame(FrameKind.NK, frame.seq, reason.encode("ascii"))
-                                    )
-                                )
-                                continue
-                            self.inbox.append(Delivery(frame.seq, frame.payload, message))
+                            self._deliver(frame, writer)
                     case FrameKind.AK:  # unacked is in seq order: settle from the front
                         unacked = self.unacked
                         while unacked and next(iter(unacked)) <= frame.seq:
@@ -369,7 +421,8 @@ class Terminal:
                         self.closed_reason = "switch logged off" + (f": {reason}" * bool(reason))
                     case _:
                         pass
-            replies = build_frame(Frame(FrameKind.AK, self.last_processed)) if highest else b""
+            done = self.last_processed if self.auto_ack else self.acked
+            replies = build_frame(Frame(FrameKind.AK, done)) if highest else b""
             if acknowledged and self.closed_reason is None:
                 replies += self._posted()
             if replies:
