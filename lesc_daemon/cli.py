@@ -29,6 +29,7 @@ from lesc_daemon.responder import Responder
 from lesc_daemon.rules import RulesError, load_rules
 from lesc_daemon.seed import catalogue, seed_store
 from lesc_daemon.store import Store
+from lesc_daemon.store_faults import StoreDamaged, damaged_text, integrity_problems, is_damaged
 from nlets_sim import __version__
 from nlets_sim.cli_traffic import tls_options
 from nlets_sim.client import parse_address
@@ -36,16 +37,39 @@ from nlets_sim.lint import prepare
 from nlets_sim.logging_setup import configure_logging
 
 DEFAULT_DB = Path("data/lesc.sqlite3")
+
+
+def _remember_db(ctx: click.Context, _param: click.Parameter, value: Path) -> Path:
+    ctx.meta["lesc_db"] = value  # for the damaged-store sentence of any command
+    return value
+
+
 _db = click.option(
     "--db",
     type=click.Path(path_type=Path),
     default=DEFAULT_DB,
     show_default=True,
     help="The LESC's SQLite store (created if missing).",
+    callback=_remember_db,
 )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """A damaged store is told in a paragraph naming the file, whichever command met it."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except StoreDamaged as error:
+            raise click.ClickException(str(error)) from None
+        except sqlite3.DatabaseError as error:
+            if not is_damaged(error):
+                raise
+            db = ctx.meta.get("lesc_db", DEFAULT_DB)
+            raise click.ClickException(damaged_text(db, str(error))) from None
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="lesc-daemon")
 def main() -> None:
     """The automated ICE Law Enforcement Support Center: answers IAQ, YQ and AM over the
@@ -96,6 +120,20 @@ async def _run_until_signal(daemon: LescDaemon) -> None:
         loop.add_signal_handler(number, task.cancel)
     with contextlib.suppress(asyncio.CancelledError):
         await daemon.run()
+
+
+@main.command()
+@_db
+def check(db: Path) -> None:
+    """Run SQLite's integrity check on the store; exit 1 when it is damaged."""
+    if not db.is_file():
+        raise click.ClickException(f"no LESC store at {db}")
+    problems = integrity_problems(db)
+    if problems:
+        for problem in problems:
+            click.echo(problem, err=True)
+        raise click.ClickException(damaged_text(db, problems[0]))
+    click.echo(f"{db}: integrity check passed")
 
 
 @main.command("import")
