@@ -11,8 +11,9 @@ import click
 
 from nlets_sim.admin import AdminError, admin_request
 from nlets_sim.config import Config, default_directory
-from nlets_sim.directory import check_directory, hash_key
+from nlets_sim.directory import check_directory, legacy_key_warnings
 from nlets_sim.journal import Journal, MessageRecord
+from nlets_sim.key_hash import hash_key
 
 _data_dir = click.option(
     "--data-dir",
@@ -147,7 +148,7 @@ def directory_group() -> None:
 @directory_group.command("hash-key")
 @click.argument("secret")
 def directory_hash_key(secret: str) -> None:
-    """Print the key_sha256 value for a logon key."""
+    """Print the key_hash value for a logon key (salted scrypt, N=2**14 r=8 p=1)."""
     click.echo(hash_key(secret))
 
 
@@ -161,6 +162,8 @@ def directory_check(path: Path | None) -> None:
         click.echo(f"{path}: {problem}")
     if problems:
         raise SystemExit(1)
+    for warning in legacy_key_warnings(path):
+        click.echo(f"{path}: warning: {warning}", err=True)
     click.echo(f"{path}: OK")
 
 

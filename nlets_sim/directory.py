@@ -6,8 +6,6 @@ problem with its line number in the file; ``load_directory`` refuses a file with
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -16,18 +14,13 @@ from typing import Any
 
 from formats.envelope import LINE_CODE_PATTERN, ORI_PATTERN
 from formats.keys import KEYS
+from nlets_sim.key_hash import SHA256_FORM, is_stored_key, verify_key
 
 AGENCY_TYPES = frozenset({"PD", "SO", "SA", "LE", "FE", "JA", "JC", "JG", "JJ", "JF", "CJ", "NJ"})
 ACCESS_CATEGORIES = frozenset("ACDZ")
 REGIONS = tuple(f"{letter}1" for letter in "ABCDEFGH")
 HELP_SUFFIXES = ("HELP", "UPDT", "APND", "CNCL")
 _HELP_ORI = re.compile(r"(?P<line>[A-Z0-9]{2})(?P<file>[A-Z0-9]{3})(?P<verb>HELP|UPDT|APND|CNCL)")
-_SHA256 = re.compile(r"[0-9a-f]{64}")
-
-
-def hash_key(secret: str) -> str:
-    """The hex SHA-256 of a logon key, as the directory stores it."""
-    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,8 +38,9 @@ class Agency:
     name: str
     type: str
     access: frozenset[str]
-    key_sha256: str
+    key_hash: str  # salted scrypt (``key_hash``) or older SHA-256 (``key_sha256``), key_hash.py
     accepts: frozenset[str] | None = None  # message keys it takes; None: every key
+    originates: frozenset[str] = frozenset()  # restricted keys it may send (``restricted_keys``)
 
     def accepts_key(self, mke: str) -> bool:
         return self.accepts is None or mke in self.accepts
@@ -69,6 +63,7 @@ class HelpAddress:
 class Directory:
     lines: dict[str, Line]
     agencies: dict[str, Agency]
+    restricted_keys: frozenset[str] = frozenset()  # keys only ORIs that list them may originate
     regions: dict[str, tuple[str, ...]] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -80,7 +75,15 @@ class Directory:
 
     def key_matches(self, ori: str, secret: str) -> bool:
         agency = self.agencies.get(ori)
-        return agency is not None and hmac.compare_digest(agency.key_sha256, hash_key(secret))
+        return agency is not None and verify_key(agency.key_hash, secret)
+
+    def may_originate(self, ori: str, mke: str) -> bool:
+        """A key in ``restricted_keys`` only from the ORIs whose entry lists it in
+        ``originates`` (IAR: the LESC's ORIs)."""
+        if mke not in self.restricted_keys:
+            return True
+        agency = self.agencies.get(ori)
+        return agency is not None and mke in agency.originates
 
     def line_of(self, ori: str) -> Line:
         return self.lines[self.agencies[ori].line]
@@ -169,9 +172,47 @@ def parse_directory(text: str) -> tuple[Directory | None, list[str]]:
         if isinstance(control, str) and (agency is None or agency.line != line.get("code")):
             number = where.key("line", index, "control_ori")
             problems.append((number, f"control_ori {control} is not an [[ori]] of this line"))
+    restricted = data.get("restricted_keys", [])
+    if not _key_list(restricted):
+        problems.append(
+            (
+                _top_level_line(text, "restricted_keys"),
+                f"invalid restricted_keys {restricted!r}: a list of keys",
+            )
+        )
+        restricted = []
     problems.sort()
     listed = [f"line {number}: {text}" for number, text in problems]
-    return (None if listed else Directory(lines, agencies)), listed
+    directory = Directory(lines, agencies, frozenset(restricted))
+    return (None if listed else directory), listed
+
+
+def _key_list(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(k, str) and k in KEYS for k in value)
+
+
+def _top_level_line(text: str, key: str) -> int:
+    for number, line in enumerate(text.splitlines(), start=1):
+        if re.match(rf"\s*{key}\s*=", line):
+            return number
+    return 0
+
+
+def legacy_key_warnings(path: Path) -> list[str]:
+    """``line N: ...`` for each ORI whose key is stored in the older, unsalted form."""
+    text = path.read_text("utf-8")
+    try:
+        tables = tomllib.loads(text).get("ori", [])
+    except tomllib.TOMLDecodeError:
+        return []
+    where = _Locator(text)
+    return [
+        f"line {where.key('ori', index, 'key_sha256')}: ORI {table.get('ori')} has an unsalted "
+        "SHA-256 key (key_sha256); make a salted one with `nlets-sim directory hash-key` and "
+        "store it as key_hash"
+        for index, table in enumerate(tables)
+        if isinstance(table.get("key_sha256"), str)
+    ]
 
 
 def _string(
@@ -231,7 +272,7 @@ def _parse_agencies(
         name = _string(table, "name", None, key_at("name"), problems)
         kind = _string(table, "type", None, key_at("type"), problems)
         access = _string(table, "access", None, key_at("access"), problems)
-        key = _string(table, "key_sha256", _SHA256, key_at("key_sha256"), problems)
+        key = _stored_key(table, key_at, problems)
         if line is not None and line not in lines:
             problems.append((key_at("line"), f"unknown line {line}"))
             line = None
@@ -242,11 +283,15 @@ def _parse_agencies(
             problems.append((key_at("access"), f"invalid access {access!r}: letters A C D Z"))
             access = None
         accepts = table.get("accepts")
-        if accepts is not None and not (
-            isinstance(accepts, list) and all(isinstance(k, str) and k in KEYS for k in accepts)
-        ):
+        if accepts is not None and not _key_list(accepts):
             problems.append((key_at("accepts"), f"invalid accepts {accepts!r}: a list of keys"))
             accepts = None
+        originates = table.get("originates", [])
+        if not _key_list(originates):
+            problems.append(
+                (key_at("originates"), f"invalid originates {originates!r}: a list of keys")
+            )
+            originates = []
         if ori in agencies:
             problems.append((at, f"ORI {ori} appears twice"))
         elif ori and line and name is not None and kind and access is not None and key:
@@ -258,5 +303,20 @@ def _parse_agencies(
                 frozenset(access),
                 key,
                 frozenset(accepts) if accepts is not None else None,
+                frozenset(originates),
             )
     return agencies
+
+
+def _stored_key(table: dict[str, Any], key_at: Any, problems: list[tuple[int, str]]) -> str | None:
+    """``key_hash`` (salted scrypt) or the older ``key_sha256``: exactly one of them."""
+    if "key_hash" in table and "key_sha256" in table:
+        problems.append((key_at("key_sha256"), "give key_hash or key_sha256, not both"))
+        return None
+    if "key_sha256" in table:
+        return _string(table, "key_sha256", SHA256_FORM, key_at("key_sha256"), problems)
+    value = _string(table, "key_hash", None, key_at("key_hash"), problems)
+    if value is not None and not is_stored_key(value):
+        problems.append((key_at("key_hash"), f"invalid key_hash {value!r}"))
+        return None
+    return value

@@ -35,7 +35,8 @@ Route = Addressed | HelpRequest
 
 def authorize(directory: Directory, logon_ori: str, message: InputMessage, rule: KeyRule) -> None:
     """``.01.`` when the logged-on ORI may not send as the sender ORI, or when the sender's
-    access categories do not allow the key (a header fault: Nlets keeps ``.02.`` for the
+    access categories do not allow the key, or the key is one the directory restricts to
+    other ORIs (IAR: the LESC's) (a header fault: Nlets keeps ``.02.`` for the
     destination)."""
     sender = directory.agencies.get(message.sender)
     if sender is None:
@@ -44,7 +45,7 @@ def authorize(directory: Directory, logon_ori: str, message: InputMessage, rule:
         raise MessageRejected(
             ErCode.HEADER, f"SENDER ORI {message.sender} NOT ALLOWED FOR LOGON {logon_ori}"
         )
-    if rule.access not in sender.access:
+    if rule.access not in sender.access or not directory.may_originate(sender.ori, message.mke):
         raise MessageRejected(ErCode.HEADER, f"ORI NOT AUTHORIZED FOR {message.mke}")
 
 

@@ -181,6 +181,16 @@ def _error_lines(wire: Wire) -> list[str]:
             b"YQ.NY0030000.VTINS07S0.TXT\nRTY/WP",
             [".01. INVALID HEADER INFORMATION", "ORI NOT AUTHORIZED FOR YQ"],
         ),
+        (  # IAR is the LESC's response key: restricted to its ORIs by the directory
+            "NY0303000",
+            b"IAR.NY0303000.NJ0010000.TXT\nQRN/L260101000001.TYP/RSP.RES/US.",
+            [".01. INVALID HEADER INFORMATION", "ORI NOT AUTHORIZED FOR IAR"],
+        ),
+        (  # a control terminal sending for an ORI of its line is no exception
+            "NYNLETS00",
+            b"IAR.NY0303000.NJ0010000.TXT\nQRN/L260101000001.TYP/RSP.RES/US.",
+            [".01. INVALID HEADER INFORMATION", "ORI NOT AUTHORIZED FOR IAR"],
+        ),
         (
             "NY0303000",
             b"RQ.NY0303000.B1.TXT\nLIC/ABC123.LIY/2026.LIT/PC",
@@ -198,6 +208,18 @@ def test_directory_checks_give_the_right_er(
     wire.take()
     harness.send(wire, raw)
     assert _error_lines(wire) == lines
+
+
+def test_the_lesc_may_send_iar(harness: Harness) -> None:
+    """Both LESC ORIs originate IAR; VTINS07S0 controls line AX, so it may send as VTICE0900."""
+    ny = harness.logon("NY0303000")
+    lesc = harness.logon("VTINS07S0")
+    for sender in ("VTINS07S0", "VTICE0900"):
+        harness.send(lesc, f"IAR.{sender}.NY0303000.TXT\nRES/US.".encode())
+    assert [(m.mke, m.originator) for _, m in ny.deliveries()] == [
+        ("IAR", "VTINS07S0"),
+        ("IAR", "VTICE0900"),
+    ]
 
 
 def test_control_terminal_may_send_for_any_ori_of_its_line(harness: Harness) -> None:
