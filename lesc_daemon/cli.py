@@ -31,6 +31,8 @@ from lesc_daemon.seed import catalogue, seed_store
 from lesc_daemon.store import Store
 from lesc_daemon.store_faults import StoreDamaged, damaged_text, integrity_problems, is_damaged
 from nlets_sim import __version__
+from nlets_sim.bus.address import parse_broker_url
+from nlets_sim.bus.events import check_node_name
 from nlets_sim.cli_traffic import tls_options
 from nlets_sim.client import parse_address
 from nlets_sim.lint import prepare
@@ -89,6 +91,9 @@ def main() -> None:
     help="IAQ response delay in seconds: SECONDS, MIN-MAX (uniform) or lognormal:MU,SIGMA.",
 )
 @tls_options
+@click.option("--mqtt", help="Publish events to this broker, e.g. mqtt://127.0.0.1:1883.")
+@click.option("--node", default="lesc", show_default=True, help="The LESC's name on the bus.")
+@click.option("--events-with-text", is_flag=True, help="Names, DOBs and identifiers in events.")
 @click.option("-v", "--verbose", is_flag=True)
 def run(
     *,
@@ -99,12 +104,29 @@ def run(
     rules: Path | None,
     delay: str,
     tls: ssl.SSLContext | None,
+    mqtt: str | None,
+    node: str,
+    events_with_text: bool,
     verbose: bool,
 ) -> None:
     """Log on to the switch and answer until Ctrl-C; reconnects by itself."""
     host, port = parse_address(address)
     try:
-        config = DaemonConfig(host, port, ori, key, db, rules, parse_delay(delay), tls=tls)
+        config = DaemonConfig(
+            host,
+            port,
+            ori,
+            key,
+            db,
+            rules,
+            parse_delay(delay),
+            tls=tls,
+            mqtt=mqtt,
+            node=check_node_name(node),
+            events_with_text=events_with_text,
+        )
+        if mqtt is not None:
+            parse_broker_url(mqtt)
         load_rules(rules)
     except (ValueError, RulesError, ssl.SSLError) as error:
         raise click.UsageError(str(error)) from None

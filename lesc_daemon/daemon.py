@@ -36,6 +36,8 @@ from lesc_daemon.rules import load_rules
 from lesc_daemon.seed import seed_store
 from lesc_daemon.store import Store
 from lesc_daemon.store_faults import cannot_write_now, damaged_text, is_damaged
+from nlets_sim.bus.address import parse_broker_url
+from nlets_sim.bus.publisher import EventPublisher
 from nlets_sim.client import Delivery, LinkClosed, Terminal
 
 log = structlog.get_logger("lesc_daemon")
@@ -65,6 +67,9 @@ class DaemonConfig:
     reconnect_max_s: float = 5.0
     oris: frozenset[str] = field(default=LESC_ORIS)
     tls: ssl.SSLContext | None = None  # None: plain TCP to the switch
+    mqtt: str | None = field(default=None, repr=False)  # publish events to this broker URL
+    node: str = "lesc"  # the LESC's name on the bus
+    events_with_text: bool = False  # names, DOBs and identifiers in events too
 
 
 class LescDaemon:
@@ -87,6 +92,15 @@ class LescDaemon:
         self.help_published = asyncio.Event()  # the switch answered the AXADMUPDT
         self.answered = 0
         self.log = log.bind()  # for a line per message: cheaper than the module's lazy proxy
+        self.publisher: EventPublisher | None = None
+        if config.mqtt is not None:
+            self.publisher = EventPublisher(
+                parse_broker_url(config.mqtt),
+                config.node,
+                client_id=f"lesc-daemon-{config.node}-events",
+                with_text=config.events_with_text,
+            )
+            self.responder.events = []
 
     def now(self) -> datetime:
         if self.config.clock is not None:
@@ -98,6 +112,8 @@ class LescDaemon:
 
     async def run(self) -> None:
         """Serve until cancelled."""
+        if self.publisher is not None:
+            self.publisher.start()
         try:
             published = False
             while True:
@@ -115,6 +131,8 @@ class LescDaemon:
                 self.connected.clear()
                 await self.terminal.abort()
         finally:
+            if self.publisher is not None:
+                await self.publisher.stop()
             await self.terminal.abort()
             self.store.close()
 
@@ -179,6 +197,10 @@ class LescDaemon:
                 log.info("LESC store writable again", db=str(self.config.db))
             terminal.post(*immediate)
             terminal.ack(batch[-1].seq)
+            events = self.responder.events
+            if events and self.publisher is not None:  # events of the committed batch only
+                self.publisher.offer(events, self.now().isoformat(timespec="seconds"))
+                events.clear()
             await asyncio.sleep(0)  # let the link read acknowledgements and deliveries
 
     def _commit(self, batch: list[Delivery]) -> list[bytes] | None:
@@ -187,6 +209,8 @@ class LescDaemon:
         now = self.now()
         immediate: list[bytes] = []
         terminal, ledger = self.terminal, self.ledger
+        if self.responder.events:
+            self.responder.events.clear()  # from an attempt that did not commit
         try:
             with self.store.transaction():
                 for delivery in batch:

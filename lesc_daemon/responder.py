@@ -26,6 +26,7 @@ from lesc_daemon.ncic_desk import LATE_MARK, cancelled
 from lesc_daemon.persons import NCIC_TYPES, STATUS_TEXT, Person
 from lesc_daemon.rules import Decision, Facts, Rules
 from lesc_daemon.store import Store, candidate_dobs
+from nlets_sim.bus.events import Event
 
 RESPONDER_NAME = "LESC DUTY OFFICER"
 RESPONDER_AGENCY = "ICE LESC WILLISTON VT"
@@ -63,6 +64,12 @@ class Responder:
         self.store = store
         self.rules = rules
         self.lesc_oris = lesc_oris
+        self.events: list[Event] | None = None  # a list: collect events for the bus
+
+    def note(self, kind: str, requester: str, **fields: object) -> None:
+        """An event for the bus; its line is the requester's state (an ORI's first letters)."""
+        if self.events is not None:
+            self.events.append(Event(kind, requester[:2], {"requester": requester, **fields}))
 
     def handle(self, message: OutputMessage, now: datetime, delay: timedelta) -> list[Reply]:
         """What the LESC sends for one delivered message (nothing for notices it only logs)."""
@@ -100,8 +107,21 @@ class Responder:
                 "IAQ", now, message.originator, "REJ", reference=qrn, control=message.control
             )
             rejection = Iar(qrn, IarType.REJ, ("QUERY CANNOT BE PROCESSED:", *problems))
+            self.note("query-answered", message.originator, qrn=qrn, res="REJ", elapsed_ms=0)
             return [Reply(now, iar(ack)), Reply(now, iar(rejection))]
         response = self.respond(iaq, qrn, message.originator, now)
+        self.note(
+            "query-answered",
+            message.originator,
+            qrn=qrn,
+            res=response.res.value if response.res else None,
+            fap=response.fap.value if response.fap else None,
+            purpose=iaq.pur,
+            state=message.originator[:2],
+            elapsed_ms=round(delay.total_seconds() * 1000),
+            subject=iaq.nam,
+            dob=iaq.dob,
+        )
         return [Reply(now, iar(ack)), Reply(now + delay, iar(response))]
 
     def respond(
@@ -161,9 +181,11 @@ class Responder:
         if decision.detainer:
             number = self.store.lodge_detainer(person.id, qrn, requester, now, basis)
             done.append(f"DETAINER D{number:08d} LODGED WITH {requester}.")
+            self.note("detainer-lodged", requester, qrn=qrn, detainer=f"D{number:08d}")
         if decision.lead:
             number = self.store.refer_lead(person.id, qrn, requester, now, basis)
             done.append(f"LEAD {number:08d} REFERRED TO THE ICE FIELD OFFICE.")
+            self.note("lead-referred", requester, qrn=qrn, lead=f"{number:08d}")
         return done
 
     # YQ --------------------------------------------------------------------------------
@@ -210,6 +232,15 @@ class Responder:
         final = "N" if record is None or not record.active else "Y"
         # answered after the window closed (a backlog after an outage): counted by the report
         late = f"{LATE_MARK}{yq.value('PRI')}" if now > deadline else ""
+        self.note(
+            "hit-confirmation-answered",
+            message.originator,
+            con=final,
+            request=yq.value("RNO"),
+            window_s=yq.window_s,
+            on_time=answer[-1].due <= deadline,
+            nic=yq.value("NIC"),
+        )
         self.store.audit(
             "YQ",
             now,

@@ -16,6 +16,7 @@ from nlets_sim.cli_admin import (
     remove_command,
     status_command,
 )
+from nlets_sim.cli_bus import broker_command, watch_command
 from nlets_sim.cli_replay import record_command, replay_command
 from nlets_sim.cli_screen import screen_command
 from nlets_sim.cli_serve import serve_command
@@ -64,5 +65,7 @@ for _command in (
     record_command,
     up_command,
     screen_command,
+    broker_command,
+    watch_command,
 ):
     main.add_command(_command)

@@ -51,6 +51,14 @@ def status_command(data_dir: Path, *, as_json: bool) -> None:
     click.echo("counters:")
     for name, value in status["counters"].items():
         click.echo(f"  {name}  {value:05d}")
+    events = status.get("events")
+    if events is not None:
+        link = "connected" if events["connected"] else "AWAY"
+        click.echo(
+            f"events: node {events['node']}, broker {events['broker']} {link}, "
+            f"published {events['published']}, buffered {events['buffered']}, "
+            f"dropped {events['dropped']}"
+        )
 
 
 def _journal_line(health: dict[str, Any]) -> str:

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import click
 
+from nlets_sim.bus.address import parse_broker_url
+from nlets_sim.bus.events import check_node_name
 from nlets_sim.config import DataDirInUse, load_config
 from nlets_sim.directory import DirectoryError
 from nlets_sim.logging_setup import configure_logging
@@ -55,6 +57,16 @@ def announce(server: SwitchServer) -> None:
     type=click.Path(exists=True, path_type=Path),
     help="Require terminals' certificates signed by this PEM CA.",
 )
+@click.option("--mqtt", help="Publish events to this broker, e.g. mqtt://127.0.0.1:1883.")
+@click.option("--mqtt-ca", type=click.Path(exists=True, path_type=Path), help="CA for mqtts://.")
+@click.option("--node", help="This switch's name on the bus [default: main].")
+@click.option(
+    "--events-with-text",
+    is_flag=True,
+    default=None,
+    help="Put names, DOBs, identifiers and message text in events.",
+)
+@click.option("--event-buffer", type=int, help="Events held while the broker is away.")
 @click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
 def serve_command(
     *,
@@ -70,6 +82,11 @@ def serve_command(
     tls_cert: Path | None,
     tls_key: Path | None,
     tls_client_ca: Path | None,
+    mqtt: str | None,
+    mqtt_ca: Path | None,
+    node: str | None,
+    events_with_text: bool | None,
+    event_buffer: int | None,
     verbose: bool,
 ) -> None:
     """Run the switch until Ctrl-C or SIGTERM."""
@@ -85,9 +102,17 @@ def serve_command(
         "tls_cert": tls_cert,
         "tls_key": tls_key,
         "tls_client_ca": tls_client_ca,
+        "mqtt": mqtt,
+        "mqtt_ca": mqtt_ca,
+        "node": node,
+        "events_with_text": events_with_text,
+        "event_buffer": event_buffer,
     }
     try:
         config = load_config(config_file, overrides)
+        if config.mqtt is not None:
+            parse_broker_url(config.mqtt, config.mqtt_ca)
+        check_node_name(config.node)
     except ValueError as error:
         raise click.UsageError(str(error)) from None
     configure_logging(verbose=verbose)

@@ -41,6 +41,12 @@ class Config:
     tls_client_ca: Path | None = None  # PEM CA(s): terminals must present a certificate it signed
     refusal_log_lines: int = 10  # log lines for refused peers (bad frames, logons) per period
     refusal_log_period_s: float = 10.0  # ... the period; the rest are counted, not written
+    # The bus: a broker URL (mqtt:// or mqtts://, credentials in it or in the environment)
+    mqtt: str | None = dataclasses.field(default=None, repr=False)  # None: no events
+    mqtt_ca: Path | None = None  # PEM CA of an mqtts:// broker (default: the system's)
+    node: str = "main"  # this switch's name on the bus (topics, client id)
+    events_with_text: bool = False  # publish names, DOBs, identifiers and message text too
+    event_buffer: int = 100_000  # events held while the broker is away; beyond, dropped
 
     def tls_context(self) -> ssl.SSLContext | None:
         """The server's TLS context, or None for plain TCP."""
@@ -76,7 +82,7 @@ class Config:
         return datetime.now(ZoneInfo(self.tz)).replace(tzinfo=None, microsecond=0)
 
 
-_PATHS = {"data_dir", "directory", "tls_cert", "tls_key", "tls_client_ca"}
+_PATHS = {"data_dir", "directory", "tls_cert", "tls_key", "tls_client_ca", "mqtt_ca"}
 
 
 def load_config(path: Path | None, overrides: dict[str, Any]) -> Config:

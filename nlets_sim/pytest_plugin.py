@@ -10,14 +10,17 @@ Installed with the project (entry point ``pytest11``), so a user's suite gets:
 * ``nlets_replay``: ``await nlets_replay(path_or_text)`` replays a transcript against that
   switch and LESC and fails the test with the report (and its diff) when it does not pass;
 * ``nlets_terminal``: an async factory, ``await nlets_terminal("NY0303000")``, returning a
-  logged-on ``Terminal`` with the ORI's demo key; every terminal is closed after the test.
+  logged-on ``Terminal`` with the ORI's demo key; every terminal is closed after the test;
+* ``nlets_broker``: a real Mosquitto broker on a free port for the whole test session (a
+  ``LocalBroker``: its ``url`` goes in ``Config(mqtt=...)``); it needs the ``mosquitto``
+  program (Debian: ``apt-get install mosquitto``).
 
 The async fixtures need pytest-asyncio; without it the module provides only ``nlets_config``.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -25,6 +28,7 @@ import pytest
 from fixtures.make_directory import demo_key
 from lesc_daemon.daemon import DaemonConfig, LescDaemon, running
 from lesc_daemon.delays import NO_DELAY
+from nlets_sim.bus.broker import BrokerUnavailable, LocalBroker
 from nlets_sim.client import Terminal
 from nlets_sim.config import PINNED_CLOCK, Config
 from nlets_sim.replay import Player, TranscriptResult
@@ -37,6 +41,19 @@ TerminalFactory = Callable[..., Awaitable[Terminal]]
 @pytest.fixture
 def nlets_config(tmp_path: Path) -> Config:
     return Config(port=0, data_dir=tmp_path / "switch", clock=PINNED_CLOCK)
+
+
+@pytest.fixture(scope="session")
+def nlets_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalBroker]:
+    broker = LocalBroker(tmp_path_factory.mktemp("broker"))
+    try:
+        broker.start()
+    except BrokerUnavailable as error:
+        pytest.fail(str(error), pytrace=False)
+    try:
+        yield broker
+    finally:
+        broker.stop()
 
 
 try:

@@ -19,6 +19,8 @@ from typing import Any
 import structlog
 
 from nlets_sim.admin import AdminServer
+from nlets_sim.bus.address import parse_broker_url
+from nlets_sim.bus.publisher import EventPublisher
 from nlets_sim.config import Config, lock_data_dir
 from nlets_sim.directory import load_directory
 from nlets_sim.faults import make_fault
@@ -43,6 +45,8 @@ from nlets_sim.switch_state import Close, Send
 log = structlog.get_logger("nlets_sim.server")
 LINGER_S = 2.0  # how long a closing connection waits for the peer's end of file
 
+STOP_DRAIN_S = 2.0  # on stop, how long buffered events may take to reach the broker
+
 
 class Connection(asyncio.Protocol):
     def __init__(self, server: SwitchServer, conn: int) -> None:
@@ -55,6 +59,7 @@ class Connection(asyncio.Protocol):
         self.last_received = now
         self.last_sent = now
         self.peer = ""
+        self.close_reason = ""  # why the switch closed it (for the bus's "closed" event)
         self.held: deque[tuple[float, bytes]] = deque()  # writes waiting for a delay
         self._half_closed = False
         # bound once: a call through the module's lazy proxy costs 1.9 us, through this 0.25
@@ -89,6 +94,7 @@ class Connection(asyncio.Protocol):
                 case HeartbeatReceived():
                     pass
                 case LogonRequested():
+                    self.server.displacing(event.ori)
                     if switch.logon(self.conn, event, now):
                         self.link.activate(event.ori)
                         log.info("logon", ori=event.ori, peer=self.peer, reset=event.reset)
@@ -99,8 +105,10 @@ class Connection(asyncio.Protocol):
                     switch.refused(self.conn, seq)
                     log.info("delivery refused", ori=self.link.ori, seq=seq, reason=reason)
                 case LogoffReceived():
+                    self.close_reason = "logoff"
                     switch.logoff(self.conn)
                 case ProtocolViolation(reason, reply):
+                    self.close_reason = f"protocol violation: {reason}"
                     switch.violation(self.conn, reply)
                     self.server.refusals.log(
                         "protocol violation", ori=self.link.ori, peer=self.peer, reason=reason
@@ -152,6 +160,8 @@ class Connection(asyncio.Protocol):
         self.server.switch.disconnected(self.conn)
         self.server.schedule_flush()
         if self.link.ori:
+            reason = self.close_reason or "connection lost"
+            self.server.switch.note("closed", self.link.ori, reason=reason)
             log.info("disconnected", ori=self.link.ori, peer=self.peer)
 
 
@@ -183,6 +193,16 @@ class SwitchServer:
         self._admin = AdminServer(self)
         self._watch_task: asyncio.Task[None] | None = None
         self._journal_failed_since: float | None = None
+        self.publisher: EventPublisher | None = None
+        if config.mqtt is not None:
+            self.publisher = EventPublisher(
+                parse_broker_url(config.mqtt, config.mqtt_ca),
+                config.node,
+                client_id=f"nlets-sim-{config.node}-events",
+                capacity=config.event_buffer,
+                with_text=config.events_with_text,
+            )
+            self.switch.events = []
         self.started = time.monotonic()
         self.port = config.port
 
@@ -197,6 +217,8 @@ class SwitchServer:
         self.port = self._server.sockets[0].getsockname()[1]
         await self._admin.start(self.config.admin_path)
         self._watch_task = asyncio.create_task(self._watch())
+        if self.publisher is not None:
+            self.publisher.start()
         self.switch.tick(self.config.now())
         self.schedule_flush()
 
@@ -213,6 +235,8 @@ class SwitchServer:
         if self._server is not None:
             await self._server.wait_closed()
         self._flush()
+        if self.publisher is not None:
+            await self.publisher.stop(STOP_DRAIN_S)
         self.journal.close()
         self._lock.close()
 
@@ -223,8 +247,12 @@ class SwitchServer:
 
     def _flush(self) -> None:
         self._flush_scheduled = False
-        commands = self.switch.flush()
+        switch = self.switch
+        commands = switch.flush()
         self._log_journal_state()
+        if switch.events and self.publisher is not None:
+            self.publisher.offer(switch.events, self.config.now().isoformat())
+            switch.events.clear()
         for command in commands:
             connection = self.connections.get(command.conn)
             if connection is None:
@@ -233,6 +261,7 @@ class SwitchServer:
                 case Send(_, data, delay_s):
                     connection.send(data, delay_s)
                 case Close(_):
+                    connection.close_reason = connection.close_reason or "closed by the switch"
                     connection.close()
 
     def _log_journal_state(self) -> None:
@@ -246,6 +275,13 @@ class SwitchServer:
         else:
             log.warning("journal stores again: traffic accepted")
             self._journal_failed_since = None
+
+    def displacing(self, ori: str) -> None:
+        """A logon of ``ori`` is coming: its current connection, if any, is being displaced."""
+        session = self.switch.sessions.get(ori)
+        connection = self.connections.get(session.conn) if session is not None else None
+        if connection is not None:
+            connection.close_reason = "displaced by a new logon"
 
     async def _watch(self) -> None:
         """Logon timeouts, heartbeats, dead peers and store expiry, checked a few times a
@@ -267,6 +303,7 @@ class SwitchServer:
             elif link.state is LinkState.ACTIVE:
                 if now - connection.last_received >= 3 * config.heartbeat_s:
                     log.info("dead peer", ori=link.ori, peer=connection.peer)
+                    connection.close_reason = "dead peer"
                     connection.close(linger=False)
                 elif now - connection.last_sent >= config.heartbeat_s:
                     connection.write(SwitchLink.heartbeat())
@@ -280,7 +317,7 @@ class SwitchServer:
             self.schedule_flush()
 
     def status(self) -> dict[str, Any]:
-        return {
+        status = {
             "uptime_s": round(time.monotonic() - self.started, 1),
             "online": self.switch.online(),
             "queues": self.journal.queue_depths(),
@@ -290,6 +327,9 @@ class SwitchServer:
                 for (line, kind), value in sorted(self.switch.counters().items())
             },
         }
+        if self.publisher is not None:
+            status["events"] = {"node": self.config.node, **self.publisher.status()}
+        return status
 
 
 async def serve(

@@ -18,6 +18,7 @@ from formats.errors import MessageRejected
 from formats.keys import AML_CAVEAT, check_message
 from formats.notices import SWITCH_ORI, ErrorNotice, StatusNotice, echo
 from nlets_sim import help_files
+from nlets_sim.bus.events import Event
 from nlets_sim.directory import Directory, HelpAddress
 from nlets_sim.faults import OUTBOUND, FaultTable, InjectedStatus, injected_rejection
 from nlets_sim.journal import Journal, JournalUnavailable, QueuedRow
@@ -81,6 +82,7 @@ class Switch:
         self._first_dt: dict[int, int] = {}
         self._logged_on: set[int] = set()
         self._undo: dict[str, tuple[list[int], int, list[Pending]]] = {}
+        self.events: list[Event] | None = None  # a list: collect events for the bus
 
     # Events from connections -----------------------------------------------------------
 
@@ -88,6 +90,7 @@ class Switch:
         """Accept or refuse a logon; True when accepted."""
         reason = self._logon_refusal(request)
         if reason is not None:
+            self.note("closed", request.ori, reason=f"logon refused: {reason}")
             self._out(conn, rejected_frame(reason))
             self._closing.append(conn)
             return False
@@ -98,6 +101,8 @@ class Switch:
             self._closing_ori[previous.conn] = ori
             self._out(previous.conn, SwitchLink.taken_over())
             self._closing.append(previous.conn)
+            self.note("takeover", ori)
+        self.note("logon", ori, reset=request.reset)
         peer = self._peer(ori)
         if request.reset:
             peer.lst = 0
@@ -115,6 +120,7 @@ class Switch:
                 number = self._count(self.directory.agencies[ori].line, "output")
                 payload = self._build(row, number, now)
                 self.journal.mark_sent(row.id, number, now, payload)
+                self.note("forwarded", ori, to=row.addressed_ori, mke=row.mke, seq=row.seq)
             session.backlog.append(Pending(row.seq, payload))
         self._pump(session)
         return True
@@ -186,6 +192,7 @@ class Switch:
 
     def logoff(self, conn: int) -> None:
         """LO: acknowledge what arrived, then close."""
+        self.note("logoff", self._conn_ori.get(conn, ""))
         self._ack_due.add(conn)
         self._drop(conn)
 
@@ -204,8 +211,9 @@ class Switch:
 
     def tick(self, now: datetime) -> None:
         """Expire stored messages whose time has come (SM .07. to whoever sent them)."""
-        for row_id, _ori, _seq, addressed, notify, raw in self.journal.due_for_expiry(now):
+        for row_id, ori, seq, addressed, notify, raw in self.journal.due_for_expiry(now):
             self.journal.expire(row_id)
+            self.note("expired", ori, to=addressed, seq=seq, notify=notify)
             if notify:
                 notice = StatusNotice(SmCode.EXPIRED, addressed, echo(raw)).build()
                 self._to_ori(notify, Outgoing("SM", SWITCH_ORI, None, notice, now, 0, None), now)
@@ -217,6 +225,8 @@ class Switch:
 
     def set_removed(self, line: str, mke: str, removed: bool) -> None:
         self.journal.set_removed(line, mke, removed)
+        if self.events is not None:
+            self.events.append(Event("removed" if removed else "restored", line, {"mke": mke}))
         if removed:
             self.removed.add((line, mke))
         else:
@@ -262,6 +272,8 @@ class Switch:
         in the batch gets ``NK`` and is closed (its terminal sends the DT again after a new
         logon); every other session is put back as it was, its link untouched."""
         journal = self.journal
+        if self.events:
+            self.events.clear()  # they told of what the journal did not store
         self._peers = {ori: Peer(*state) for ori, state in journal.peers().items()}
         self._counters = journal.counters()
         self.help = journal.help_files()
@@ -321,6 +333,15 @@ class Switch:
             destinations=",".join(message.destinations),
             control=message.control,
         )
+        self.note(
+            "accepted",
+            received.logon_ori,
+            sender=message.sender,
+            mke=message.mke,
+            dest=list(message.destinations),
+            msg=received.message_id,
+            text=message.text,
+        )
         text = message.text
         if message.mke == "AML":
             text = f"{AML_CAVEAT}{CRLF}{text}"
@@ -379,13 +400,21 @@ class Switch:
     def _reject(self, received: Received, seq: int, rejected: MessageRejected) -> None:
         received = self._journaled(received, seq, error=rejected.code.line(rejected.mke))
         if isinstance(rejected, InjectedStatus):
-            mke = "SM"
+            mke, code = "SM", rejected.status.number
             text = StatusNotice(rejected.status, rejected.destination, echo(received.raw)).build()
         else:
-            mke = "ER"
+            mke, code = "ER", rejected.code.number
             text = ErrorNotice(
                 rejected.code, rejected.details, echo(received.raw), rejected.mke
             ).build()
+        self.note(
+            "rejected",
+            received.logon_ori,
+            answer=mke,
+            code=code,
+            msg=received.message_id,
+            text=received.raw.decode("ascii", "replace"),
+        )
         sender, control = peek_header(received.raw)
         if sender is None or not self.directory.may_send_as(received.logon_ori, sender):
             sender = received.logon_ori
@@ -439,6 +468,17 @@ class Switch:
             None,
         )
         session = self.sessions.get(session_ori)
+        if self.events is not None:
+            self.note(
+                "stored" if session is None else "delivered",
+                session_ori,
+                to=addressed,
+                mke=outgoing.mke,
+                sender=outgoing.originator,
+                seq=row.seq,
+                msg=outgoing.message_id,
+                text=outgoing.text,
+            )
         if session is None:
             self.journal.enqueue(outgoing.message_id, row, notify_ori=notify, expires_at=expires)
             return
@@ -472,6 +512,13 @@ class Switch:
         ).build()
 
     # State helpers ---------------------------------------------------------------------
+
+    def note(self, kind: str, ori: str, **fields: object) -> None:
+        """An event about ``ori`` for the bus, when events are being collected."""
+        if self.events is None:
+            return
+        agency = self.directory.agencies.get(ori)
+        self.events.append(Event(kind, agency.line if agency else "-", {"ori": ori, **fields}))
 
     def _pump(self, session: Session) -> None:
         if not session.backlog or len(session.in_flight) >= self.window:
