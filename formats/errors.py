@@ -30,6 +30,16 @@ class FrameError(RemoteProtocolError):
         self.reason = reason
 
 
+class FrameTooLong(FrameError):
+    """A well-formed header whose length is above the reader's maximum: ``kind`` (``"DT"``)
+    and ``seq`` say which frame, so that a receiver can refuse that DT by its seq."""
+
+    def __init__(self, reason: str, kind: str, seq: int) -> None:
+        super().__init__(reason)
+        self.kind = kind
+        self.seq = seq
+
+
 class MessageRejected(RemoteProtocolError):
     """An Nlets message the switch rejects with ``ER``.
 

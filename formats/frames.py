@@ -11,7 +11,7 @@ from typing import Any
 
 import construct as cs
 
-from formats.errors import FrameError, LocalProtocolError
+from formats.errors import FrameError, FrameTooLong, LocalProtocolError
 from formats.records import record
 
 HEADER_BYTES = 19
@@ -186,7 +186,7 @@ def parse_header(
     seq, length = int(seq_field), int(length_field)
     check_shape(kind, seq, length, FrameError, empty_kinds)
     if length > max_payload:
-        raise FrameError(f"FRAME TOO LONG {length} > {max_payload}")
+        raise FrameTooLong(f"FRAME TOO LONG {length} > {max_payload}", kind.value, seq)
     return kind, seq, length
 
 

@@ -48,6 +48,10 @@ def status_command(data_dir: Path, *, as_json: bool) -> None:
     click.echo("queued for delivery:")
     for ori, depth in status["queues"].items():
         click.echo(f"  {ori}  {depth}")
+    dead_letters = status.get("dead_letters", {})
+    click.echo(f"dead letters, refused for good ({sum(dead_letters.values())}):")
+    for ori, count in dead_letters.items():
+        click.echo(f"  {ori}  {count}")
     click.echo("counters:")
     for name, value in status["counters"].items():
         click.echo(f"  {name}  {value:05d}")

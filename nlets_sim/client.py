@@ -21,7 +21,7 @@ from collections.abc import Callable
 from types import TracebackType
 
 from formats.envelope import OutputMessage, parse_input, parse_output
-from formats.errors import FrameError, MessageRejected, NletsError
+from formats.errors import FrameError, FrameTooLong, MessageRejected, NletsError
 from formats.frames import (
     DEFAULT_MAX_PAYLOAD,
     EMPTY_KINDS_FROM_SWITCH,
@@ -379,6 +379,11 @@ class Terminal:
                         reason = f"switch sent NK {self.naks[-1][1]}"
                     break
                 pending = frames.feed(chunk)
+        except FrameTooLong as error:  # refused by its seq: the switch will not send it again
+            if error.kind == FrameKind.DT.value:
+                writer.write(build_frame(Frame(FrameKind.NK, error.seq, error.reason.encode())))
+            writer.close()
+            reason = f"bad frame from switch: {error.reason}"
         except FrameError as error:
             reason = f"bad frame from switch: {error.reason}"
         except OSError as error:

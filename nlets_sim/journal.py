@@ -530,6 +530,14 @@ class Journal:
         )
         return dict(rows)
 
+    def dead_letters(self) -> dict[str, int]:
+        """ORI -> deliveries refused for good: NK'd by the terminal, or too long to hand to
+        any (their rows keep ``state = 'refused'``; ``journal show`` lists them)."""
+        rows = self._read(
+            "SELECT ori, COUNT(*) FROM queue WHERE state = 'refused' GROUP BY ori ORDER BY ori"
+        )
+        return dict(rows)
+
     def search(
         self,
         *,

@@ -322,6 +322,7 @@ class SwitchServer:
             "online": self.switch.online(),
             "queues": self.journal.queue_depths(),
             "journal": self.journal.health(),
+            "dead_letters": self.journal.dead_letters(),
             "counters": {
                 f"{line}/{kind}": value
                 for (line, kind), value in sorted(self.switch.counters().items())

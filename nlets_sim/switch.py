@@ -22,6 +22,7 @@ from nlets_sim.bus.events import Event
 from nlets_sim.directory import Directory, HelpAddress
 from nlets_sim.faults import OUTBOUND, FaultTable, InjectedStatus, injected_rejection
 from nlets_sim.journal import Journal, JournalUnavailable, QueuedRow
+from nlets_sim.limits import check_text_size, deliverable
 from nlets_sim.link import BAD_KEY, NOT_ALLOWED, UNKNOWN_ORI, LogonRequested, SwitchLink, accepted
 from nlets_sim.link import rejected as rejected_frame
 from nlets_sim.routing import HelpRequest, authorize, check_help_maintainer, resolve
@@ -318,6 +319,7 @@ class Switch:
                 lambda message, rule: authorize(directory, received.logon_ori, message, rule),
             )
             message = checked.message
+            check_text_size(message.text)
             routes = resolve(directory, message)
             for route in routes:
                 if isinstance(route, HelpRequest):
@@ -528,6 +530,9 @@ class Switch:
         while session.backlog and len(session.in_flight) < self.window:
             pending = session.backlog.popleft()
             pumped.append(pending)
+            if not deliverable(pending.payload):  # dead-lettered: never handed to anyone
+                self.journal.settle_one(session.ori, pending.seq, "refused")
+                continue
             session.in_flight.append(pending.seq)
             if pending.delay_s:
                 self._outbox.setdefault(session.conn, []).append(pending.delay_s)
