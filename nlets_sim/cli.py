@@ -17,6 +17,7 @@ from nlets_sim.cli_admin import (
     status_command,
 )
 from nlets_sim.cli_bus import broker_command, watch_command
+from nlets_sim.cli_load import load_command
 from nlets_sim.cli_replay import record_command, replay_command
 from nlets_sim.cli_screen import screen_command
 from nlets_sim.cli_serve import serve_command
@@ -67,5 +68,6 @@ for _command in (
     screen_command,
     broker_command,
     watch_command,
+    load_command,
 ):
     main.add_command(_command)

@@ -61,6 +61,10 @@ class Delivery:
 Match = Callable[[Delivery], bool]
 
 
+def _ignore(_seq: int) -> None:
+    """No one listens to acknowledgements."""
+
+
 def parse_address(address: str) -> tuple[str, int]:
     """``HOST:PORT`` (or ``PORT``) to a pair."""
     host, _, port = address.rpartition(":")
@@ -95,6 +99,8 @@ class Terminal:
         self.unacked: OrderedDict[int, bytes] = OrderedDict()
         self.backlog: deque[bytes] = deque()  # posted, waiting for room in the window
         self.naks: list[tuple[int, str]] = []
+        self.repeated = 0  # deliveries received again with a seq already processed (dropped)
+        self.on_acknowledged: Callable[[int], None] = _ignore  # called with each AK's seq
         self.inbox: deque[Delivery] = deque()
         self.closed_reason: str | None = "not connected"
         self._changed = asyncio.Condition()
@@ -410,6 +416,7 @@ class Terminal:
             for frame in frames:
                 match frame.kind:
                     case FrameKind.DT:
+                        self.repeated += frame.seq <= self.last_processed
                         if self.auto_ack or frame.seq <= self.acked:
                             highest = max(highest, frame.seq)
                         if frame.seq > self.last_processed:
@@ -419,6 +426,7 @@ class Terminal:
                         while unacked and next(iter(unacked)) <= frame.seq:
                             unacked.popitem(last=False)
                         acknowledged = True
+                        self.on_acknowledged(frame.seq)
                     case FrameKind.NK:
                         self.naks.append((frame.seq, frame.payload.decode("ascii", "replace")))
                     case FrameKind.LO:  # with a reason, e.g. SESSION TAKEN OVER
