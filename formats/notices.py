@@ -17,6 +17,19 @@ SWITCH_ORI = "NL0000000"
 ECHO_BYTES = 100
 ORIGINAL_MESSAGE = "ORIGINAL MESSAGE"
 _UNPRINTABLE = re.compile(rb"[^\x20-\x7e\r\n]")
+IN_SERVICE = "NLETS IN SERVICE"
+_HHMM = re.compile(r"([01]\d|2[0-3])[0-5]\d")
+_ZONE = re.compile(r"[A-Z]{1,5}")
+
+
+def out_of_service(until: str, zone: str) -> str:
+    """``NLETS TEMPORARILY OUT OF SERVICE UNTIL HHMM ZZZ`` (§2.4, Nlets' text): ``until`` is
+    24-hour ``HHMM``, ``zone`` the operator's time zone (``EST``, ``UTC``)."""
+    if not _HHMM.fullmatch(until):
+        raise ValueError(f"{until!r} is not a 24-hour time HHMM, e.g. 1400")
+    if not _ZONE.fullmatch(zone):
+        raise ValueError(f"{zone!r} is not a time zone abbreviation of 1 to 5 letters, e.g. EST")
+    return f"NLETS TEMPORARILY OUT OF SERVICE UNTIL {until} {zone}"
 
 
 def echo(raw: bytes) -> str:

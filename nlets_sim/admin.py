@@ -2,7 +2,8 @@
 
 Requests are one JSON object per line with a ``command``; each gets one JSON object back.
 ``status`` reports sessions, queues and counters; ``remove`` sets or clears an operator
-"remove" status for a line and message key (SM ``.04.``).
+"remove" status for a line and message key (SM ``.04.``); ``outage`` sends the operator's
+status message (``until`` HHMM and ``tz``, or ``end``) to every line's control terminal.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from formats.notices import IN_SERVICE, out_of_service
 from nlets_sim.faults import make_fault
 
 if TYPE_CHECKING:
@@ -65,6 +67,15 @@ class AdminServer:
                 server.switch.set_removed(line, mke, on)
                 server.schedule_flush()
                 return {"ok": True, "removed": sorted(map(list, server.switch.removed))}
+            case "outage":
+                if request.get("end"):
+                    text = IN_SERVICE
+                else:
+                    zone = request.get("tz") or server.config.zone_abbreviation()
+                    text = out_of_service(str(request["until"]), str(zone))
+                sent = server.switch.operator_status(text, server.config.now())
+                server.schedule_flush()
+                return {"ok": True, "text": text, "control_terminals": sent}
             case "fault-add":
                 fault = make_fault(dict(request["fault"]))
                 server.switch.faults.add(fault)

@@ -13,6 +13,7 @@ from nlets_sim.cli_admin import (
     directory_group,
     fault_group,
     journal_group,
+    outage_command,
     remove_command,
     status_command,
 )
@@ -59,6 +60,7 @@ for _command in (
     terminal_command,
     status_command,
     remove_command,
+    outage_command,
     journal_group,
     directory_group,
     fault_group,

@@ -90,6 +90,24 @@ def remove_command(data_dir: Path, line: str, mke: str, *, clear: bool) -> None:
     click.echo("removed: " + (", ".join("/".join(pair) for pair in answer["removed"]) or "none"))
 
 
+@click.command("outage")
+@_data_dir
+@click.option("--until", metavar="HHMM", help="24-hour time the switch is back, e.g. 1400.")
+@click.option("--tz", metavar="ZONE", help="Time zone shown, e.g. EST [default: the switch's].")
+@click.option("--end", is_flag=True, help="Announce NLETS IN SERVICE instead.")
+def outage_command(data_dir: Path, until: str | None, tz: str | None, *, end: bool) -> None:
+    """Tell every line's control terminal: NLETS TEMPORARILY OUT OF SERVICE UNTIL HHMM ZZZ
+    (--until), or NLETS IN SERVICE (--end). The SM goes ahead of anything queued."""
+    if end == (until is not None):
+        raise click.UsageError("give either --until HHMM or --end")
+    if end and tz is not None:
+        raise click.UsageError("--tz goes with --until, not with --end")
+    request: dict[str, Any] = {"command": "outage", "end": end, "until": until, "tz": tz}
+    answer = ask(data_dir, request)
+    terminals = answer["control_terminals"]
+    click.echo(f"sent to {len(terminals)} control terminals: {answer['text']}")
+
+
 @click.group("journal")
 def journal_group() -> None:
     """Search the switch's journal (works while the switch runs)."""

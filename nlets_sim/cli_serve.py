@@ -11,7 +11,7 @@ import click
 
 from nlets_sim.bus.address import parse_broker_url
 from nlets_sim.bus.events import check_node_name
-from nlets_sim.config import DataDirInUse, load_config
+from nlets_sim.config import ConfigError, DataDirInUse, load_config, parse_counter
 from nlets_sim.directory import DirectoryError
 from nlets_sim.logging_setup import configure_logging
 from nlets_sim.server import SwitchServer, serve
@@ -67,6 +67,20 @@ def announce(server: SwitchServer) -> None:
     help="Put names, DOBs, identifiers and message text in events.",
 )
 @click.option("--event-buffer", type=int, help="Events held while the broker is away.")
+@click.option(
+    "--input-counter",
+    "input_counters",
+    multiple=True,
+    metavar="LINE=N",
+    help="Number the next message from LINE gets (line 2 of the header); repeatable.",
+)
+@click.option(
+    "--output-counter",
+    "output_counters",
+    multiple=True,
+    metavar="LINE=N",
+    help="Number the next message to LINE gets (line 3 of the header); repeatable.",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
 def serve_command(
     *,
@@ -87,10 +101,23 @@ def serve_command(
     node: str | None,
     events_with_text: bool | None,
     event_buffer: int | None,
+    input_counters: tuple[str, ...],
+    output_counters: tuple[str, ...],
     verbose: bool,
 ) -> None:
     """Run the switch until Ctrl-C or SIGTERM."""
+    try:
+        counters = {
+            name: dict(map(parse_counter, given)) if given else None
+            for name, given in (
+                ("input_counters", input_counters),
+                ("output_counters", output_counters),
+            )
+        }
+    except ConfigError as error:
+        raise click.UsageError(str(error)) from None
     overrides = {
+        **counters,
         "host": host,
         "port": port,
         "data_dir": data_dir,
@@ -120,7 +147,7 @@ def serve_command(
         asyncio.run(serve(config, wait_for_signal, announce))
     except OSError as error:
         raise click.ClickException(cannot_listen(config.host, config.port, error)) from None
-    except DataDirInUse as error:
+    except (DataDirInUse, ConfigError) as error:
         raise click.ClickException(str(error)) from None
     except ssl.SSLError as error:
         raise click.ClickException(f"TLS: {error}") from None

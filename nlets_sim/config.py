@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import fcntl
+import re
 import ssl
 import tomllib
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from importlib import resources
 from pathlib import Path
@@ -47,6 +49,9 @@ class Config:
     node: str = "main"  # this switch's name on the bus (topics, client id)
     events_with_text: bool = False  # publish names, DOBs, identifiers and message text too
     event_buffer: int = 100_000  # events held while the broker is away; beyond, dropped
+    # line code -> the number its next message gets, set at start (to reproduce recorded traffic)
+    input_counters: Mapping[str, int] = field(default_factory=dict)  # sent from the line
+    output_counters: Mapping[str, int] = field(default_factory=dict)  # delivered to the line
 
     def tls_context(self) -> ssl.SSLContext | None:
         """The server's TLS context, or None for plain TCP."""
@@ -75,6 +80,11 @@ class Config:
     def store_expiry(self) -> timedelta:
         return timedelta(seconds=self.store_expiry_s)
 
+    def zone_abbreviation(self) -> str:
+        """The abbreviation of the switch's time zone now (``UTC``, ``EST``, ``EDT``)."""
+        moment = self.now().replace(tzinfo=ZoneInfo(self.tz))
+        return moment.tzname() or self.tz
+
     def now(self) -> datetime:
         """Switch-local time without zone, to the second."""
         if self.clock is not None:
@@ -83,6 +93,37 @@ class Config:
 
 
 _PATHS = {"data_dir", "directory", "tls_cert", "tls_key", "tls_client_ca", "mqtt_ca"}
+_COUNTERS = ("input_counters", "output_counters")
+_LINE = re.compile(r"[A-Z0-9]{2}")
+COUNTER_MAX = 99_999
+
+
+class ConfigError(ValueError):
+    """A configuration value the switch cannot use; the text says which and why."""
+
+
+def parse_counter(text: str) -> tuple[str, int]:
+    """``LINE=N`` (``AZ=1231``): the line and the number its next message gets."""
+    line, equals, number = text.partition("=")
+    if not equals or not number.isdigit():
+        raise ConfigError(f"counter {text!r} is not LINE=NUMBER, e.g. AZ=1231")
+    return line, int(number)
+
+
+def checked_counters(name: str, value: object) -> dict[str, int]:
+    """A table of line code -> next number, each 1 to 99999."""
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{name} must be a table of line code = number")
+    counters: dict[str, int] = {}
+    for line, number in value.items():
+        if not isinstance(line, str) or not _LINE.fullmatch(line):
+            raise ConfigError(f"{name}: {line!r} is not a 2-character line code")
+        if isinstance(number, bool) or not isinstance(number, int):
+            raise ConfigError(f"{name}: {line} = {number!r} is not a number")
+        if not 1 <= number <= COUNTER_MAX:
+            raise ConfigError(f"{name}: {line} = {number} is not between 1 and {COUNTER_MAX}")
+        counters[line] = number
+    return counters
 
 
 def load_config(path: Path | None, overrides: dict[str, Any]) -> Config:
@@ -100,6 +141,9 @@ def load_config(path: Path | None, overrides: dict[str, Any]) -> Config:
         raise ValueError(f"unknown configuration keys: {', '.join(unknown)}")
     for key in _PATHS & set(values):
         values[key] = Path(values[key])
+    for key in _COUNTERS:
+        if key in values:
+            values[key] = checked_counters(key, values[key])
     if isinstance(values.get("clock"), str):
         values["clock"] = datetime.fromisoformat(values["clock"])
     ZoneInfo(values.get("tz", "UTC"))  # fails early on an unknown zone

@@ -459,6 +459,23 @@ class Journal:
             self._write("UPDATE queue SET seq = ? WHERE id = ?", (seq, row_id))
         return len(ids)
 
+    def first_unsent(self, ori: str, acked: int) -> int | None:
+        """The lowest seq of a delivery stored for ``ori`` that has not gone out (no payload
+        built yet) and is not an SM: where a new SM goes (§2.4); None when there is none."""
+        row = self._read(
+            "SELECT MIN(seq) FROM queue WHERE ori = ? AND state = 'pending' AND seq > ?"
+            " AND payload IS NULL AND mke != 'SM'",
+            (ori, acked),
+        ).fetchone()
+        return int(row[0]) if row and row[0] is not None else None
+
+    def make_room(self, ori: str, seq: int) -> None:
+        """Move ``ori``'s pending deliveries from ``seq`` on up by one seq, freeing ``seq``."""
+        self._write(
+            "UPDATE queue SET seq = seq + 1 WHERE ori = ? AND state = 'pending' AND seq >= ?",
+            (ori, seq),
+        )
+
     def set_help(self, name: str, text: str) -> None:
         self._write(
             "INSERT INTO help_files (name, text) VALUES (?, ?) "

@@ -21,7 +21,7 @@ import structlog
 from nlets_sim.admin import AdminServer
 from nlets_sim.bus.address import parse_broker_url
 from nlets_sim.bus.publisher import EventPublisher
-from nlets_sim.config import Config, lock_data_dir
+from nlets_sim.config import Config, ConfigError, lock_data_dir
 from nlets_sim.directory import load_directory
 from nlets_sim.faults import make_fault
 from nlets_sim.journal import Journal
@@ -171,6 +171,17 @@ class SwitchServer:
     def __init__(self, config: Config) -> None:
         self.config = config
         directory = load_directory(config.directory_path)
+        next_numbers = {
+            (line, kind): number
+            for kind, counters in (
+                ("input", config.input_counters),
+                ("output", config.output_counters),
+            )
+            for line, number in counters.items()
+        }
+        unknown = sorted({line for line, _ in next_numbers} - set(directory.lines))
+        if unknown:
+            raise ConfigError(f"counters for lines not in the directory: {', '.join(unknown)}")
         self._lock = lock_data_dir(config.data_dir)
         self.journal = Journal(config.journal_path)
         self.journal.checkpoint_in_background()
@@ -180,6 +191,7 @@ class SwitchServer:
             window=config.window,
             heartbeat_s=config.heartbeat_s,
             store_expiry=config.store_expiry,
+            next_numbers=next_numbers,
         )
         for rule in config.faults:
             self.switch.faults.add(make_fault(dict(rule)))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 from collections import deque
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from formats.codes import SmCode
@@ -35,7 +36,9 @@ from nlets_sim.switch_state import (
     Received,
     Send,
     Session,
+    put_first,
     sends_of,
+    seq_ahead,
 )
 
 DEFAULT_WINDOW = 64
@@ -58,7 +61,10 @@ class Switch:
         window: int = DEFAULT_WINDOW,
         heartbeat_s: int = 30,
         store_expiry: timedelta = DEFAULT_STORE_EXPIRY,
+        next_numbers: Mapping[tuple[str, str], int] | None = None,
     ) -> None:
+        """``next_numbers``: (line, ``input`` or ``output``) -> the number the line's next
+        message gets, replacing the journal's counter (to reproduce recorded traffic)."""
         self.directory = directory
         self.journal = journal
         self.window = window
@@ -68,10 +74,13 @@ class Switch:
         self._conn_ori: dict[int, str] = {}
         self._peers = {ori: Peer(*state) for ori, state in journal.peers().items()}
         self._counters = journal.counters()
+        self._dirty_counters: set[tuple[str, str]] = set()
+        for key, number in (next_numbers or {}).items():
+            self._counters[key] = number - 1
+            self._dirty_counters.add(key)
         self.help = journal.help_files()
         self.removed = journal.removed()
         self._dirty_peers: set[str] = set()
-        self._dirty_counters: set[tuple[str, str]] = set()
         self._outbox: dict[int, list[bytes | float]] = {}  # a float: pause, in seconds
         self.faults = FaultTable()
         self._ack_due: set[int] = set()
@@ -84,6 +93,7 @@ class Switch:
         self._logged_on: set[int] = set()
         self._undo: dict[str, tuple[list[int], int, list[Pending]]] = {}
         self.events: list[Event] | None = None  # a list: collect events for the bus
+        self._backlog_before: dict[str, deque[Pending]] = {}  # before an SM reordered it
 
     # Events from connections -----------------------------------------------------------
 
@@ -122,7 +132,7 @@ class Switch:
                 payload = self._build(row, number, now)
                 self.journal.mark_sent(row.id, number, now, payload)
                 self.note("forwarded", ori, to=row.addressed_ori, mke=row.mke, seq=row.seq)
-            session.backlog.append(Pending(row.seq, payload))
+            session.backlog.append(Pending(row.seq, payload, first=row.mke == "SM"))
         self._pump(session)
         return True
 
@@ -224,6 +234,30 @@ class Switch:
 
     # Operator actions ----------------------------------------------------------------
 
+    def operator_status(self, text: str, now: datetime) -> list[str]:
+        """An operator's status message (§2.4: ``NLETS TEMPORARILY OUT OF SERVICE UNTIL ...``,
+        ``NLETS IN SERVICE``): an SM from ``NL0000000`` to every line's control terminal,
+        ahead of what is queued for it; stored for one that is not logged on. It takes the
+        next input number of line NL; returns the control terminals."""
+        controls = sorted(
+            {line.control_ori for line in self.directory.lines.values()} - {SWITCH_ORI}
+        )
+        number = self._count(SWITCH_ORI[:2], "input")  # line NL, the switch's own
+        message_id = self.journal.record_message(
+            now,
+            SWITCH_ORI,
+            0,
+            number,
+            text.encode("ascii"),
+            sender_ori=SWITCH_ORI,
+            mke="SM",
+            destinations=",".join(controls),
+        )
+        outgoing = Outgoing("SM", SWITCH_ORI, None, text, now, number, message_id)
+        for ori in controls:
+            self._deliver(ori, ori, outgoing, now, expires=now + self.store_expiry)
+        return controls
+
     def set_removed(self, line: str, mke: str, removed: bool) -> None:
         self.journal.set_removed(line, mke, removed)
         if self.events is not None:
@@ -250,6 +284,7 @@ class Switch:
             return self._refuse_batch(failure.reason)
         self._first_dt.clear()
         self._undo.clear()
+        self._backlog_before.clear()
         commands: list[Command] = []
         for conn in self._ack_due:
             ori = self._conn_ori.get(conn) or self._closing_ori.get(conn)
@@ -295,8 +330,18 @@ class Switch:
                 session.in_flight = deque(in_flight)
                 restored = itertools.chain(pumped, session.backlog)
                 session.backlog = deque(itertools.islice(restored, backlog_length))
+        for ori, backlog in self._backlog_before.items():
+            session = self.sessions.get(ori)
+            if session is not None:
+                session.backlog = backlog
         commands.extend(Close(conn) for conn in self._closing)
-        for pending in (self._outbox, self._first_dt, self._undo, self._closing_ori):
+        for pending in (
+            self._outbox,
+            self._first_dt,
+            self._undo,
+            self._backlog_before,
+            self._closing_ori,
+        ):
             pending.clear()
         self._ack_due.clear()
         self._logged_on.clear()
@@ -307,6 +352,14 @@ class Switch:
         """Keep how a session was before this batch changed it (once per batch)."""
         if session.ori not in self._undo:
             self._undo[session.ori] = (list(session.in_flight), len(session.backlog), [])
+
+    def _keep_backlog(self, session: Session) -> None:
+        """Before an SM reorders a session's backlog (once per batch): keep the backlog as it
+        was when the batch began, which ``_undo``'s length and pumped list cannot rebuild."""
+        if session.ori not in self._backlog_before:
+            _in_flight, length, pumped = self._undo[session.ori]
+            before = itertools.islice(itertools.chain(pumped, session.backlog), length)
+            self._backlog_before[session.ori] = deque(before)
 
     # Routing ---------------------------------------------------------------------------
 
@@ -452,14 +505,27 @@ class Switch:
         expires: datetime | None = None,
         notify: str | None = None,
     ) -> None:
-        """Queue a delivery to ``session_ori``'s session, sending it now when it is logged on."""
+        """Queue a delivery to ``session_ori``'s session, sending it now when it is logged on.
+        An SM goes ahead of everything queued that has not gone out yet (§2.4: SM has the
+        highest priority): it takes the first such seq and the others move up by one."""
         peer = self._peer(session_ori)
         peer.next_out += 1
         self._dirty_peers.add(session_ori)
+        session = self.sessions.get(session_ori)
+        seq = peer.next_out
+        first = outgoing.mke == "SM"
+        if first:
+            if session is not None:
+                ahead = seq_ahead(session.backlog)
+            else:
+                ahead = self.journal.first_unsent(session_ori, peer.acked)
+            if ahead is not None:
+                self.journal.make_room(session_ori, ahead)
+                seq = ahead
         row = QueuedRow(
             0,
             session_ori,
-            peer.next_out,
+            seq,
             addressed,
             outgoing.mke,
             outgoing.originator,
@@ -469,7 +535,6 @@ class Switch:
             outgoing.text,
             None,
         )
-        session = self.sessions.get(session_ori)
         if self.events is not None:
             self.note(
                 "stored" if session is None else "delivered",
@@ -492,11 +557,16 @@ class Switch:
         if self.faults.faults:
             fault = self.faults.pick(OUTBOUND, outgoing.mke, outgoing.originator, (addressed,))
         if fault is None:
-            session.backlog.append(Pending(row.seq, row.payload))
+            pending = Pending(row.seq, row.payload, first=first)
         elif fault.kind == "duplicate":
-            session.backlog.append(Pending(row.seq, row.payload, copies=2))
+            pending = Pending(row.seq, row.payload, copies=2, first=first)
         else:
-            session.backlog.append(Pending(row.seq, row.payload, self.faults.delay_of(fault)))
+            pending = Pending(row.seq, row.payload, self.faults.delay_of(fault), first=first)
+        if first and seq != peer.next_out:
+            self._keep_backlog(session)
+            session.backlog = put_first(session.backlog, pending)
+        else:
+            session.backlog.append(pending)
         self._pump(session)
 
     @staticmethod

@@ -4,7 +4,7 @@ to the asyncio shell."""
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from formats.records import record
@@ -42,6 +42,31 @@ class Pending:
     payload: bytes
     delay_s: float = 0.0
     copies: int = 1
+    first: bool = False  # an SM: goes ahead of every other delivery waiting (§2.4)
+
+
+def _first_place(backlog: deque[Pending]) -> int | None:
+    """Where an SM goes in a session's backlog: before the first delivery waiting that is not
+    an SM (SMs keep their order among themselves); None when every one is an SM."""
+    return next((index for index, pending in enumerate(backlog) if not pending.first), None)
+
+
+def seq_ahead(backlog: deque[Pending]) -> int | None:
+    """The seq an SM takes in a session's backlog (see ``put_first``); None: the next one."""
+    index = _first_place(backlog)
+    return None if index is None else backlog[index].seq
+
+
+def put_first(backlog: deque[Pending], pending: Pending) -> deque[Pending]:
+    """The backlog with ``pending``, an SM that took the seq ``seq_ahead`` gave, in its place;
+    the deliveries from there on move up by one seq each, as the journal's ``make_room``
+    moves their rows."""
+    index = _first_place(backlog)
+    if index is None:
+        return deque([*backlog, pending])
+    waiting = list(backlog)
+    moved = (replace(later, seq=later.seq + 1) for later in waiting[index:])
+    return deque([*waiting[:index], pending, *moved])
 
 
 @record
