@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+import pytest
+
 from fixtures.make_directory import demo_key
 from formats.frames import Frame, FrameKind
 from nlets_sim.client import Terminal
@@ -107,24 +109,24 @@ def _delivered(frames: list[Frame]) -> list[bytes]:
     return [frame.payload for frame in frames if frame.kind is FrameKind.DT]
 
 
-def test_rq_without_liy_is_nlets_first_er_example(tmp_path: Path) -> None:
-    harness = Harness(tmp_path, next_numbers={("AZ", "input"): 1239, ("AZ", "output"): 1233})
-    harness.now = datetime(2010, 1, 1, 8, 0)
-    az = harness.logon("AZNLETS20")
-    az.take()
-    harness.send(az, RQ_INPUT)
-    assert _delivered(az.take()) == [RQ_ER_AS_SWITCHED]
-
-
-def test_yq_without_rno_is_nlets_second_er_example_with_the_100_byte_echo(
-    tmp_path: Path,
+@pytest.mark.parametrize(
+    ("raw", "input_number", "output_number", "expected"),
+    [
+        (RQ_INPUT, 1239, 1233, RQ_ER_AS_SWITCHED),  # RQ without LIY
+        (YQ_INPUT, 1231, 1235, YQ_ER),  # YQ without RNO: the 100-byte echo
+    ],
+    ids=["rq", "yq"],
+)
+def test_nlets_er_examples_through_the_switch_core(
+    tmp_path: Path, raw: bytes, input_number: int, output_number: int, expected: bytes
 ) -> None:
-    harness = Harness(tmp_path, next_numbers={("AZ", "input"): 1231, ("AZ", "output"): 1235})
+    numbers = {("AZ", "input"): input_number, ("AZ", "output"): output_number}
+    harness = Harness(tmp_path, next_numbers=numbers)
     harness.now = datetime(2010, 1, 1, 8, 0)
     az = harness.logon("AZNLETS20")
     az.take()
-    harness.send(az, YQ_INPUT)
-    assert _delivered(az.take()) == [YQ_ER]
+    harness.send(az, raw)
+    assert _delivered(az.take()) == [expected]
 
 
 async def _one_reply(port: int, raw: bytes) -> bytes:
