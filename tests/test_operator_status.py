@@ -29,6 +29,27 @@ def received(wire: Wire) -> list[tuple[int, str, str]]:
     return [(seq, m.mke, m.text) for seq, m in wire.deliveries()]
 
 
+def nj_behind_a_window_of_one(path: Path) -> tuple[Harness, Wire]:
+    """NJ's control terminal with AM 1 in flight and AMs 2 and 3 waiting for the window."""
+    harness = Harness(path, window=1)
+    nj = harness.logon("NJNLETS00")
+    ny = harness.logon("NY0303000")
+    nj.take()
+    for number in (1, 2, 3):
+        harness.send(ny, f"AM.NY0303000.NJ.TXT\r\nAM {number}".encode())
+    assert received(nj) == [(1, "AM", "AM 1")]
+    return harness, nj
+
+
+def acknowledge_all(harness: Harness, wire: Wire, last: int) -> list[tuple[int, str, str]]:
+    """Acknowledge seqs 1 to ``last`` one by one; what arrived in the meantime."""
+    texts = []
+    for seq in range(1, last + 1):
+        harness.ack(wire, seq)
+        texts += received(wire)
+    return texts
+
+
 def test_out_of_service_text_is_nlets_and_checks_its_time_and_zone() -> None:
     assert out_of_service("1400", "EST") == OUTAGE
     assert IN_SERVICE == "NLETS IN SERVICE"
@@ -54,22 +75,12 @@ def test_outage_goes_to_every_lines_control_terminal_and_is_stored_for_one_away(
 
 
 def test_sm_goes_ahead_of_deliveries_waiting_for_the_window(tmp_path: Path) -> None:
-    harness = Harness(tmp_path, window=1)
-    nj = harness.logon("NJNLETS00")
-    ny = harness.logon("NY0303000")
-    nj.take()
-    for number in (1, 2, 3):
-        harness.send(ny, f"AM.NY0303000.NJ.TXT\r\nAM {number}".encode())
-    assert received(nj) == [(1, "AM", "AM 1")]
+    harness, nj = nj_behind_a_window_of_one(tmp_path)
     harness.switch.operator_status(OUTAGE, harness.now)
     harness.flush()
     harness.switch.operator_status(IN_SERVICE, harness.now)
     harness.flush()
-    texts = []
-    for seq in range(1, 6):
-        harness.ack(nj, seq)
-        texts += received(nj)
-    assert texts == [
+    assert acknowledge_all(harness, nj, 5) == [
         (2, "SM", OUTAGE),
         (3, "SM", IN_SERVICE),
         (4, "AM", "AM 2"),
@@ -191,13 +202,7 @@ def test_a_batch_the_full_disk_refuses_leaves_the_backlog_an_sm_reordered_as_it_
     """Disk full while an SM jumps a backlog: the batch is rolled back, the backlog keeps its
     order and seqs; once there is room again the SM is sent and everything arrives once."""
     with small_disk(tmp_path / "disk", "4m") as disk:
-        harness = Harness(disk, window=1)
-        nj = harness.logon("NJNLETS00")
-        ny = harness.logon("NY0303000")
-        nj.take()
-        for number in (1, 2, 3):
-            harness.send(ny, f"AM.NY0303000.NJ.TXT\r\nAM {number}".encode())
-        assert received(nj) == [(1, "AM", "AM 1")]
+        harness, nj = nj_behind_a_window_of_one(disk)
         fill(disk / "filler")
         harness.switch.operator_status(OUTAGE + " " * 4000, harness.now)
         harness.flush()
@@ -206,8 +211,8 @@ def test_a_batch_the_full_disk_refuses_leaves_the_backlog_an_sm_reordered_as_it_
         (disk / "filler").unlink()
         harness.switch.operator_status(OUTAGE, harness.now)
         harness.flush()
-        texts = []
-        for seq in range(1, 5):
-            harness.ack(nj, seq)
-            texts += received(nj)
-        assert texts == [(2, "SM", OUTAGE), (3, "AM", "AM 2"), (4, "AM", "AM 3")]
+        assert acknowledge_all(harness, nj, 4) == [
+            (2, "SM", OUTAGE),
+            (3, "AM", "AM 2"),
+            (4, "AM", "AM 3"),
+        ]
