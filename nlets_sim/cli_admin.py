@@ -52,6 +52,10 @@ def status_command(data_dir: Path, *, as_json: bool) -> None:
     click.echo(f"dead letters, refused for good ({sum(dead_letters.values())}):")
     for ori, count in dead_letters.items():
         click.echo(f"  {ori}  {count}")
+    click.echo(_logons_line(status["logons"]))
+    for kind in ("oris", "addresses"):
+        for name, left in status["logons"][f"locked_{kind}"].items():
+            click.echo(f"  locked out: {name}  {left} s left")
     click.echo("counters:")
     for name, value in status["counters"].items():
         click.echo(f"  {name}  {value:05d}")
@@ -63,6 +67,13 @@ def status_command(data_dir: Path, *, as_json: bool) -> None:
             f"published {events['published']}, buffered {events['buffered']}, "
             f"dropped {events['dropped']}"
         )
+
+
+def _logons_line(logons: dict[str, Any]) -> str:
+    return (
+        f"failed logons {logons['failures']}, refused while locked out "
+        f"{logons['refused_while_locked']}"
+    )
 
 
 def _journal_line(health: dict[str, Any]) -> str:

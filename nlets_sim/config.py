@@ -41,6 +41,10 @@ class Config:
     tls_cert: Path | None = None  # PEM server certificate (chain): TLS on when given
     tls_key: Path | None = None  # its PEM private key (default: in tls_cert)
     tls_client_ca: Path | None = None  # PEM CA(s): terminals must present a certificate it signed
+    logon_failures_per_ori: int = 5  # failed logons of one ORI that lock it out ...
+    logon_failures_per_address: int = 20  # ... or of one address, for any ORIs ...
+    logon_failure_window_s: float = 300.0  # ... when they fall within this many seconds
+    logon_lockout_s: float = 900.0  # how long a lockout lasts (logons get LJ BAD KEY)
     refusal_log_lines: int = 10  # log lines for refused peers (bad frames, logons) per period
     refusal_log_period_s: float = 10.0  # ... the period; the rest are counted, not written
     # The bus: a broker URL (mqtt:// or mqtts://, credentials in it or in the environment)

@@ -41,6 +41,7 @@ class Agency:
     key_hash: str  # salted scrypt (``key_hash``) or older SHA-256 (``key_sha256``), key_hash.py
     accepts: frozenset[str] | None = None  # message keys it takes; None: every key
     originates: frozenset[str] = frozenset()  # restricted keys it may send (``restricted_keys``)
+    certificate_cn: str | None = None  # a client certificate CN that may log on as it, too
 
     def accepts_key(self, mke: str) -> bool:
         return self.accepts is None or mke in self.accepts
@@ -292,6 +293,10 @@ def _parse_agencies(
                 (key_at("originates"), f"invalid originates {originates!r}: a list of keys")
             )
             originates = []
+        certificate_cn = table.get("certificate_cn")
+        if certificate_cn is not None and not (isinstance(certificate_cn, str) and certificate_cn):
+            problems.append((key_at("certificate_cn"), "certificate_cn must be a non-empty text"))
+            certificate_cn = None
         if ori in agencies:
             problems.append((at, f"ORI {ori} appears twice"))
         elif ori and line and name is not None and kind and access is not None and key:
@@ -304,6 +309,7 @@ def _parse_agencies(
                 key,
                 frozenset(accepts) if accepts is not None else None,
                 frozenset(originates),
+                certificate_cn,
             )
     return agencies
 

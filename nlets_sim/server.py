@@ -26,7 +26,9 @@ from nlets_sim.directory import load_directory
 from nlets_sim.faults import make_fault
 from nlets_sim.journal import Journal
 from nlets_sim.link import (
+    BAD_KEY,
     LOGON_REQUIRED,
+    NOT_ALLOWED,
     AckReceived,
     DataReceived,
     HeartbeatReceived,
@@ -38,9 +40,11 @@ from nlets_sim.link import (
     ProtocolViolation,
     SwitchLink,
 )
+from nlets_sim.logon_guard import Limit, LogonGuard
 from nlets_sim.refusal_log import RefusalLog
 from nlets_sim.switch import Switch
 from nlets_sim.switch_state import Close, Send
+from nlets_sim.tls_names import certificate_allows, certificate_names
 
 log = structlog.get_logger("nlets_sim.server")
 LINGER_S = 2.0  # how long a closing connection waits for the peer's end of file
@@ -62,13 +66,19 @@ class Connection(asyncio.Protocol):
         self.close_reason = ""  # why the switch closed it (for the bus's "closed" event)
         self.held: deque[tuple[float, bytes]] = deque()  # writes waiting for a delay
         self._half_closed = False
+        self.address = ""  # the peer's IP address, for logon throttling
+        self.certificate: frozenset[str] | None = None  # client certificate's names, if required
         # bound once: a call through the module's lazy proxy costs 1.9 us, through this 0.25
         self.log = log.bind()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
-        self.peer = str(transport.get_extra_info("peername"))
+        peername = transport.get_extra_info("peername")
+        self.peer = str(peername)
+        self.address = str(peername[0]) if isinstance(peername, tuple) else self.peer
+        if self.server.config.tls_client_ca is not None:
+            self.certificate = certificate_names(transport.get_extra_info("peercert"))
         self.server.connections[self.conn] = self
 
     def data_received(self, data: bytes) -> None:
@@ -94,13 +104,7 @@ class Connection(asyncio.Protocol):
                 case HeartbeatReceived():
                     pass
                 case LogonRequested():
-                    self.server.displacing(event.ori)
-                    if switch.logon(self.conn, event, now):
-                        self.link.activate(event.ori)
-                        log.info("logon", ori=event.ori, peer=self.peer, reset=event.reset)
-                    else:
-                        self.link.close()
-                        self.server.refusals.log("logon refused", ori=event.ori, peer=self.peer)
+                    self._logon(event, now)
                 case NakReceived(seq, reason):
                     switch.refused(self.conn, seq)
                     log.info("delivery refused", ori=self.link.ori, seq=seq, reason=reason)
@@ -113,6 +117,34 @@ class Connection(asyncio.Protocol):
                     self.server.refusals.log(
                         "protocol violation", ori=self.link.ori, peer=self.peer, reason=reason
                     )
+
+    def _logon(self, request: LogonRequested, now: datetime) -> None:
+        """Lockouts and the client certificate first, then the switch's own checks."""
+        server, switch = self.server, self.server.switch
+        moment = server.clock()
+        locked = server.guard.locked(request.ori, self.address, moment)
+        refusal = None
+        if locked:  # refused without a key check: a guess gets no answer and costs nothing
+            refusal = switch.logon_refusal(request, check_key=False) or BAD_KEY
+        elif not certificate_allows(switch.directory, self.certificate, request.ori):
+            refusal = NOT_ALLOWED
+        else:
+            refusal = switch.logon_refusal(request)  # a good key is remembered: checked once
+        if refusal is None:
+            server.displacing(request.ori)
+        if switch.logon(self.conn, request, now, refusal):
+            self.link.activate(request.ori)
+            server.guard.succeeded(request.ori)
+            log.info("logon", ori=request.ori, peer=self.peer, reset=request.reset)
+            return
+        self.link.close()
+        server.refusals.log("logon refused", ori=request.ori, peer=self.peer, locked_out=locked)
+        if not locked:
+            known = request.ori if request.ori in switch.directory.agencies else None
+            for lockout in server.guard.failed(known, self.address, moment):
+                server.refusals.log(
+                    "logon lockout", of=lockout, seconds=server.config.logon_lockout_s
+                )
 
     def write(self, data: bytes) -> None:
         if self.transport is not None and not self.transport.is_closing() and not self._half_closed:
@@ -199,6 +231,12 @@ class SwitchServer:
         self.refusals = RefusalLog(
             log, lines=config.refusal_log_lines, period_s=config.refusal_log_period_s
         )
+        window, lockout = config.logon_failure_window_s, config.logon_lockout_s
+        self.guard = LogonGuard(
+            Limit(config.logon_failures_per_ori, window, lockout),
+            Limit(config.logon_failures_per_address, window, lockout),
+        )
+        self.clock: Callable[[], float] = time.monotonic  # the guard's clock; tests pin it
         self._ids = itertools.count(1)
         self._flush_scheduled = False
         self._server: asyncio.Server | None = None
@@ -335,6 +373,7 @@ class SwitchServer:
             "queues": self.journal.queue_depths(),
             "journal": self.journal.health(),
             "dead_letters": self.journal.dead_letters(),
+            "logons": self.guard.status(self.clock()),
             "counters": {
                 f"{line}/{kind}": value
                 for (line, kind), value in sorted(self.switch.counters().items())

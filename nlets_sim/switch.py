@@ -97,9 +97,12 @@ class Switch:
 
     # Events from connections -----------------------------------------------------------
 
-    def logon(self, conn: int, request: LogonRequested, now: datetime) -> bool:
-        """Accept or refuse a logon; True when accepted."""
-        reason = self._logon_refusal(request)
+    def logon(
+        self, conn: int, request: LogonRequested, now: datetime, refusal: str | None = None
+    ) -> bool:
+        """Accept or refuse a logon; True when accepted. ``refusal``: the LJ text the server
+        has already decided on (a lockout, a certificate for another ORI)."""
+        reason = refusal or self.logon_refusal(request)
         if reason is not None:
             self.note("closed", request.ori, reason=f"logon refused: {reason}")
             self._out(conn, rejected_frame(reason))
@@ -136,12 +139,14 @@ class Switch:
         self._pump(session)
         return True
 
-    def _logon_refusal(self, request: LogonRequested) -> str | None:
+    def logon_refusal(self, request: LogonRequested, *, check_key: bool = True) -> str | None:
+        """The LJ text for a logon, None when it may go ahead; without ``check_key`` a known
+        ORI passes whatever its key."""
         if request.ori == SWITCH_ORI:
             return NOT_ALLOWED
         if request.ori not in self.directory.agencies:
             return UNKNOWN_ORI
-        if not self.directory.key_matches(request.ori, request.key):
+        if check_key and not self.directory.key_matches(request.ori, request.key):
             return BAD_KEY
         return None
 

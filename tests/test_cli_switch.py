@@ -167,3 +167,17 @@ def test_serve_on_a_port_in_use_says_so(tmp_path: Path) -> None:
     assert code == 1
     assert output.startswith(f"Error: cannot listen on 127.0.0.1:{port}: ")
     assert output.rstrip().endswith("(is a switch running?)")
+
+
+def test_status_shows_a_logon_lockout(switch: tuple[str, Path]) -> None:
+    """Five bad keys for one ORI lock it out (the default); the sixth try, with the right key,
+    still reads BAD KEY, and ``status`` names the lockout."""
+    address, data_dir = switch
+    for key in ("A", "B", "C", "D", "E", "K-WY0010000"):
+        code, output = run("am", "--to", address, "--ori", "WY0010000", "--key", key, "WY", "X")
+        assert (code, output) == (1, f"Error: {address}: BAD KEY\n")
+    code, output = run("status", "--data-dir", str(data_dir))
+    assert code == 0
+    lines = output.splitlines()
+    assert any(line.startswith("failed logons ") for line in lines)
+    assert any(line.startswith("  locked out: WY0010000  ") for line in lines)

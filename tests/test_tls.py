@@ -12,11 +12,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from fixtures.make_directory import demo_key
 from lesc_daemon.daemon import DaemonConfig, LescDaemon
 from lesc_daemon.delays import NO_DELAY
 from nlets_sim.cli import main
-from nlets_sim.client import LinkClosed, Terminal
-from nlets_sim.config import PINNED_CLOCK, Config, client_tls_context
+from nlets_sim.client import LinkClosed, LogonRejected, Terminal
+from nlets_sim.config import PINNED_CLOCK, Config, client_tls_context, default_directory
 from nlets_sim.server import SwitchServer
 from tests.switch_process import running_switch
 
@@ -53,7 +54,12 @@ def self_signed(directory: Path, name: str) -> tuple[Path, Path]:
 @pytest.fixture(scope="module")
 def certificates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, Path]]:
     directory = tmp_path_factory.mktemp("tls")
-    return {name: self_signed(directory, name) for name in ("switch", "terminal")}
+    names = ("switch", "terminal", "NY0303000", "NJ0010000", "ALBANY-TERMINALS")
+    made = {name: self_signed(directory, name) for name in names}
+    bundle = directory / "terminals-ca.pem"  # the switch trusts each terminal's certificate
+    bundle.write_bytes(b"".join(made[name][0].read_bytes() for name in names[1:]))
+    made["terminals-ca"] = (bundle, bundle)
+    return made
 
 
 @pytest.fixture
@@ -100,7 +106,7 @@ async def test_an_untrusted_switch_certificate_is_refused(
 async def test_client_certificates_when_the_switch_requires_them(
     nlets_config: Config, certificates: dict[str, tuple[Path, Path]]
 ) -> None:
-    config = dataclasses.replace(nlets_config, tls_client_ca=certificates["terminal"][0])
+    config = dataclasses.replace(nlets_config, tls_client_ca=certificates["terminals-ca"][0])
     switch = SwitchServer(config)
     await switch.start()
     try:
@@ -109,12 +115,62 @@ async def test_client_certificates_when_the_switch_requires_them(
         with pytest.raises((LinkClosed, OSError)):
             await without.connect(timeout=2)
         await without.abort()
-        cert, key = certificates["terminal"]
+        cert, key = certificates["NY0303000"]
         with_cert = terminal(switch, "NY0303000", "S3CRET", ca=ca, cert=cert, key=key)
         assert await with_cert.connect(timeout=2) == 0
         await with_cert.close()
     finally:
         await switch.stop()
+
+
+async def _logon_with_certificate(
+    config: Config, certificates: dict[str, tuple[Path, Path]], name: str, ori: str
+) -> str | None:
+    """The LJ text (None: logged on) for ``ori`` with the certificate of CN ``name``."""
+    switch = SwitchServer(config)
+    await switch.start()
+    cert, key = certificates[name]
+    ca = certificates["switch"][0]
+    try:
+        client = terminal(switch, ori, demo_key(ori), ca=ca, cert=cert, key=key)
+        try:
+            await client.connect(timeout=5)
+        except LogonRejected as rejected:
+            return rejected.reason
+        await client.close()
+        return None
+    finally:
+        await switch.stop()
+
+
+@pytest.mark.parametrize(
+    ("name", "ori", "answer"),
+    [
+        ("NJ0010000", "NY0303000", "ORI NOT ALLOWED ON THIS LINK"),
+        ("NJ0010000", "NJ0010000", None),
+        ("terminal", "NY0303000", "ORI NOT ALLOWED ON THIS LINK"),  # a CN that names no ORI
+        ("ALBANY-TERMINALS", "NY0303000", None),  # mapped by the directory's certificate_cn
+        ("ALBANY-TERMINALS", "NY0010000", "ORI NOT ALLOWED ON THIS LINK"),
+    ],
+)
+async def test_a_client_certificate_logs_on_only_as_the_ori_it_names(
+    nlets_config: Config,
+    certificates: dict[str, tuple[Path, Path]],
+    tmp_path: Path,
+    name: str,
+    ori: str,
+    answer: str | None,
+) -> None:
+    directory = tmp_path / "directory.toml"
+    directory.write_text(
+        default_directory()
+        .read_text("utf-8")
+        .replace('ori = "NY0303000"\n', 'ori = "NY0303000"\ncertificate_cn = "ALBANY-TERMINALS"\n')
+    )
+    config = dataclasses.replace(
+        nlets_config, tls_client_ca=certificates["terminals-ca"][0], directory=directory
+    )
+    assert await _logon_with_certificate(config, certificates, name, ori) == answer
 
 
 def test_cli_serve_and_am_over_tls(
