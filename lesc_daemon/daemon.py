@@ -85,6 +85,7 @@ class LescDaemon:
         # acknowledged by the switch.
         self.terminal.last_processed = self.terminal.acked = self.ledger.delivered()
         self.terminal.resume(self.ledger.pending())
+        self.terminal.on_logon = self._check_session
         self.random = random.Random(config.seed)  # noqa: S311 - delays, not secrets
         self._started = time.monotonic()
         self._wake = asyncio.Event()
@@ -151,22 +152,38 @@ class LescDaemon:
             self.connected.set()
             return
 
+    def _check_session(self, lst: int) -> None:
+        """At a logon, before anything is sent again: a switch whose LST is below what it
+        acknowledged before has lost (or reset) this LESC's session. Its deliveries start
+        again from 1, and the answers still waiting belong to the session it lost: they are
+        dropped, not sent into the new one."""
+        terminal, ledger = self.terminal, self.ledger
+        before = ledger.sent_through()
+        if lst >= before:
+            return
+        dropped = len(terminal.outgoing())
+        log.warning(
+            "the switch lost this LESC's session; starting afresh",
+            lst=lst,
+            acknowledged_before=before,
+            answers_dropped=dropped,
+        )
+        terminal.last_processed = terminal.acked = 0
+        terminal.resume([])
+        try:
+            with self.store.transaction():
+                ledger.set_delivered(0)
+                ledger.replace([], lst)
+        except sqlite3.Error as error:
+            self._store_trouble(error, 0.0)
+
     def _after_logon(self) -> None:
-        """Bring the ledger up to the logon: forget what the switch has (seq <= LST), and, if
-        the switch no longer knows this LESC's session (LST below what it acknowledged
-        before), start its deliveries afresh and store the terminal's renumbering. Runs
-        before the link's first delivery is read."""
+        """Bring the ledger up to the logon: forget what the switch has (seq <= LST), and
+        store the terminal's numbering if the logon changed it. Runs before the link's first
+        delivery is read."""
         terminal, ledger = self.terminal, self.ledger
         try:
             with self.store.transaction():
-                if terminal.lst < ledger.sent_through():
-                    log.warning(
-                        "the switch lost this LESC's session; deliveries start again from 1",
-                        lst=terminal.lst,
-                        acknowledged_before=ledger.sent_through(),
-                    )
-                    terminal.last_processed = terminal.acked = 0
-                    ledger.set_delivered(0)
                 ledger.settle(terminal.switch_acked)
                 outgoing = terminal.outgoing()
                 if outgoing != ledger.pending():

@@ -96,6 +96,9 @@ class Terminal:
         # highest seq the application has acknowledged.
         self.auto_ack = auto_ack
         self.acked = 0
+        # Called with LST after each LA, before anything is sent again: an application that
+        # keeps the terminal's state in its own store can check it against the switch's.
+        self.on_logon: Callable[[int], None] | None = None
         self.unacked: OrderedDict[int, bytes] = OrderedDict()
         self.backlog: deque[bytes] = deque()  # posted, waiting for room in the window
         self.naks: list[tuple[int, str]] = []
@@ -129,6 +132,8 @@ class Terminal:
         self.heartbeat_s = int(values["HBI"])
         if reset:
             self.last_processed = self.acked = 0
+        if self.on_logon is not None:
+            self.on_logon(self.lst)
         if reset or (self.unacked and next(iter(self.unacked)) > self.lst + 1):
             # Renumbered after LST: a reset, or a switch that lost what it had acknowledged
             # (sending the old seqs would only get SEQUENCE GAP at every logon).

@@ -15,6 +15,7 @@ from collections import Counter
 from pathlib import Path
 
 from formats.iar import parse_iar
+from lesc_daemon.ledger import Ledger
 from lesc_daemon.seed import catalogue
 from lesc_daemon.store import Store
 from nlets_sim.client import Delivery, Terminal
@@ -60,11 +61,13 @@ def kind(delivery: Delivery) -> tuple[str, str]:
     return (message.control or "", message.mke)
 
 
-async def start_daemon(port: int, db: Path, log: Path) -> asyncio.subprocess.Process:
+async def start_daemon(
+    port: int, db: Path, log: Path, delay: str = "0-0.5"
+) -> asyncio.subprocess.Process:
     with log.open("ab") as stderr:
         return await asyncio.create_subprocess_exec(
             *(sys.executable, "-m", "lesc_daemon", "run", "--switch", f"127.0.0.1:{port}"),
-            *("--db", str(db), "--delay", "0-0.5"),
+            *("--db", str(db), "--delay", delay),
             stdout=asyncio.subprocess.DEVNULL,
             stderr=stderr,
         )
@@ -117,6 +120,42 @@ async def test_kill_9_of_the_lesc_loses_and_repeats_no_answer(tmp_path: Path) ->
                 received[kind(delivery)] += 1
         assert received == expected(), describe(received)
         await police.close()
+    finally:
+        daemon.kill()
+        await daemon.wait()
+        switch.terminate()
+        await switch.wait()
+
+
+async def test_a_switch_that_lost_the_lesc_session_gets_fresh_answers_only(
+    tmp_path: Path,
+) -> None:
+    """The store remembers a session the new switch never had (deliveries to 40, answers
+    acknowledged to 50, two answers waiting): the new switch's deliveries 1, 2, ... are
+    answered, not dropped as repeats, and the waiting answers of the lost session are not
+    sent into the new one."""
+    db = tmp_path / "lesc.sqlite3"
+    store = Store(db)
+    store.add_persons(catalogue())
+    ledger = Ledger(store.db)
+    with store.transaction():
+        stale = [b"AM.VTINS07S0.NY0303000.*STALE%d.TXT\r\nOLD" % n for n in (51, 52)]
+        ledger.record_posted(51, stale)
+        ledger.set_delivered(40)
+        ledger.settle(50)
+    store.close()
+    switch, port = await start_switch(tmp_path / "switch")
+    daemon = await start_daemon(port, db, tmp_path / "lesc.log", delay="0")
+    try:
+        async with Terminal("127.0.0.1", port, "NY0303000", "S3CRET") as police:
+            await police.send(query(1))
+            await police.send(b"AM.NY0303000.VTINS07S0.*END.TXT\r\nEND OF TEST")
+            seen: list[tuple[str, str]] = []
+            while not seen or seen[-1] != ("END", "AM"):
+                delivery = await police.receive(lambda d: d.message.mke != "SM", timeout=30)
+                seen.append(kind(delivery))
+        assert seen == [("Q00001", "ACK"), ("Q00001", "RSP"), ("END", "AM")]
+        assert "the switch lost this LESC's session" in (tmp_path / "lesc.log").read_text()
     finally:
         daemon.kill()
         await daemon.wait()
