@@ -111,23 +111,18 @@ def peek_header(raw: bytes) -> tuple[str | None, str | None]:
     return match["sender"].decode(), control.decode() if control else None
 
 
-def _allowed_del(raw: bytes) -> int:
-    """Where the DEL that Nlets places after ``TXT`` ("CR, LF, DEL") is in ``raw``; -1 when
-    there is none there."""
+def _drop_del_after_txt(raw: bytes) -> bytes:
+    """``raw`` with the "CR, LF, DEL" Nlets places after ``TXT`` (each optional, in that
+    order) read as the one line end after the header; a DEL anywhere else is ER 0 at its
+    position as received."""
     text = raw.decode("latin-1")  # one character per byte: positions stay those of ``raw``
     end = _find_txt(text)
     match = _DEL_AFTER_TXT.match(text, end + 4) if end >= 0 else None
-    return match.end() - 1 if match else -1
-
-
-def _drop_del_after_txt(raw: bytes) -> bytes:
-    """``raw`` without the DEL after ``TXT``; a DEL anywhere else is ER 0 at its position as
-    received."""
-    at = _allowed_del(raw)
-    if at < 0:
-        return raw
+    if match is None:
+        return raw  # decode_text reports the DEL
+    at = match.end() - 1
     decode_text(raw[:at] + b" " + raw[at + 1 :])  # ER 0 for any other DEL, at its own position
-    return raw[:at] + raw[at + 1 :]
+    return raw[: match.start()] + b"\r\n" + raw[match.end() :]  # the text starts after DEL
 
 
 def parse_input(raw: bytes) -> InputMessage:

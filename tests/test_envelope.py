@@ -224,3 +224,37 @@ def test_bare_line_feeds_become_cr_lf_and_nothing_else_changes(text: str) -> Non
     assert normalized.count("\n") == normalized.count("\r\n")
     assert normalized.replace("\r\n", "\n") == text.replace("\r\n", "\n")
     assert normalized.count("\r") == text.count("\r") + text.count("\n") - text.count("\r\n")
+
+
+@given(
+    mkes,
+    oris,
+    st.lists(destinations, min_size=1, max_size=5),
+    message_texts,
+    controls,
+    st.sampled_from([b"\r\n\x7f", b"\n\x7f", b"\x7f", b"\r\x7f"]),
+)
+def test_a_del_after_txt_is_dropped_and_the_message_reads_as_without_it(
+    mke: str, sender: str, dests: list[str], text: str, control: str | None, after: bytes
+) -> None:
+    """§2.1: Nlets' CR, LF, DEL after TXT: the text starts after the DEL."""
+    header = InputMessage(mke, sender, tuple(dests), "", control, crlf_after_txt=False).build()
+    parsed = parse_input(header + after + text.encode())
+    assert parsed.text == text
+    assert (parsed.mke, parsed.sender, parsed.destinations, parsed.control) == (
+        mke,
+        sender,
+        tuple(dests),
+        control,
+    )
+
+
+@given(message_texts, st.integers(0, 40))
+def test_a_del_anywhere_else_is_er_0_at_its_position(text: str, at: int) -> None:
+    raw = b"AM.NY0303000.NJ.TXT\r\n" + text.encode()
+    at = min(at, len(raw))
+    assume(at not in (19, 20, 21))  # after TXT, TXT CR, TXT CR LF: where a DEL may be
+    with pytest.raises(MessageRejected) as raised:
+        parse_input(raw[:at] + b"\x7f" + raw[at:])
+    assert raised.value.code is ErCode.STRUCTURE
+    assert raised.value.details == (f"CONTROL CHARACTER AT POSITION {at + 1}",)
