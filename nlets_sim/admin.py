@@ -71,8 +71,8 @@ class AdminServer:
                 if request.get("end"):
                     text = IN_SERVICE
                 else:
-                    zone = request.get("tz") or server.config.zone_abbreviation()
-                    text = out_of_service(str(request["until"]), str(zone))
+                    zone = server.config.zone_abbreviation(request.get("tz"))
+                    text = out_of_service(str(request["until"]), zone)
                 sent = server.switch.operator_status(text, server.config.now())
                 server.schedule_flush()
                 return {"ok": True, "text": text, "control_terminals": sent}

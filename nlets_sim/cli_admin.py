@@ -104,7 +104,11 @@ def remove_command(data_dir: Path, line: str, mke: str, *, clear: bool) -> None:
 @click.command("outage")
 @_data_dir
 @click.option("--until", metavar="HHMM", help="24-hour time the switch is back, e.g. 1400.")
-@click.option("--tz", metavar="ZONE", help="Time zone shown, e.g. EST [default: the switch's].")
+@click.option(
+    "--tz",
+    metavar="ZONE",
+    help="Time zone shown: EST, or an IANA name such as America/Phoenix [default: the switch's].",
+)
 @click.option("--end", is_flag=True, help="Announce NLETS IN SERVICE instead.")
 def outage_command(data_dir: Path, until: str | None, tz: str | None, *, end: bool) -> None:
     """Tell every line's control terminal: NLETS TEMPORARILY OUT OF SERVICE UNTIL HHMM ZZZ

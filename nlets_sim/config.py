@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import IO, Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_PORT = 7700
 PINNED_CLOCK = datetime(2026, 1, 1, 8, 0)  # noqa: DTZ001 - the pinned switch-local time of tests
@@ -84,10 +84,16 @@ class Config:
     def store_expiry(self) -> timedelta:
         return timedelta(seconds=self.store_expiry_s)
 
-    def zone_abbreviation(self) -> str:
-        """The abbreviation of the switch's time zone now (``UTC``, ``EST``, ``EDT``)."""
-        moment = self.now().replace(tzinfo=ZoneInfo(self.tz))
-        return moment.tzname() or self.tz
+    def zone_abbreviation(self, zone: str | None = None) -> str:
+        """The abbreviation, at the switch's time now, of ``zone`` (an IANA name such as
+        ``America/New_York``; default: the switch's ``tz``): ``UTC``, ``EST``, ``EDT``. A
+        ``zone`` that is not an IANA name comes back as given (``PST``)."""
+        zone = zone or self.tz
+        try:
+            info = ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            return zone
+        return self.now().replace(tzinfo=info).tzname() or zone
 
     def now(self) -> datetime:
         """Switch-local time without zone, to the second."""

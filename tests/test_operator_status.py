@@ -141,6 +141,10 @@ def test_outage_and_in_service_through_the_cli_and_the_admin_socket(tmp_path: Pa
         assert output.endswith(
             "control terminals: NLETS TEMPORARILY OUT OF SERVICE UNTIL 1400 EST\n"
         )
+        code, output = run(
+            "outage", "--data-dir", str(tmp_path), "--until", "0930", "--tz", "America/Phoenix"
+        )
+        assert output.endswith("UNTIL 0930 MST\n")
         code, output = run("outage", "--data-dir", str(tmp_path), "--end")
         assert (code, output.split(": ", 1)[1]) == (0, "NLETS IN SERVICE\n")
         login = ["--to", f"127.0.0.1:{port}", "--ori", "NJNLETS00", "--key", "K-NJNLETS00"]
@@ -155,6 +159,11 @@ def test_outage_and_in_service_through_the_cli_and_the_admin_socket(tmp_path: Pa
             "SM.NL0000000",
             "08:00 01/01/2026 00002",
             "08:00 01/01/2026 00002 NJNLETS00",
+            "TXT",
+            "NLETS TEMPORARILY OUT OF SERVICE UNTIL 0930 MST",
+            "SM.NL0000000",
+            "08:00 01/01/2026 00003",
+            "08:00 01/01/2026 00003 NJNLETS00",
             "TXT",
             "NLETS IN SERVICE",
         ]
