@@ -1,10 +1,14 @@
 """Identity matching (pure): which person an IAQ is about, if any.
 
 1. ``ARN/`` or ``FBI/`` equal to a person's: that person.
-2. Otherwise name and DOB: a surname equal or phonetically equal (Soundex or NYSIIS, aliases
-   count), the first-name initial equal, the DOB equal; sex, when both are known, must agree.
-3. Exactly one candidate: a match. Several, or only near misses (the name matching, the DOB
-   with day and month swapped or one year off): a possible identity.
+2. Otherwise the persons the store finds in the name blocks (``names.key`` of any part of the
+   name, with the DOB or one of its near misses) are scored (``scoring.score``: Fellegi-Sunter
+   weights of name, DOB, sex and POB evidence). A candidate counts when its sex does not
+   differ (M against F), its name weight is at least ``NAME_MIN`` and its score at least
+   ``POSSIBLE_MIN``.
+3. The best candidate is a match when its DOB is exact, its score at least ``MATCH_MIN``, and
+   no other candidate comes within ``MARGIN`` of it. Otherwise candidates make a possible
+   identity (DOB near misses are weaker evidence: never a match); none make no record.
 """
 
 from __future__ import annotations
@@ -14,8 +18,14 @@ from collections.abc import Sequence
 from datetime import date
 
 from formats.records import record
-from lesc_daemon.persons import KNOWN_SEXES, Person, split_name
-from lesc_daemon.store import candidate_dobs, phonetic
+from lesc_daemon.persons import KNOWN_SEXES, Person
+from lesc_daemon.scoring import Score, query, score
+from lesc_daemon.store import candidate_dobs
+
+NAME_MIN = 6.0  # e.g. the surname exact and the given name different (4.6) is not enough
+POSSIBLE_MIN = 16.0
+MATCH_MIN = 23.0
+MARGIN = 6.0  # 2**6: the best candidate 64 times likelier than the next
 
 
 class Outcome(enum.Enum):
@@ -33,6 +43,7 @@ class Subject:
     sex: str | None = None
     arn: str | None = None
     fbi: str | None = None
+    pob: str | None = None
 
 
 @record
@@ -42,23 +53,8 @@ class Identity:
     candidates: tuple[Person, ...] = ()
     searched: tuple[str, ...] = ()  # the indexes searched, for the IAR narrative
     by_identifier: bool = False
-
-
-def _sounds_alike(a: str, b: str) -> bool:
-    if a == b:
-        return True
-    code_a, code_b = phonetic(a), phonetic(b)
-    return code_a[0] == code_b[0] or code_a[1] == code_b[1]
-
-
-def name_matches(subject: Subject, person: Person) -> bool:
-    surname, given = split_name(subject.name)
-    initial = given[:1]
-    for name in person.names:
-        other_surname, other_given = split_name(name)
-        if other_given[:1] == initial and _sounds_alike(surname, other_surname):
-            return True
-    return False
+    variants: tuple[str, ...] = ()  # how the best candidate's name and DOB matched, if not exactly
+    score: float | None = None  # the best candidate's score (name and DOB matching)
 
 
 def sex_agrees(subject: Subject, person: Person) -> bool:
@@ -79,19 +75,56 @@ def searched(subject: Subject) -> tuple[str, ...]:
 def identify(
     subject: Subject, by_identifier: Sequence[Person], by_name: Sequence[Person]
 ) -> Identity:
-    """Decide from the persons the store found by identifier and by name (with the candidate
-    birth dates of ``candidate_dobs``)."""
+    """Decide from the persons the store found by identifier and in the name blocks."""
     indexes = searched(subject)
     if by_identifier:
         if len(by_identifier) == 1:
             return Identity(Outcome.MATCH, by_identifier[0], searched=indexes, by_identifier=True)
         return Identity(Outcome.POSSIBLE, candidates=tuple(by_identifier), searched=indexes)
-    named = [p for p in by_name if name_matches(subject, p) and sex_agrees(subject, p)]
-    exact = [p for p in named if p.dob == subject.dob]
-    near_dates = set(candidate_dobs(subject.dob)[1:])
-    near = [p for p in named if p.dob in near_dates]
-    if len(exact) == 1:
-        return Identity(Outcome.MATCH, exact[0], searched=indexes)
-    if exact or near:
-        return Identity(Outcome.POSSIBLE, candidates=tuple(exact or near), searched=indexes)
-    return Identity(Outcome.NONE, searched=indexes)
+    q = query(subject.name, subject.dob, subject.sex, subject.pob)
+    scored: dict[str, tuple[Score, Person]] = {}
+    for person in by_name:
+        found = score(q, person.names, person.dob, person.sex, person.pob)
+        if (
+            found is not None
+            and found.sex_level != "DIFFERENT"
+            and found.name >= NAME_MIN
+            and found.total >= POSSIBLE_MIN
+        ):
+            scored[person.id] = (found, person)
+    if not scored:
+        return Identity(Outcome.NONE, searched=indexes)
+    ranked = sorted(scored.values(), key=lambda pair: (-pair[0].total, pair[1].id))
+    best, person = ranked[0]
+    clear = len(ranked) == 1 or best.total - ranked[1][0].total >= MARGIN
+    if best.dob_level == "EXACT" and best.total >= MATCH_MIN and clear:
+        return Identity(
+            Outcome.MATCH, person, searched=indexes, variants=best.variants, score=best.total
+        )
+    return Identity(
+        Outcome.POSSIBLE,
+        candidates=tuple(p for _, p in ranked),
+        searched=indexes,
+        variants=best.variants,
+        score=best.total,
+    )
+
+
+def near_dobs(dob: date) -> list[date]:
+    """The dates one digit of ``YYYYMMDD`` away from ``dob`` (the weakest DOB evidence), in
+    order, without those of ``candidate_dobs``."""
+    text = dob.strftime("%Y%m%d")
+    near = set(candidate_dobs(dob))
+    found = []
+    for index, digit in enumerate(text):
+        for other in "0123456789":
+            if other == digit:
+                continue
+            changed = text[:index] + other + text[index + 1 :]
+            try:
+                day = date(int(changed[:4]), int(changed[4:6]), int(changed[6:]))
+            except ValueError:
+                continue
+            if day not in near:
+                found.append(day)
+    return found

@@ -9,6 +9,7 @@ from typing import Any
 
 from formats.envelope import ORI_PATTERN
 from formats.iaq import ARN_PATTERN, FBI_PATTERN, NAME_PATTERN, SOC_PATTERN
+from lesc_daemon.names import unaccented
 from lesc_daemon.persons import NCIC_TYPES, NcicRecord, Person, Status, StatusCode
 
 _NIC = re.compile(r"[A-Z]\d{9}")
@@ -88,7 +89,7 @@ def parse_person(line: str) -> Person:
     if not isinstance(names, list) or not names:
         raise RecordError("names: expected a non-empty list")
     for name in names:
-        if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name.upper()):
+        if not isinstance(name, str) or not NAME_PATTERN.fullmatch(unaccented(name)):
             raise RecordError(f"names: {name!r} is not LAST, FIRST MIDDLE")
     sex = data.get("sex")
     if sex not in (None, "M", "F", "U"):

@@ -10,6 +10,7 @@ with the time it is due. Time is passed in; the only I/O is the store.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, datetime, timedelta
 
 from formats.dates import slash_date
@@ -21,7 +22,8 @@ from formats.iar import Firearms, Iar, IarType, Result
 from formats.notices import SWITCH_ORI
 from formats.records import record
 from formats.tagged import build_fields
-from lesc_daemon.matching import Identity, Outcome, Subject, identify
+from lesc_daemon.matching import Identity, Outcome, Subject, identify, near_dobs
+from lesc_daemon.names import name_keys, surname_keys, unaccented
 from lesc_daemon.ncic_desk import LATE_MARK, cancelled
 from lesc_daemon.persons import NCIC_TYPES, STATUS_TEXT, Person
 from lesc_daemon.rules import Decision, Facts, Rules
@@ -132,12 +134,7 @@ class Responder:
         today = now.date()
         dob = iaq.birth_date(today)
         assert dob is not None  # parse_iaq refused a bad DOB
-        subject = Subject(iaq.nam, dob, iaq.sex, iaq.arn, iaq.fbi)
-        identity = identify(
-            subject,
-            self.store.by_identifiers(iaq.arn, iaq.fbi),
-            self.store.by_name(iaq.surname, candidate_dobs(dob), iaq.given_names[:1], iaq.sex),
-        )
+        identity = self.identify(Subject(iaq.nam, dob, iaq.sex, iaq.arn, iaq.fbi, iaq.pob))
         decision = self.rules.decide(facts(identity, iaq, today))
         if not act:
             planned = [
@@ -168,6 +165,22 @@ class Responder:
             subject=iaq.nam,
         )
         return Iar(qrn, IarType.RSP, lines, decision.res, decision.fap)
+
+    def identify(self, subject: Subject) -> Identity:
+        """Search the store for the subject: identifiers, then the name blocks with the DOB,
+        day and month swapped and the year off by one; only when that finds no match, the
+        dates one digit off too (with the surname's blocks: a rarer, costlier search)."""
+        by_identifier = self.store.by_identifiers(subject.arn, subject.fbi)
+        found = self.store.name_candidates(name_keys(subject.name), candidate_dobs(subject.dob))
+        identity = identify(subject, by_identifier, found)
+        if identity.outcome is not Outcome.MATCH:
+            found += self.store.name_candidates(surname_keys(subject.name), near_dobs(subject.dob))
+            identity = identify(subject, by_identifier, found)
+        if identity.outcome is Outcome.MATCH and not identity.by_identifier:
+            assert identity.person is not None
+            whole = self.store.person(identity.person.id)  # status and records too
+            identity = dataclasses.replace(identity, person=whole)
+        return identity
 
     def _act(
         self, person: Person | None, decision: Decision, qrn: str, requester: str, now: datetime
@@ -293,6 +306,9 @@ def narrative(
         f"SUBJECT: {iaq.nam} DOB {slash_date(dob) if dob else iaq.dob} SEX {iaq.sex} POB {iaq.pob}",
         f"SEARCHED: {', '.join(identity.searched)}",
     ]
+    if identity.variants and decision.res is not Result.NR:
+        label = "CLOSEST CANDIDATE" if decision.res is Result.PI else "MATCHED ON"
+        lines.append(f"{label}: {', '.join(identity.variants)}")
     person = identity.person
     match decision.res:
         case Result.NR:
@@ -315,7 +331,7 @@ def _person_lines(person: Person, decision: Decision, today: date) -> list[str]:
     ids = " ".join(
         filter(None, (person.arn and f"A-NUMBER {person.arn}", person.fbi and f"FBI {person.fbi}"))
     )
-    lines = [f"RECORD: {person.names[0]} DOB {slash_date(person.dob)} {ids}".rstrip()]
+    lines = [f"RECORD: {unaccented(person.names[0])} DOB {slash_date(person.dob)} {ids}".rstrip()]
     status = person.status
     if status is not None:
         text = STATUS_TEXT[status.code]

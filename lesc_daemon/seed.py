@@ -2,8 +2,10 @@
 test identities with fixed outcomes (``fixtures/lesc_identities.jsonl``, documented in
 ``fixtures/LESC_IDENTITIES.md``).
 
-Generated surnames are invented syllable strings that start with Q, X, Y or Z; catalogue
-surnames start with other letters, so no generated person ever sounds like a test identity.
+Generated surnames are invented syllable strings that start with Q, X, Y or Z (5% of them
+compound: two such parts joined by a space or a hyphen), given names come from ``GIVEN``;
+catalogue persons have given names outside it, so no generated person scores as a test
+identity.
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ STATUS_MIX = (
     ("FO", 4),
     ("REM", 3),
 )
+COMPOUND_SHARE = 0.05  # of persons with a compound surname: two parts, a space or a hyphen
 NCIC_SHARE = 0.04  # of non-citizens with an ICE record in NCIC
 NCIC_TYPES = ("ADMIN_WARRANT", "CRIM_WARRANT", "DEPORTED_FELON", "ABSCONDER", "NSEERS")
 
@@ -90,10 +93,14 @@ def _status(kind: str, rng: random.Random, today: date) -> Status:
 def population(count: int, seed: int, today: date) -> Iterator[Person]:
     """``count`` synthetic persons, the same for the same ``seed`` and ``today``."""
     rng = random.Random(seed)  # noqa: S311 - synthetic data, not secrets
+    # compound surnames from a stream of their own: the rest is as it was before they came
+    compounds = random.Random(seed * 7919 + 1)  # noqa: S311
     kinds = [kind for kind, share in STATUS_MIX for _ in range(share)]
     for index in range(1, count + 1):
         kind = rng.choice(kinds)
         surname, given = _surname(rng), rng.choice(GIVEN)
+        if compounds.random() < COMPOUND_SHARE:
+            surname += compounds.choice(" -") + _surname(compounds)
         names = [f"{surname}, {given} {rng.choice(GIVEN)[0]}"]
         if rng.random() < 0.2:
             names.append(f"{_surname(rng)}, {given}")
@@ -242,6 +249,55 @@ def catalogue() -> list[Person]:
             "089012345",
             status=Status(StatusCode.FO, None, date(2016, 2, 2)),
             ncic=(absconder, cleared),
+        ),
+        # The matcher's variant classes (fixtures/LESC_IDENTITIES.md, "Spellings")
+        Person(
+            "T000011",
+            ("KARIMOV, YUSUF",),
+            date(1977, 4, 21),
+            "M",
+            "UZ",
+            "UZ",
+            "090123456",
+            status=Status(StatusCode.LPR, None, date(2012, 5, 1)),
+        ),
+        Person(
+            "T000012",
+            ("GARCIA LOPEZ, MARIA",),
+            date(1991, 2, 3),
+            "F",
+            "MX",
+            "MX",
+            status=Status(StatusCode.EWI, None, date(2014, 8, 8)),
+        ),
+        Person(
+            "T000013",
+            ("PHILLIPS, GEORGE",),
+            date(1966, 10, 4),
+            "M",
+            "VT",
+            "US",
+            status=Status(StatusCode.USC),
+        ),
+        Person(
+            "T000014",
+            ("WEBER, VIKTOR",),
+            date(1983, 7, 9),
+            "M",
+            "GM",
+            "GM",
+            "091234567",
+            status=Status(StatusCode.TPS, None, date(2019, 3, 3)),
+        ),
+        Person(
+            "T000015",
+            ("NÚÑEZ, JOSÉ", "O'BRIEN-NUNEZ, JOSE"),
+            date(1972, 12, 25),
+            "M",
+            "CU",
+            "CU",
+            "092345678",
+            status=Status(StatusCode.ASY, None, date(2001, 6, 6)),
         ),
     ]
 

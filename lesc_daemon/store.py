@@ -17,6 +17,7 @@ from typing import Any
 
 import jellyfish
 
+from lesc_daemon.names import name_keys
 from lesc_daemon.persons import (
     KNOWN_SEXES,
     NcicRecord,
@@ -41,6 +42,11 @@ CREATE TABLE IF NOT EXISTS names (
 CREATE INDEX IF NOT EXISTS names_soundex ON names (soundex, dob);
 CREATE INDEX IF NOT EXISTS names_nysiis ON names (nysiis, dob);
 CREATE INDEX IF NOT EXISTS names_person ON names (person_id);
+-- The matcher's blocks (names.py): one row per part of every name, with the person's DOB.
+CREATE TABLE IF NOT EXISTS name_keys (
+    key TEXT NOT NULL, dob TEXT NOT NULL, person_id TEXT NOT NULL,
+    PRIMARY KEY (key, dob, person_id)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS status_history (
     person_id TEXT NOT NULL, code TEXT NOT NULL, class TEXT, since TEXT, until TEXT
 );
@@ -129,6 +135,7 @@ class Store:
             raise
         self._query_numbers: dict[str, deque[int]] = {}  # reserved, not yet used, by day
         self._audit_rows: list[tuple[object, ...]] = []  # written at the transaction's end
+        self._index_name_keys()
 
     def close(self) -> None:
         self.db.close()
@@ -141,6 +148,7 @@ class Store:
         name_rows: list[tuple[object, ...]] = []
         status_rows: list[tuple[object, ...]] = []
         ncic_rows: list[tuple[object, ...]] = []
+        key_rows: set[tuple[str, str, str]] = set()
         for person in persons:
             dob = person.dob.isoformat()
             person_rows.append(
@@ -160,6 +168,7 @@ class Store:
             for name in person.names:
                 surname, _ = split_name(name)
                 name_rows.append((person.id, name, surname, *phonetic(surname), dob))
+            key_rows.update((key, dob, person.id) for key in _person_keys(person.names))
             if person.status is not None:
                 status = person.status
                 status_rows.append(
@@ -187,6 +196,7 @@ class Store:
             db = self.db
             db.executemany("INSERT INTO persons VALUES (?,?,?,?,?,?,?,?,?,?)", person_rows)
             db.executemany("INSERT INTO names VALUES (?,?,?,?,?,?)", name_rows)
+            db.executemany("INSERT INTO name_keys VALUES (?,?,?)", sorted(key_rows))
             db.executemany("INSERT INTO status_history VALUES (?,?,?,?,?)", status_rows)
             db.executemany("INSERT INTO ncic VALUES (?,?,?,?,?,?,?)", ncic_rows)
         return len(person_rows)
@@ -250,6 +260,45 @@ class Store:
             where += f" AND (p.sex IS NULL OR p.sex NOT IN {KNOWN_SEXES} OR p.sex = ?)"
             parameters.append(sex)
         return self._persons(where, tuple(parameters))
+
+    def name_candidates(self, keys: Iterable[str], dobs: Iterable[date]) -> list[Person]:
+        """Persons with a name part of one of the blocking ``keys`` (``names.key``) and one of
+        the birth dates, by id; only what scoring needs (names, DOB, sex, POB)."""
+        keys, days = sorted(set(keys)), [day.isoformat() for day in dobs]
+        if not keys or not days:
+            return []
+        key_marks, day_marks = ",".join("?" * len(keys)), ",".join("?" * len(days))
+        rows = self.db.execute(
+            "SELECT p.id, p.dob, p.sex, p.pob, (SELECT json_group_array(json_array(n.rowid,"  # noqa: S608 - marks only
+            " n.name)) FROM names n WHERE n.person_id = p.id) FROM persons p WHERE p.id IN"
+            f" (SELECT person_id FROM name_keys WHERE key IN ({key_marks})"
+            f" AND dob IN ({day_marks})) ORDER BY p.id",
+            (*keys, *days),
+        )
+        return [
+            Person(
+                id=pid,
+                names=tuple(name for _, name in sorted(json.loads(names))),
+                dob=date.fromisoformat(dob),
+                sex=sex,
+                pob=pob,
+            )
+            for pid, dob, sex, pob, names in rows
+        ]
+
+    def _index_name_keys(self) -> None:
+        """Fill the matcher's blocks of a store made before they existed (once)."""
+        if self.db.execute("SELECT 1 FROM name_keys LIMIT 1").fetchone() is not None:
+            return
+        if self.db.execute("SELECT 1 FROM names LIMIT 1").fetchone() is None:
+            return
+        rows = {
+            (key, dob, pid)
+            for pid, name, dob in self.db.execute("SELECT person_id, name, dob FROM names")
+            for key in _person_keys((name,))
+        }
+        with self.transaction():
+            self.db.executemany("INSERT INTO name_keys VALUES (?,?,?)", sorted(rows))
 
     def person(self, person_id: str) -> Person | None:
         found = self._persons("p.id = ?", (person_id,))
@@ -434,6 +483,10 @@ FROM persons p"""
 # The first letter of a names row's given names: ``split_name`` in SQL for stored names,
 # which are upper case with spaces only ("LAST, FIRST MIDDLE").
 _GIVEN_INITIAL = " AND substr(ltrim(substr(name, instr(name, ',') + 1)), 1, 1) = ?"
+
+
+def _person_keys(person_names: Iterable[str]) -> set[str]:
+    return {key for name in person_names for key in name_keys(name)}
 
 
 def _day(text: str | None) -> date | None:

@@ -69,8 +69,10 @@ def test_near_misses_are_a_possible_identity() -> None:
     )
     year_off = person("P2", "DOE, JOHN", dob=date(1981, 1, 15))
     assert identify(Subject("DOE, JOHN", DOB), [], [year_off]).outcome is Outcome.POSSIBLE
-    two_years = person("P3", "DOE, JOHN", dob=date(1982, 1, 15))
-    assert identify(Subject("DOE, JOHN", DOB), [], [two_years]).outcome is Outcome.NONE
+    one_digit = person("P3", "DOE, JOHN", dob=date(1982, 1, 15))  # 1980 -> 1982: one digit
+    assert identify(Subject("DOE, JOHN", DOB), [], [one_digit]).outcome is Outcome.POSSIBLE
+    two_digits = person("P4", "DOE, JOHN", dob=date(1982, 2, 15))
+    assert identify(Subject("DOE, JOHN", DOB), [], [two_digits]).outcome is Outcome.NONE
 
 
 @given(st.dates(min_value=date(1901, 1, 1), max_value=date(2098, 12, 31)))

@@ -1,0 +1,63 @@
+"""The matcher's variant classes: every row of ``fixtures/LESC_IDENTITIES.md``'s "Spellings"
+table, sent as an IAQ to the responder over a seeded store, gets its RES and its
+``MATCHED ON`` line."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from formats.iaq import Iaq
+from lesc_daemon.names import key, plain, sound
+from lesc_daemon.responder import Responder
+from lesc_daemon.rules import load_rules
+from lesc_daemon.seed import seed_store
+from lesc_daemon.store import Store
+
+NOW = datetime(2026, 1, 1, 8, 0)
+TABLE = Path(__file__).resolve().parent.parent / "fixtures" / "LESC_IDENTITIES.md"
+
+
+def spellings() -> list[tuple[str, ...]]:
+    section = TABLE.read_text("utf-8").split("## Spellings", 1)[1]
+    rows = []
+    for line in section.splitlines():
+        cells = [cell.strip().strip("`") for cell in line.strip().strip("|").split("|")]
+        if len(cells) == 7 and re.fullmatch(r"\d{8}", cells[2]):
+            rows.append(tuple(cells))
+    return rows
+
+
+@pytest.fixture(scope="module")
+def responder(tmp_path_factory: pytest.TempPathFactory) -> Responder:
+    store = Store(tmp_path_factory.mktemp("lesc") / "lesc.db")
+    seed_store(store, 5_000, 1, NOW.date())  # generated persons must not get in the way
+    return Responder(store, load_rules(), frozenset({"VTINS07S0"}))
+
+
+def test_the_table_holds_every_class() -> None:
+    assert len(spellings()) == 23
+
+
+@pytest.mark.parametrize(("kind", "nam", "dob", "sex", "pob", "res", "matched"), spellings())
+def test_each_spelling_gets_its_answer(
+    responder: Responder, kind: str, nam: str, dob: str, sex: str, pob: str, res: str, matched: str
+) -> None:
+    iaq = Iaq("C", "DET SMITH", "5185551212", nam, dob, sex, pob, "N", "0399")
+    iar = responder.respond(iaq, "L260101000001", "NY0303000", NOW, act=False)
+    assert iar.res is not None
+    assert iar.res.value == res, kind
+    label = "CLOSEST CANDIDATE: " if res == "PI" else "MATCHED ON: "
+    said = [line[len(label) :] for line in iar.lines if line.startswith(label)]
+    assert said == ([matched] if matched else []), kind
+
+
+def test_names_normalise_the_same_way_on_both_sides() -> None:
+    assert plain("García-López") == plain("GARCIA LOPEZ") == "GARCIA LOPEZ"
+    assert plain("O'Brien") == "OBRIEN"
+    assert sound("PHILLIPS") == sound("FILIPS")
+    assert key("KARIMOV") == key("QARIMOV") == key("CARIMOV")
+    assert key("YURI") == key("IURI") == key("JURI")
