@@ -7,8 +7,8 @@ store indexes.
    (``GARCÍA-LÓPEZ`` -> ``GARCIA LOPEZ``, ``O'BRIEN`` -> ``OBRIEN``).
 2. ``sound``: one part respelled by the rules in ``_RULES`` (first letters K/C/Q, PH/F, G/J,
    V/B/W, Y/I/J; silent letters KN GN PN PS WR, initial H, H after a consonant; doubled
-   letters; transliterations KS/X, TCH/CH, SCH/SZ/SH, ZH, KH, OU, Y, -OV/-OFF/-OW), so that names that sound
-   alike are spelled alike.
+   letters; transliterations KS/X, TCH/CH, SCH/SZ/SH, ZH, KH, OU, Y, -OV/-OFF/-OW), so that
+   names that sound alike are spelled alike.
 3. ``key``: the blocking key of a part: Soundex's digits of the sound spelling with the first
    letter coded too (so that a changed first letter of the same class keeps the key), 4
    characters. The store indexes (key, DOB) for every part of every name, surname and given
