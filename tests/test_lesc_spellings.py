@@ -61,3 +61,15 @@ def test_names_normalise_the_same_way_on_both_sides() -> None:
     assert sound("PHILLIPS") == sound("FILIPS")
     assert key("KARIMOV") == key("QARIMOV") == key("CARIMOV")
     assert key("YURI") == key("IURI") == key("JURI")
+
+
+def test_a_store_made_before_the_name_blocks_gets_them_when_opened(tmp_path: Path) -> None:
+    store = Store(tmp_path / "old.db")
+    seed_store(store, 50, 1, NOW.date())
+    blocks = store.db.execute("SELECT * FROM name_keys ORDER BY 1, 2, 3").fetchall()
+    store.db.execute("DELETE FROM name_keys")
+    store.close()
+    reopened = Store(tmp_path / "old.db")
+    assert reopened.db.execute("SELECT * FROM name_keys ORDER BY 1, 2, 3").fetchall() == blocks
+    found = reopened.name_candidates([key("KARIMOV")], [datetime(1977, 4, 21).date()])
+    assert [p.id for p in found] == ["T000011"]
