@@ -291,7 +291,7 @@ def catalogue() -> list[Person]:
         ),
         Person(
             "T000015",
-            ("NÚÑEZ, JOSÉ", "O'BRIEN-NUNEZ, JOSE"),
+            ("O'BRIEN-NUNEZ, JOSE", "NÚÑEZ, JOSÉ"),
             date(1972, 12, 25),
             "M",
             "CU",

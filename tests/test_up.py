@@ -35,7 +35,7 @@ async def test_up_serves_an_iaq_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> N
             lines.append((await process.stdout.readline()).decode().rstrip("\n"))
     port = int(lines[0].rsplit(":", 1)[1])
     assert lines[0].startswith("nlets-sim listening on 127.0.0.1:")
-    assert "10,010 synthetic persons" in lines[1]
+    assert "10,015 synthetic persons" in lines[1]  # 10,000 generated, 15 test identities
     async with Terminal("127.0.0.1", port, "NY0303000", "S3CRET") as terminal:
         ack, response = await terminal.request(READY_IAQ.replace("\n", "\r\n").encode(), count=2)
     assert parse_iar(response.message.text).res is not None
