@@ -36,6 +36,7 @@ class AdminServer:
         path.unlink(missing_ok=True)
         self._path = path
         self._server = await asyncio.start_unix_server(self._handle, path=str(path))
+        path.chmod(0o600)  # only the switch's owner may operate it
 
     async def stop(self) -> None:
         if self._server is not None:

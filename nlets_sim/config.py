@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import fcntl
+import os
 import re
 import ssl
 import tomllib
@@ -167,8 +168,10 @@ class DataDirInUse(RuntimeError):
 def lock_data_dir(data_dir: Path) -> IO[bytes]:
     """Create the data directory and hold its lock file for as long as the returned file is
     open: two switches must never share a journal."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    handle = (data_dir / "switch.lock").open("wb")
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if data_dir.stat().st_uid == os.getuid():
+        data_dir.chmod(0o700)  # owner-only, also when an older switch made it
+    handle = os.fdopen(os.open(data_dir / "switch.lock", os.O_CREAT | os.O_WRONLY, 0o600), "wb")
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
