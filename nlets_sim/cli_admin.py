@@ -13,6 +13,7 @@ from nlets_sim.admin import AdminError, admin_request
 from nlets_sim.config import Config, default_directory
 from nlets_sim.directory import check_directory, legacy_key_warnings
 from nlets_sim.journal import Journal, MessageRecord
+from nlets_sim.journal_faults import JournalDamaged, integrity_problems
 from nlets_sim.key_hash import hash_key
 
 _data_dir = click.option(
@@ -85,6 +86,8 @@ def _journal_line(health: dict[str, Any]) -> str:
             f"journal CANNOT STORE for {health['failing_for_s']} s: {health['error']}"
             f" ({health['refused_batches']} batches refused; traffic gets NK until it stores)"
         )
+    for ori, reason in health.get("unreadable", {}).items():
+        line += f"; damaged pages refuse {ori}: {reason}"
     if health.get("checkpoint_error"):
         line += f"; last checkpoint failed: {health['checkpoint_error']}"
     return line
@@ -132,7 +135,10 @@ def _open(data_dir: Path) -> Journal:
     path = Config(data_dir=data_dir).journal_path
     if not path.exists():
         raise click.ClickException(f"no journal at {path}")
-    return Journal(path)
+    try:
+        return Journal(path)
+    except JournalDamaged as error:
+        raise click.ClickException(str(error)) from None
 
 
 def _summary(record: MessageRecord) -> str:
@@ -165,6 +171,26 @@ def journal_search(
         ori=ori, mke=mke, since=since, until=until, text=text, limit=limit
     ):
         click.echo(_summary(record))
+
+
+@journal_group.command("check")
+@_data_dir
+def journal_check(data_dir: Path) -> None:
+    """SQLite's integrity check of the journal: OK, or each problem found (exit status 1)."""
+    path = Config(data_dir=data_dir).journal_path
+    if not path.exists():
+        raise click.ClickException(f"no journal at {path}")
+    problems = integrity_problems(path)
+    for problem in problems:
+        click.echo(f"{path}: {problem}")
+    if problems:
+        click.echo(
+            f"{path}: damaged. Stop the switch, keep a copy, and recover what can be read with"
+            f" `sqlite3 {path} .recover | sqlite3 {path}.recovered`.",
+            err=True,
+        )
+        raise SystemExit(1)
+    click.echo(f"{path}: OK")
 
 
 @journal_group.command("show")

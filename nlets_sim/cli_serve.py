@@ -13,6 +13,7 @@ from nlets_sim.bus.address import parse_broker_url
 from nlets_sim.bus.events import check_node_name
 from nlets_sim.config import ConfigError, DataDirInUse, load_config, parse_counter
 from nlets_sim.directory import DirectoryError
+from nlets_sim.journal_faults import JournalDamaged
 from nlets_sim.logging_setup import configure_logging
 from nlets_sim.server import SwitchServer, serve
 
@@ -147,7 +148,7 @@ def serve_command(
         asyncio.run(serve(config, wait_for_signal, announce))
     except OSError as error:
         raise click.ClickException(cannot_listen(config.host, config.port, error)) from None
-    except (DataDirInUse, ConfigError) as error:
+    except (DataDirInUse, ConfigError, JournalDamaged) as error:
         raise click.ClickException(str(error)) from None
     except ssl.SSLError as error:
         raise click.ClickException(f"TLS: {error}") from None

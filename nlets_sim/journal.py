@@ -20,6 +20,13 @@ from datetime import datetime
 from pathlib import Path
 
 from nlets_sim.checkpoint import Checkpointer
+from nlets_sim.journal_faults import (
+    JournalDamaged,
+    JournalUnavailable,
+    WriteFailure,
+    reading,
+    storage_error,
+)
 
 PROBE_ROOM_BYTES = 1 << 20  # free space that, with a write that goes through, ends a failure
 
@@ -112,14 +119,6 @@ def _blob(data: bytes | None) -> str | bytes:
     return data.decode("ascii") if data.isascii() else data
 
 
-def _storage_error(error: sqlite3.DatabaseError) -> str:
-    """The text of an error of the disk or the file (full, I/O, damaged); any other error of
-    SQLite is a bug of ours and goes on up."""
-    if isinstance(error, sqlite3.OperationalError) or type(error) is sqlite3.DatabaseError:
-        return str(error)
-    raise error
-
-
 @functools.cache
 def _values_statement(insert: str, row: str, count: int) -> str:
     """``insert`` followed by ``count`` copies of ``row``."""
@@ -165,24 +164,6 @@ class MessageRecord:
     raw: bytes
 
 
-class JournalUnavailable(Exception):
-    """A batch could not be committed (disk full, I/O error): it was rolled back whole."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-@dataclass(slots=True)
-class WriteFailure:
-    """Why the journal cannot write now, since when (``time.time()``) and how many batches
-    it has refused since."""
-
-    reason: str
-    since: float
-    batches: int = 1
-
-
 class Journal:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -191,10 +172,15 @@ class Journal:
         # -shm files the database file's mode.
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(SCHEMA)
-        self._add_missing_columns()
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(SCHEMA)
+            self._add_missing_columns()
+            self._db.execute("SELECT COUNT(*) FROM peers").fetchone()
+        except sqlite3.DatabaseError as error:
+            self._db.close()
+            raise JournalDamaged(path, storage_error(error)) from error
         self._checkpointer: Checkpointer | None = None
         self._in_transaction = False
         self._batch_error: str | None = None  # a write of this batch failed: it will roll back
@@ -211,7 +197,8 @@ class Journal:
             self._db.execute("ALTER TABLE peers ADD COLUMN acked INTEGER NOT NULL DEFAULT 0")
 
     def _next_id(self, table: str) -> int:
-        row = self._db.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}").fetchone()  # noqa: S608
+        with reading(self.path):
+            row = self._db.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}").fetchone()  # noqa: S608
         return int(row[0])
 
     def close(self) -> None:
@@ -245,7 +232,7 @@ class Journal:
             self._begin()
             self._db.execute(sql, parameters)
         except sqlite3.DatabaseError as error:
-            self._batch_error = _storage_error(error)
+            self._batch_error = storage_error(error)
 
     def _read(self, sql: str, parameters: tuple[object, ...] = ()) -> sqlite3.Cursor:
         """A query that sees this batch's writes too (those that were written)."""
@@ -261,7 +248,7 @@ class Journal:
             if self._batch_error is None and wrote:
                 self._db.execute("COMMIT")
         except sqlite3.DatabaseError as error:
-            self._batch_error = _storage_error(error)
+            self._batch_error = storage_error(error)
         self._in_transaction = False
         if self._batch_error is None:
             if wrote:  # a batch without writes proves nothing about the disk
@@ -306,20 +293,26 @@ class Journal:
 
     # State loaded at start ------------------------------------------------------------
 
+    # Each read raises JournalDamaged when a page it needs is damaged.
+
     def peers(self) -> dict[str, tuple[int, int, int]]:
         """ORI -> (lst, next_out, acked)."""
-        rows = self._db.execute("SELECT ori, lst, next_out, acked FROM peers")
-        return {ori: (lst, next_out, acked) for ori, lst, next_out, acked in rows}
+        with reading(self.path):
+            rows = self._db.execute("SELECT ori, lst, next_out, acked FROM peers")
+            return {ori: (lst, next_out, acked) for ori, lst, next_out, acked in rows}
 
     def counters(self) -> dict[tuple[str, str], int]:
-        rows = self._db.execute("SELECT line, kind, value FROM counters")
-        return {(line, kind): value for line, kind, value in rows}
+        with reading(self.path):
+            rows = self._db.execute("SELECT line, kind, value FROM counters")
+            return {(line, kind): value for line, kind, value in rows}
 
     def help_files(self) -> dict[str, str]:
-        return dict(self._db.execute("SELECT name, text FROM help_files"))
+        with reading(self.path):
+            return dict(self._db.execute("SELECT name, text FROM help_files"))
 
     def removed(self) -> set[tuple[str, str]]:
-        return set(self._db.execute("SELECT line, mke FROM removed"))
+        with reading(self.path):
+            return set(self._db.execute("SELECT line, mke FROM removed"))
 
     # Writes ---------------------------------------------------------------------------
 
@@ -420,7 +413,7 @@ class Journal:
                 self._begin()
                 self._insert_rows(_INSERT_QUEUE_ROWS, _QUEUE_ROW, self._new_queue_rows)
         except sqlite3.DatabaseError as error:
-            self._batch_error = _storage_error(error)
+            self._batch_error = storage_error(error)
         self._new_messages.clear()
         self._new_queue_rows.clear()
 
@@ -453,12 +446,13 @@ class Journal:
             "UPDATE queue SET state = 'acked' WHERE ori = ? AND state = 'pending' AND seq <= ?",
             (ori, acked),
         )
-        ids = [
-            row[0]
-            for row in self._read(
-                "SELECT id FROM queue WHERE ori = ? AND state = 'pending' ORDER BY seq", (ori,)
-            )
-        ]
+        with reading(self.path):
+            ids = [
+                row[0]
+                for row in self._read(
+                    "SELECT id FROM queue WHERE ori = ? AND state = 'pending' ORDER BY seq", (ori,)
+                )
+            ]
         for seq, row_id in enumerate(ids, start=1):
             self._write("UPDATE queue SET seq = ? WHERE id = ?", (seq, row_id))
         return len(ids)
@@ -497,6 +491,10 @@ class Journal:
 
     def pending(self, ori: str, acked: int) -> list[QueuedRow]:
         """Deliveries to ``ori`` above its ``acked`` mark, not refused or expired."""
+        with reading(self.path):
+            return self._pending(ori, acked)
+
+    def _pending(self, ori: str, acked: int) -> list[QueuedRow]:
         rows = self._read(
             "SELECT id, ori, seq, addressed_ori, mke, originator, control, received_at,"
             " input_number, text, payload FROM queue WHERE ori = ? AND state = 'pending'"
@@ -522,6 +520,10 @@ class Journal:
 
     def due_for_expiry(self, now: datetime) -> list[tuple[int, str, int, str, str, bytes]]:
         """Unsent store-and-forward rows past their time: (id, ori, seq, addressed, notify, raw)."""
+        with reading(self.path):
+            return self._due_for_expiry(now)
+
+    def _due_for_expiry(self, now: datetime) -> list[tuple[int, str, int, str, str, bytes]]:
         return list(
             self._read(
                 "SELECT q.id, q.ori, q.seq, q.addressed_ori, q.notify_ori, m.raw FROM queue q"
@@ -536,28 +538,31 @@ class Journal:
         self._write("UPDATE queue SET state = 'expired' WHERE id = ?", (row_id,))
 
     def next_expiry(self) -> datetime | None:
-        row = self._read(
-            "SELECT MIN(expires_at) FROM queue WHERE state = 'pending' AND sent_at IS NULL"
-            " AND expires_at IS NOT NULL"
-        ).fetchone()
+        with reading(self.path):
+            row = self._read(
+                "SELECT MIN(expires_at) FROM queue WHERE state = 'pending' AND sent_at IS NULL"
+                " AND expires_at IS NOT NULL"
+            ).fetchone()
         return datetime.fromisoformat(row[0]) if row and row[0] else None
 
     def queue_depths(self) -> dict[str, int]:
         """ORI -> deliveries waiting for it or for its AK (ORIs with none left out)."""
-        rows = self._read(
-            "SELECT p.ori, (SELECT COUNT(*) FROM queue q WHERE q.ori = p.ori"
-            " AND q.state = 'pending' AND q.seq > p.acked) AS depth FROM peers p"
-            " WHERE depth > 0 ORDER BY p.ori"
-        )
-        return dict(rows)
+        with reading(self.path):
+            rows = self._read(
+                "SELECT p.ori, (SELECT COUNT(*) FROM queue q WHERE q.ori = p.ori"
+                " AND q.state = 'pending' AND q.seq > p.acked) AS depth FROM peers p"
+                " WHERE depth > 0 ORDER BY p.ori"
+            )
+            return dict(rows)
 
     def dead_letters(self) -> dict[str, int]:
         """ORI -> deliveries refused for good: NK'd by the terminal, or too long to hand to
         any (their rows keep ``state = 'refused'``; ``journal show`` lists them)."""
-        rows = self._read(
-            "SELECT ori, COUNT(*) FROM queue WHERE state = 'refused' GROUP BY ori ORDER BY ori"
-        )
-        return dict(rows)
+        with reading(self.path):
+            rows = self._read(
+                "SELECT ori, COUNT(*) FROM queue WHERE state = 'refused' GROUP BY ori ORDER BY ori"
+            )
+            return dict(rows)
 
     def search(
         self,

@@ -25,6 +25,7 @@ from nlets_sim.config import Config, ConfigError, lock_data_dir
 from nlets_sim.directory import load_directory
 from nlets_sim.faults import make_fault
 from nlets_sim.journal import Journal
+from nlets_sim.journal_faults import JournalDamaged
 from nlets_sim.link import (
     BAD_KEY,
     LOGON_REQUIRED,
@@ -138,6 +139,10 @@ class Connection(asyncio.Protocol):
             log.info("logon", ori=request.ori, peer=self.peer, reset=request.reset)
             return
         self.link.close()
+        if refusal is None:  # the key was good: the journal cannot read this ORI's queue
+            damaged = switch.unreadable.get(request.ori)
+            server.refusals.log("logon refused", ori=request.ori, journal_damaged=damaged)
+            return
         server.refusals.log("logon refused", ori=request.ori, peer=self.peer, locked_out=locked)
         if not locked:
             known = request.ori if request.ori in switch.directory.agencies else None
@@ -367,12 +372,17 @@ class SwitchServer:
             self.schedule_flush()
 
     def status(self) -> dict[str, Any]:
+        unreadable = dict(self.switch.unreadable)
+        try:
+            queues, dead_letters = self.journal.queue_depths(), self.journal.dead_letters()
+        except JournalDamaged as damaged:
+            queues, dead_letters, unreadable["(status)"] = {}, {}, damaged.reason
         status = {
             "uptime_s": round(time.monotonic() - self.started, 1),
             "online": self.switch.online(),
-            "queues": self.journal.queue_depths(),
-            "journal": self.journal.health(),
-            "dead_letters": self.journal.dead_letters(),
+            "queues": queues,
+            "journal": {**self.journal.health(), "unreadable": unreadable},
+            "dead_letters": dead_letters,
             "logons": self.guard.status(self.clock()),
             "counters": {
                 f"{line}/{kind}": value

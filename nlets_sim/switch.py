@@ -22,7 +22,8 @@ from nlets_sim import help_files
 from nlets_sim.bus.events import Event
 from nlets_sim.directory import Directory, HelpAddress
 from nlets_sim.faults import OUTBOUND, FaultTable, InjectedStatus, injected_rejection
-from nlets_sim.journal import Journal, JournalUnavailable, QueuedRow
+from nlets_sim.journal import Journal, QueuedRow
+from nlets_sim.journal_faults import JournalDamaged, JournalUnavailable
 from nlets_sim.limits import check_text_size, deliverable
 from nlets_sim.link import BAD_KEY, NOT_ALLOWED, UNKNOWN_ORI, LogonRequested, SwitchLink, accepted
 from nlets_sim.link import rejected as rejected_frame
@@ -43,6 +44,9 @@ from nlets_sim.switch_state import (
 
 DEFAULT_WINDOW = 64
 DEFAULT_STORE_EXPIRY = timedelta(hours=72)
+
+
+QUEUE_UNREADABLE = "SWITCH CANNOT READ THE QUEUE OF THIS ORI - CALL THE OPERATOR"  # LJ text
 
 
 def cannot_store(reason: str) -> str:
@@ -83,6 +87,7 @@ class Switch:
         self._dirty_peers: set[str] = set()
         self._outbox: dict[int, list[bytes | float]] = {}  # a float: pause, in seconds
         self.faults = FaultTable()
+        self.unreadable: dict[str, str] = {}  # ORI -> the error of its damaged journal pages
         self._ack_due: set[int] = set()
         self._closing: list[int] = []
         self._closing_ori: dict[int, str] = {}  # connections closing, for their last AK
@@ -103,6 +108,12 @@ class Switch:
         """Accept or refuse a logon; True when accepted. ``refusal``: the LJ text the server
         has already decided on (a lockout, a certificate for another ORI)."""
         reason = refusal or self.logon_refusal(request)
+        if reason is None:
+            try:
+                next_out, stored = self._stored_for(request)
+            except JournalDamaged as damaged:  # that ORI only; every other is still served
+                self.unreadable[request.ori] = damaged.reason
+                reason = QUEUE_UNREADABLE
         if reason is not None:
             self.note("closed", request.ori, reason=f"logon refused: {reason}")
             self._out(conn, rejected_frame(reason))
@@ -118,17 +129,18 @@ class Switch:
             self.note("takeover", ori)
         self.note("logon", ori, reset=request.reset)
         peer = self._peer(ori)
-        if request.reset:
+        if next_out is not None:  # RST/Y
             peer.lst = 0
-            peer.next_out = self.journal.renumber(ori, peer.acked)
+            peer.next_out = next_out
             peer.acked = 0
             self._dirty_peers.add(ori)
+        self.unreadable.pop(ori, None)
         session = Session(ori, conn)
         self.sessions[ori] = session
         self._conn_ori[conn] = ori
         self._out(conn, accepted(peer.lst, self.heartbeat_s))
         self._logged_on.add(conn)
-        for row in self.journal.pending(ori, peer.acked):
+        for row in stored:
             payload = row.payload
             if payload is None:
                 number = self._count(self.directory.agencies[ori].line, "output")
@@ -138,6 +150,15 @@ class Switch:
             session.backlog.append(Pending(row.seq, payload, first=row.mke == "SM"))
         self._pump(session)
         return True
+
+    def _stored_for(self, request: LogonRequested) -> tuple[int | None, list[QueuedRow]]:
+        """The deliveries waiting for an ORI that logs on (renumbered from 1 by ``RST/Y``,
+        then the new ``next_out`` comes first, else None). Raises ``JournalDamaged``."""
+        acked = self._peer(request.ori).acked
+        if not request.reset:
+            return None, self.journal.pending(request.ori, acked)
+        next_out = self.journal.renumber(request.ori, acked)
+        return next_out, self.journal.pending(request.ori, 0)
 
     def logon_refusal(self, request: LogonRequested, *, check_key: bool = True) -> str | None:
         """The LJ text for a logon, None when it may go ahead; without ``check_key`` a known
@@ -226,8 +247,14 @@ class Switch:
         self._ack_due.discard(conn)
 
     def tick(self, now: datetime) -> None:
-        """Expire stored messages whose time has come (SM .07. to whoever sent them)."""
-        for row_id, ori, seq, addressed, notify, raw in self.journal.due_for_expiry(now):
+        """Expire stored messages whose time has come (SM .07. to whoever sent them); a
+        damaged page leaves them for the next tick."""
+        try:
+            due = self.journal.due_for_expiry(now)
+        except JournalDamaged as damaged:
+            self.unreadable["(expiry)"] = damaged.reason
+            return
+        for row_id, ori, seq, addressed, notify, raw in due:
             self.journal.expire(row_id)
             self.note("expired", ori, to=addressed, seq=seq, notify=notify)
             if notify:
@@ -235,7 +262,11 @@ class Switch:
                 self._to_ori(notify, Outgoing("SM", SWITCH_ORI, None, notice, now, 0, None), now)
 
     def next_deadline(self) -> datetime | None:
-        return self.journal.next_expiry()
+        try:
+            return self.journal.next_expiry()
+        except JournalDamaged as damaged:
+            self.unreadable["(expiry)"] = damaged.reason
+            return None
 
     # Operator actions ----------------------------------------------------------------
 
