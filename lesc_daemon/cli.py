@@ -30,6 +30,7 @@ from lesc_daemon.rules import RulesError, load_rules
 from lesc_daemon.seed import catalogue, seed_store
 from lesc_daemon.store import Store
 from lesc_daemon.store_faults import StoreDamaged, damaged_text, integrity_problems, is_damaged
+from lesc_daemon.totals import totals
 from nlets_sim import __version__
 from nlets_sim.bus.address import parse_broker_url
 from nlets_sim.bus.events import check_node_name
@@ -37,6 +38,7 @@ from nlets_sim.cli_traffic import tls_options
 from nlets_sim.client import parse_address
 from nlets_sim.lint import prepare
 from nlets_sim.logging_setup import configure_logging
+from nlets_sim.simclock import clock_rate as checked_rate
 
 DEFAULT_DB = Path("data/lesc.sqlite3")
 
@@ -90,6 +92,19 @@ def main() -> None:
     show_default=True,
     help="IAQ response delay in seconds: SECONDS, MIN-MAX (uniform) or lognormal:MU,SIGMA.",
 )
+@click.option("--clock", help="Start the LESC's clock here, e.g. 2012-10-01T00:00 [default: now].")
+@click.option(
+    "--clock-rate",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="Simulated seconds per second of the clock started by --clock.",
+)
+@click.option(
+    "--clock-origin",
+    type=float,
+    help="The Unix time at which the clock reads --clock [default: when the daemon starts].",
+)
 @tls_options
 @click.option("--mqtt", help="Publish events to this broker, e.g. mqtt://127.0.0.1:1883.")
 @click.option("--node", default="lesc", show_default=True, help="The LESC's name on the bus.")
@@ -103,6 +118,9 @@ def run(
     db: Path,
     rules: Path | None,
     delay: str,
+    clock: str | None,
+    clock_rate: float,
+    clock_origin: float | None,
     tls: ssl.SSLContext | None,
     mqtt: str | None,
     node: str,
@@ -120,6 +138,9 @@ def run(
             db,
             rules,
             parse_delay(delay),
+            clock=datetime.fromisoformat(clock) if clock is not None else None,
+            clock_rate=checked_rate(clock_rate) or 1.0,
+            clock_origin=clock_origin,
             tls=tls,
             mqtt=mqtt,
             node=check_node_name(node),
@@ -292,6 +313,8 @@ def report(db: Path, png: Path | None) -> None:
     store = Store(db)
     rows = list(store.queries_by_month())
     click.echo(monthly_table(rows))
+    for line in totals(store).lines():
+        click.echo(line)
     yq = hit_confirmations(store)
     click.echo(
         f"hit confirmations (YQ): {yq.answered} answered, {yq.late_urgent + yq.late_routine} late"

@@ -39,6 +39,7 @@ from lesc_daemon.store_faults import cannot_write_now, damaged_text, is_damaged
 from nlets_sim.bus.address import parse_broker_url
 from nlets_sim.bus.publisher import EventPublisher
 from nlets_sim.client import Delivery, LinkClosed, Terminal
+from nlets_sim.simclock import SimulatedClock
 
 log = structlog.get_logger("lesc_daemon")
 
@@ -64,6 +65,8 @@ class DaemonConfig:
     seed: int | None = None  # for the delay draws
     tz: str = "UTC"
     clock: datetime | None = None  # start the LESC's clock here (it then runs); None: real time
+    clock_rate: float = 1.0  # simulated seconds per real second of that clock (simclock.py)
+    clock_origin: float | None = None  # Unix time at which it reads ``clock``; None: at start
     reconnect_max_s: float = 5.0
     oris: frozenset[str] = field(default=LESC_ORIS)
     tls: ssl.SSLContext | None = None  # None: plain TCP to the switch
@@ -87,7 +90,10 @@ class LescDaemon:
         self.terminal.resume(self.ledger.pending())
         self.terminal.on_logon = self._check_session
         self.random = random.Random(config.seed)  # noqa: S311 - delays, not secrets
-        self._started = time.monotonic()
+        self.clock = None
+        if config.clock is not None:
+            origin = config.clock_origin if config.clock_origin is not None else time.time()
+            self.clock = SimulatedClock(config.clock, config.clock_rate, origin)
         self._wake = asyncio.Event()
         self.connected = asyncio.Event()
         self.help_published = asyncio.Event()  # the switch answered the AXADMUPDT
@@ -104,8 +110,8 @@ class LescDaemon:
             self.responder.events = []
 
     def now(self) -> datetime:
-        if self.config.clock is not None:
-            return self.config.clock + timedelta(seconds=time.monotonic() - self._started)
+        if self.clock is not None:
+            return self.clock.now()
         return datetime.now(ZoneInfo(self.config.tz)).replace(tzinfo=None)
 
     def delay(self) -> timedelta:
@@ -317,7 +323,8 @@ class LescDaemon:
             next_due = self.store.next_due()
             timeout = OUTBOX_POLL_S  # operators' CLI replies arrive through the store
             if next_due is not None:
-                timeout = min(timeout, max(0.0, (next_due - self.now()).total_seconds()))
+                wait = (next_due - self.now()).total_seconds() / self.config.clock_rate
+                timeout = min(timeout, max(0.0, wait))
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(timeout):
                     await self._wake.wait()

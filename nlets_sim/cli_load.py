@@ -18,15 +18,42 @@ from nlets_sim.cli_traffic import tls_options
 from nlets_sim.client import LinkClosed, parse_address
 from nlets_sim.config import default_directory
 from nlets_sim.directory import DirectoryError, load_directory
-from nlets_sim.load.failif import FailIfError, broken, parse_fail_if
+from nlets_sim.load.failif import Condition, FailIfError, broken, parse_fail_if
 from nlets_sim.load.identities import IdentitiesError, read_identities
-from nlets_sim.load.profiles import Profile, ProfileError, builtin, read_profile, read_scenario
+from nlets_sim.load.profiles import (
+    Profile,
+    ProfileError,
+    Sampler,
+    builtin,
+    read_profile,
+    read_scenario,
+)
 from nlets_sim.load.report import summary_table, write_csv, write_json, write_plot
 from nlets_sim.load.runner import LoadConfig, run_load
-from nlets_sim.load.schedule import RateError, parse_duration, parse_rate
+from nlets_sim.load.schedule import (
+    RateError,
+    Schedule,
+    parse_compress,
+    parse_duration,
+    parse_rate,
+)
+from nlets_sim.load.year import FY2013, USSS_ORI, YearProfile, year_schedule
 
 INPUT_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 NOT_TERMINALS = frozenset({"NL", "AX"})  # the switch's own line and the LESC's
+
+
+def year_terminals(path: Path) -> list[tuple[str, str]]:
+    """lesc-year's senders: every state's police (``<SS>0010000``) and the Secret Service."""
+    directory = load_directory(path)
+    oris = sorted(
+        ori
+        for ori, agency in directory.agencies.items()
+        if "C" in agency.access
+        and agency.line not in NOT_TERMINALS
+        and (ori.endswith("0010000") or ori == USSS_ORI)
+    )
+    return [(ori, demo_key(ori)) for ori in oris]
 
 
 def directory_terminals(path: Path, count: int) -> list[tuple[str, str]]:
@@ -109,7 +136,7 @@ def _stderr_line(text: str) -> None:
     "--profile",
     default="am-pairs",
     show_default=True,
-    help="am-pairs, iaq, or a profile FILE.toml.",
+    help="am-pairs, iaq, lesc-year, or a profile FILE.toml.",
 )
 @click.option(
     "--scenario",
@@ -138,6 +165,23 @@ def _stderr_line(text: str) -> None:
     "--timeout",
     callback=_duration,
     help="A request without its replies by then is unanswered [default: 10s].",
+)
+@click.option(
+    "--clock", help="The simulated clock's start (dates in the traffic; lesc-year's day one)."
+)
+@click.option(
+    "--compress",
+    help="Run the simulated clock fast, SIMULATED:REAL, e.g. 365d:10m (the default --duration).",
+)
+@click.option(
+    "--clock-origin",
+    type=float,
+    help="The Unix time at which the clock reads --clock (give the switch and LESC the same).",
+)
+@click.option(
+    "--volume",
+    type=click.FloatRange(min=1),
+    help="lesc-year: requests a year [default: 1,400,000].",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the profile's draws.")
 @click.option(
@@ -176,6 +220,10 @@ def load_command(
     count: int | None,
     warmup: float | None,
     timeout: float | None,
+    clock: str | None,
+    compress: str | None,
+    clock_origin: float | None,
+    volume: float | None,
     seed: int,
     csv_path: Path | None,
     json_path: Path | None,
@@ -189,20 +237,34 @@ def load_command(
     """
     if rate is not None and window is not None:
         raise click.UsageError("give --rate (open loop) or --window (closed loop), not both")
+    if profile == "lesc-year" and (rate is not None or window is not None or scenario):
+        raise click.UsageError("lesc-year sets its own pace: no --rate, --window or --scenario")
     try:
-        schedule = None if window is not None else parse_rate(rate or "100")
+        start = datetime.fromisoformat(clock) if clock is not None else None
+        span, wall = parse_compress(compress) if compress is not None else (1.0, 1.0)
         conditions = parse_fail_if(fail_if) if fail_if is not None else ()
-    except (RateError, FailIfError) as error:
+    except (RateError, FailIfError, ValueError) as error:
         raise click.UsageError(str(error)) from None
-    now = datetime.now().astimezone().replace(tzinfo=None)
+    clock_rate = span / wall
+    now = start or datetime.now().astimezone().replace(tzinfo=None)
     try:
-        chosen = choose_profile(profile, scenario, identities, now)
         if credentials is not None:
             logons = csv_terminals(credentials, terminals)
+        elif profile == "lesc-year":
+            logons = year_terminals(directory or default_directory())
         else:
             logons = directory_terminals(directory or default_directory(), terminals or 10)
-    except (ProfileError, IdentitiesError, DirectoryError) as error:
+        if profile == "lesc-year":
+            people = read_identities(identities, now)
+            chosen: Sampler = YearProfile(people, [ori for ori, _ in logons])
+            schedule: Schedule | None = year_schedule(now, clock_rate, volume or FY2013["requests"])
+        else:
+            chosen = choose_profile(profile, scenario, identities, now)
+            schedule = None if window is not None else parse_rate(rate or "100")
+    except (ProfileError, IdentitiesError, DirectoryError, RateError) as error:
         raise click.UsageError(str(error)) from None
+    if duration is None and count is None:
+        duration = wall if compress is not None else 10.0
     host, port = parse_address(address)
     config = LoadConfig(
         host,
@@ -211,20 +273,32 @@ def load_command(
         chosen,
         schedule,
         window=window,
-        duration_s=duration if duration is not None or count is not None else 10.0,
+        duration_s=duration,
         count=count,
         warmup_s=warmup or 0.0,
         timeout_s=timeout if timeout is not None else 10.0,
         seed=seed,
+        clock=start,
+        clock_rate=clock_rate,
+        clock_origin=clock_origin,
         tls=tls,
         live=_stderr_line if sys.stderr.isatty() else None,
         warn=_stderr_line,
     )
+    run_and_report(config, conditions, (csv_path, json_path, plot))
+
+
+def run_and_report(
+    config: LoadConfig,
+    conditions: tuple[Condition, ...],
+    files: tuple[Path | None, Path | None, Path | None],
+) -> None:
     try:
         result = asyncio.run(run_load(config))
     except (LinkClosed, OSError, TimeoutError) as error:
+        address = f"{config.host}:{config.port}"
         raise click.ClickException(f"{address}: {error or 'timed out'}") from None
-    report(result.summary, result.seconds, csv_path, json_path, plot)
+    report(result.summary, result.seconds, *files)
     failures = broken(conditions, result.summary)
     for failure in failures:
         click.echo(f"fail-if: {failure}", err=True)
@@ -239,6 +313,9 @@ def report(
     plot: Path | None,
 ) -> None:
     click.echo(summary_table(summary))
+    if "profile_sent" in summary:
+        sent = summary["profile_sent"]
+        click.echo("sent by kind  " + "  ".join(f"{k} {v:,}" for k, v in sent.items()))
     if csv_path is not None:
         write_csv(csv_path, seconds)
     if json_path is not None:

@@ -43,6 +43,16 @@ def announce(server: SwitchServer) -> None:
 @click.option("--config", "config_file", type=click.Path(exists=True, path_type=Path))
 @click.option("--tz", help="Time zone of output headers [default: UTC].")
 @click.option("--clock", help="Pin the switch's clock, e.g. 2026-01-01T08:00 (for tests).")
+@click.option(
+    "--clock-rate",
+    type=float,
+    help="With --clock: the clock runs from there, this many simulated seconds per second.",
+)
+@click.option(
+    "--clock-origin",
+    type=float,
+    help="With --clock-rate: the Unix time at which the clock reads --clock [default: now].",
+)
 @click.option("--heartbeat", "heartbeat_s", type=int, help="HBI in seconds [default: 30].")
 @click.option("--window", type=int, help="Un-acknowledged DT frames per terminal [default: 64].")
 @click.option(
@@ -92,6 +102,8 @@ def serve_command(
     config_file: Path | None,
     tz: str | None,
     clock: str | None,
+    clock_rate: float | None,
+    clock_origin: float | None,
     heartbeat_s: int | None,
     window: int | None,
     tls_cert: Path | None,
@@ -125,6 +137,8 @@ def serve_command(
         "directory": directory,
         "tz": tz,
         "clock": clock,
+        "clock_rate": clock_rate,
+        "clock_origin": clock_origin,
         "heartbeat_s": heartbeat_s,
         "window": window,
         "tls_cert": tls_cert,

@@ -7,6 +7,7 @@ import fcntl
 import os
 import re
 import ssl
+import time
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -15,6 +16,8 @@ from importlib import resources
 from pathlib import Path
 from typing import IO, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from nlets_sim.simclock import SimulatedClock, clock_rate
 
 DEFAULT_PORT = 7700
 PINNED_CLOCK = datetime(2026, 1, 1, 8, 0)  # noqa: DTZ001 - the pinned switch-local time of tests
@@ -33,6 +36,10 @@ class Config:
     directory: Path | None = None  # None: the shipped default directory
     tz: str = "UTC"  # the zone of output-header times
     clock: datetime | None = None  # a fixed switch-local time, for tests; None: real time
+    # With clock: it runs from there at this many simulated seconds per second (simclock.py);
+    # None: the clock stays pinned.
+    clock_rate: float | None = None
+    clock_origin: float | None = None  # Unix time at which the running clock reads ``clock``
     heartbeat_s: int = 30  # HBI sent in LA; silence of 3 x HBI closes the link
     logon_timeout_s: float = 10.0  # time allowed for the first frame (LI)
     max_frame_bytes: int = 65_536  # largest DT payload accepted
@@ -96,10 +103,17 @@ class Config:
             return zone
         return self.now().replace(tzinfo=info).tzname() or zone
 
+    def __post_init__(self) -> None:
+        if self.clock_rate is not None and self.clock_origin is None:  # runs from now
+            object.__setattr__(self, "clock_origin", time.time())
+
     def now(self) -> datetime:
         """Switch-local time without zone, to the second."""
         if self.clock is not None:
-            return self.clock
+            if self.clock_rate is None or self.clock_origin is None:
+                return self.clock
+            moment = SimulatedClock(self.clock, self.clock_rate, self.clock_origin).now()
+            return moment.replace(microsecond=0)
         return datetime.now(ZoneInfo(self.tz)).replace(tzinfo=None, microsecond=0)
 
 
@@ -157,6 +171,10 @@ def load_config(path: Path | None, overrides: dict[str, Any]) -> Config:
             values[key] = checked_counters(key, values[key])
     if isinstance(values.get("clock"), str):
         values["clock"] = datetime.fromisoformat(values["clock"])
+    if values.get("clock_rate") is not None:
+        if values.get("clock") is None:
+            raise ValueError("a clock rate needs a clock to start from (--clock START)")
+        clock_rate(values["clock_rate"])
     ZoneInfo(values.get("tz", "UTC"))  # fails early on an unknown zone
     return Config(**values)
 

@@ -16,6 +16,7 @@ from nlets_sim.lint import lint_message
 from nlets_sim.load.identities import IdentitiesError, read_identities
 from nlets_sim.load.profiles import (
     BRADY_SHARE,
+    Draw,
     Profile,
     ProfileError,
     builtin,
@@ -34,9 +35,7 @@ def sample(profile: Profile, count: int, seed: int = 7) -> list[tuple[int, bytes
     out = []
     for number in range(count):
         sender = number % len(ORIS)
-        request = profile.request(
-            rng=rng, oris=ORIS, sender=sender, control=f"C{number}", number=number, now=NOW
-        )
+        request = profile.request(Draw(rng, ORIS, sender, f"C{number}", number, NOW))
         out.append((sender, request.message, request.expected, request.expect_res))
     return out
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import statistics
 import time
 from collections.abc import AsyncIterator
@@ -269,3 +270,54 @@ def test_an_unreachable_switch_is_one_sentence_and_exit_1() -> None:
     assert code == 1
     assert err.startswith("Error: 127.0.0.1:1: ")
     assert "Traceback" not in err
+
+
+def test_lesc_year_from_the_command_line_sends_its_mix_on_a_compressed_clock(
+    switch_port: object,
+) -> None:
+    result = CliRunner().invoke(
+        main,
+        [
+            "load",
+            "--to",
+            f"127.0.0.1:{switch_port}",
+            "--profile",
+            "lesc-year",
+            "--clock",
+            "2012-10-01T00:00",
+            "--compress",
+            "7d:3s",
+            "--volume",
+            "20000",
+            "--timeout",
+            "2s",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert re.search(r"profile lesc-year, \d\d terminals", result.stdout)
+    assert "sent by kind  iaqs " in result.stdout
+    assert "SM .02." in result.stdout  # no LESC on this switch: the IAQs wait for it
+
+
+@pytest.mark.parametrize(
+    ("args", "sentence"),
+    [
+        (["--profile", "lesc-year", "--rate", "5"], "lesc-year sets its own pace"),
+        (["--compress", "7d"], "--compress is SIMULATED:REAL"),
+        (["--clock", "someday"], "someday"),
+    ],
+)
+def test_clock_mistakes_on_load_are_one_sentence(
+    switch_port: object, args: list[str], sentence: str
+) -> None:
+    code, _, err = load(switch_port, *args)
+    assert code == 2
+    assert sentence in err
+
+
+def test_a_clock_rate_without_a_clock_is_refused(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main, ["serve", "--port", "0", "--data-dir", str(tmp_path), "--clock-rate", "60"]
+    )
+    assert result.exit_code == 2
+    assert "a clock rate needs a clock to start from" in result.stderr

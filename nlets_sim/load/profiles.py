@@ -30,6 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
 from nlets_sim.load.identities import Identity
 from nlets_sim.transcript import Expect, Send, TranscriptError, parse_transcript
@@ -65,6 +66,28 @@ class Request:
     message: bytes
     expected: int  # replies that complete it
     expect_res: str | None = None
+    sender: int | None = None  # the terminal that sends it, when the profile chose another
+
+
+@dataclass(frozen=True, slots=True)
+class Draw:
+    """What a profile is given to make the next request."""
+
+    rng: random.Random
+    oris: Sequence[str]  # the terminals' ORIs
+    sender: int  # the terminal whose turn it is (an index into ``oris``)
+    control: str  # the request's control field
+    number: int  # the request's number in the run, from 0
+    now: datetime  # the run's clock when the request is due
+
+
+class Sampler(Protocol):
+    """What the runner asks a profile: a name, and the next request."""
+
+    @property
+    def name(self) -> str: ...
+
+    def request(self, draw: Draw) -> Request: ...
 
 
 def template(text: str, weight: float = 1.0, replies: int | None = None) -> Template:
@@ -111,20 +134,12 @@ class Profile:
             return self.templates[0]
         return rng.choices(self.templates, self._weights)[0]
 
-    def request(
-        self,
-        *,
-        rng: random.Random,
-        oris: Sequence[str],
-        sender: int,
-        control: str,
-        number: int,
-        now: datetime,
-    ) -> Request:
-        """The next request of terminal ``sender`` (an index into ``oris``)."""
+    def request(self, draw: Draw) -> Request:
+        """The next request of terminal ``draw.sender``."""
+        rng, oris, sender, now = draw.rng, draw.oris, draw.sender, draw.now
         chosen = self.pick(rng, sender)
         names = chosen.names
-        values = {"sender": oris[sender], "control": control, "n": str(number)}
+        values = {"sender": oris[sender], "control": draw.control, "n": str(draw.number)}
         if "peer" in names:
             values["peer"] = oris[peer_of(sender, len(oris))]
         if "dest" in names:

@@ -26,7 +26,7 @@ from typing import Any
 
 from nlets_sim.client import Delivery, LinkClosed, Terminal
 from nlets_sim.load.correlate import Correlator, Pending
-from nlets_sim.load.profiles import Profile
+from nlets_sim.load.profiles import Draw, Sampler
 from nlets_sim.load.schedule import Schedule
 from nlets_sim.load.tally import Tally
 
@@ -50,7 +50,7 @@ class LoadConfig:
     host: str
     port: int
     credentials: Sequence[tuple[str, str]]  # (ORI, key) of each terminal
-    profile: Profile
+    profile: Sampler
     schedule: Schedule | None  # None: closed loop
     window: int | None = None  # requests in flight per terminal (closed loop)
     duration_s: float | None = 10.0
@@ -61,6 +61,8 @@ class LoadConfig:
     seed: int = 0
     clock: datetime | None = None  # the simulated start of the run (placeholders); None: now
     clock_rate: float = 1.0  # simulated seconds per wall second
+    clock_origin: float | None = None  # Unix time at which the clock reads ``clock``: the run
+    # waits for it and starts there, in step with a switch and a LESC given the same origin
     tls: ssl.SSLContext | None = None
     live: Callable[[str], None] | None = None  # gets the live line each second
     warn: Callable[[str], None] = print
@@ -110,20 +112,16 @@ class LoadRun:
         self.sent += 1
         control = self.prefix + base36(number)
         request = self.config.profile.request(
-            rng=self.rng,
-            oris=self.oris,
-            sender=index,
-            control=control,
-            number=number,
-            now=self.simulated(due),
+            Draw(self.rng, self.oris, index, control, number, self.simulated(due))
         )
-        terminal = self.terminals[index]
-        self.sequences[index].append((terminal.next_seq + len(terminal.backlog), control))
+        if request.sender is not None:
+            index = request.sender
         counted = due >= self.config.warmup_s
         self.correlator.sent(
             control, due, request.expected, index, counted=counted, expect_res=request.expect_res
         )
-        terminal.post(request.message)
+        (seq,) = self.terminals[index].post(request.message)
+        self.sequences[index].append((seq, control))
 
     def more(self) -> bool:
         """Whether the run may send another request."""
@@ -272,6 +270,9 @@ class LoadRun:
             terminal.on_acknowledged = functools.partial(self.acknowledged, index)
         cpu_start = time.process_time()
         self.started = self.loop.time()
+        if self.config.clock_origin is not None:
+            await asyncio.sleep(max(0.0, self.config.clock_origin - time.time()))
+            self.started = self.loop.time() - (time.time() - self.config.clock_origin)
         try:
             async with asyncio.TaskGroup() as group:
                 tasks = [group.create_task(self.receive(i)) for i in range(len(self.terminals))]
@@ -307,6 +308,9 @@ class LoadRun:
         summary["terminals"] = len(self.terminals)
         summary["profile"] = config.profile.name
         summary["reconnects"] = self.reconnects
+        sent = getattr(config.profile, "sent", None)
+        if callable(sent):  # lesc-year: what it sent, by kind
+            summary["profile_sent"] = sent()
         completed = counts["matched"] + counts["errors"]
         summary["generator"] = {
             "cpu_s": round(cpu_s, 3),
