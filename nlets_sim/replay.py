@@ -20,6 +20,7 @@ from nlets_sim.transcript import (
     Logoff,
     Logon,
     Operator,
+    Outage,
     Send,
     Step,
     Transcript,
@@ -110,14 +111,20 @@ class Player:
                 case Expect():
                     await self._expect(step)
                 case Operator(_, code, mke, removed):
-                    await self._operate(code, mke, removed)
+                    await self._operate(
+                        {"command": "remove", "line": code, "mke": mke, "on": removed}
+                    )
+                case Outage(_, until, zone):
+                    end = until is None
+                    await self._operate(
+                        {"command": "outage", "end": end, "until": until, "tz": zone}
+                    )
         except (LinkClosed, OSError) as error:
             raise StepFailed(f"link error: {error}") from None
 
-    async def _operate(self, line: str, mke: str, removed: bool) -> None:
+    async def _operate(self, request: dict[str, object]) -> None:
         if self.admin is None:
             raise StepFailed("operator steps need the switch's admin socket (--data-dir)")
-        request = {"command": "remove", "line": line, "mke": mke, "on": removed}
         try:
             await admin_request(self.admin, request)
         except AdminError as error:

@@ -12,6 +12,9 @@ A transcript is a list of steps; a step starts with a directive line:
     remove LINE MKE / restore LINE MKE
                                       an operator puts a line in "remove" status for a key
                                       (SM .04.), or back in service (needs the admin socket)
+    outage HHMM ZONE / outage end     the operator's SM to every line's control terminal:
+                                      NLETS TEMPORARILY OUT OF SERVICE UNTIL HHMM ZONE, or
+                                      NLETS IN SERVICE (needs the admin socket)
 
 A message is written as it travels, one line per line (CR LF on the wire). In expected
 messages, placeholders stand for what varies: {TIME} (HH:MM), {DATE} (MM/DD/CCYY), {SEQ} (a
@@ -81,7 +84,17 @@ class Expect:
     within_s: float = DEFAULT_WITHIN_S
 
 
-Step = Logon | Logoff | Send | Expect | Operator
+@dataclass(frozen=True, slots=True)
+class Outage:
+    """``outage HHMM ZONE`` or ``outage end`` (``until`` None): an operator status message."""
+
+    line: int
+    until: str | None
+    zone: str | None = None
+    ori: str = "NL0000000"  # every step names what it acts on: the switch sends it
+
+
+Step = Logon | Logoff | Send | Expect | Operator | Outage
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +147,7 @@ def diff(expected: str, received: str) -> str:
 
 _DIRECTIVE = re.compile(r"(?P<verb>logon|logoff|send|expect)\s+(?P<ori>[A-Z0-9]{9})(?P<rest>.*)")
 _OPERATOR = re.compile(r"(?P<verb>remove|restore)\s+(?P<code>[A-Z0-9]{2})\s+(?P<mke>[A-Z]{2,3})")
+_OUTAGE = re.compile(r"outage\s+(?:end|(?P<until>\d{4})\s+(?P<zone>[A-Z]{1,5}))")
 
 
 def parse_transcript(text: str, name: str = "transcript") -> Transcript:
@@ -152,10 +166,14 @@ def parse_transcript(text: str, name: str = "transcript") -> Transcript:
             removed = operator["verb"] == "remove"
             steps.append(Operator(number, operator["code"], operator["mke"], removed))
             continue
+        outage = _OUTAGE.fullmatch(command)
+        if outage is not None:
+            steps.append(Outage(number, outage["until"], outage["zone"]))
+            continue
         directive = _DIRECTIVE.fullmatch(command)
         if directive is None:
             raise TranscriptError(
-                f"{name}:{number}: expected logon, logoff, send, expect, remove or restore"
+                f"{name}:{number}: expected logon, logoff, send, expect, remove, restore or outage"
             )
         verb, ori, rest = directive["verb"], directive["ori"], directive["rest"].split()
         if verb == "logon":
@@ -222,6 +240,8 @@ def render(transcript: Transcript) -> str:
                 out.append(f"logoff {ori}")
             case Operator(_, code, mke, removed):
                 out.append(f"{'remove' if removed else 'restore'} {code} {mke}")
+            case Outage(_, until, zone):
+                out.append(f"outage {until} {zone}" if until else "outage end")
             case Send(_, ori, message):
                 out += [f"send {ori}", *message.split(CRLF), "end"]
             case Expect(_, ori, messages, unordered, within):

@@ -21,6 +21,7 @@ from nlets_sim.transcript import (
     Expect,
     Logon,
     Operator,
+    Outage,
     Send,
     Transcript,
     TranscriptError,
@@ -74,7 +75,7 @@ def test_format_parses_steps_with_options_and_comments() -> None:
 @pytest.mark.parametrize(
     ("text", "error"),
     [
-        ("hello", "t:1: expected logon, logoff, send, expect, remove or restore"),
+        ("hello", "t:1: expected logon, logoff, send, expect, remove, restore or outage"),
         ("send NY0303000\nAM", "t:1: message not ended by a line 'end'"),
         ("expect NY0303000 sometimes\nA\nend", "t:1: unknown expect option 'sometimes'"),
         ("expect NY0303000 within soon\nA\nend", "t:1: within SECONDS"),
@@ -238,3 +239,12 @@ def test_operator_steps_parse_and_need_the_admin_socket_against_a_running_switch
         "  FAIL line 1: remove NJ AM",
         "       operator steps need the switch's admin socket (--data-dir)",
     ]
+
+
+def test_outage_steps_parse_and_render_back() -> None:
+    text = "outage 1400 EST\n\noutage end\n"
+    transcript = parse_transcript(text, "t")
+    assert transcript.steps == (Outage(1, "1400", "EST"), Outage(3, None))
+    assert render(transcript) == text
+    with pytest.raises(TranscriptError, match="t:1: expected"):
+        parse_transcript("outage 14:00 EST\n", "t")
