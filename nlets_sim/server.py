@@ -23,13 +23,12 @@ from nlets_sim.bus.address import parse_broker_url
 from nlets_sim.bus.publisher import EventPublisher
 from nlets_sim.config import Config, ConfigError, lock_data_dir
 from nlets_sim.directory import load_directory
+from nlets_sim.door import Door
 from nlets_sim.faults import make_fault
 from nlets_sim.journal import Journal
 from nlets_sim.journal_faults import JournalDamaged
 from nlets_sim.link import (
-    BAD_KEY,
     LOGON_REQUIRED,
-    NOT_ALLOWED,
     AckReceived,
     DataReceived,
     HeartbeatReceived,
@@ -41,11 +40,10 @@ from nlets_sim.link import (
     ProtocolViolation,
     SwitchLink,
 )
-from nlets_sim.logon_guard import Limit, LogonGuard
 from nlets_sim.refusal_log import RefusalLog
 from nlets_sim.switch import Switch
 from nlets_sim.switch_state import Close, Send
-from nlets_sim.tls_names import certificate_allows, certificate_names
+from nlets_sim.tls_names import certificate_names
 
 log = structlog.get_logger("nlets_sim.server")
 LINGER_S = 2.0  # how long a closing connection waits for the peer's end of file
@@ -86,9 +84,13 @@ class Connection(asyncio.Protocol):
         self.last_received = time.monotonic()
         now = self.server.config.now()
         self._handle(self.link.receive_data(data), now)
-        while self.link.state is LinkState.ACTIVE and self.link.waiting:
-            self._handle(self.link.receive_data(b""), now)  # what arrived behind the LI
+        self._serve_held(now)
         self.server.schedule_flush()
+
+    def _serve_held(self, now: datetime) -> None:
+        """The frames that arrived behind the LI, once the logon is accepted."""
+        while self.link.state is LinkState.ACTIVE and self.link.waiting:
+            self._handle(self.link.receive_data(b""), now)
 
     def _handle(self, events: list[LinkEvent], now: datetime) -> None:
         switch = self.server.switch
@@ -105,7 +107,7 @@ class Connection(asyncio.Protocol):
                 case HeartbeatReceived():
                     pass
                 case LogonRequested():
-                    self._logon(event, now)
+                    self.server.door.logon(self, event, now)
                 case NakReceived(seq, reason):
                     switch.refused(self.conn, seq)
                     log.info("delivery refused", ori=self.link.ori, seq=seq, reason=reason)
@@ -119,37 +121,10 @@ class Connection(asyncio.Protocol):
                         "protocol violation", ori=self.link.ori, peer=self.peer, reason=reason
                     )
 
-    def _logon(self, request: LogonRequested, now: datetime) -> None:
-        """Lockouts and the client certificate first, then the switch's own checks."""
-        server, switch = self.server, self.server.switch
-        moment = server.clock()
-        locked = server.guard.locked(request.ori, self.address, moment)
-        refusal = None
-        if locked:  # refused without a key check: a guess gets no answer and costs nothing
-            refusal = switch.logon_refusal(request, check_key=False) or BAD_KEY
-        elif not certificate_allows(switch.directory, self.certificate, request.ori):
-            refusal = NOT_ALLOWED
-        else:
-            refusal = switch.logon_refusal(request)  # a good key is remembered: checked once
-        if refusal is None:
-            server.displacing(request.ori)
-        if switch.logon(self.conn, request, now, refusal):
-            self.link.activate(request.ori)
-            server.guard.succeeded(request.ori)
-            log.info("logon", ori=request.ori, peer=self.peer, reset=request.reset)
-            return
-        self.link.close()
-        if refusal is None:  # the key was good: the journal cannot read this ORI's queue
-            damaged = switch.unreadable.get(request.ori)
-            server.refusals.log("logon refused", ori=request.ori, journal_damaged=damaged)
-            return
-        server.refusals.log("logon refused", ori=request.ori, peer=self.peer, locked_out=locked)
-        if not locked:
-            known = request.ori if request.ori in switch.directory.agencies else None
-            for lockout in server.guard.failed(known, self.address, moment):
-                server.refusals.log(
-                    "logon lockout", of=lockout, seconds=server.config.logon_lockout_s
-                )
+    def logon_decided(self, now: datetime) -> None:
+        """The door has answered a logon that waited for its key check."""
+        self._serve_held(now)
+        self.server.schedule_flush()
 
     def write(self, data: bytes) -> None:
         if self.transport is not None and not self.transport.is_closing() and not self._half_closed:
@@ -193,6 +168,7 @@ class Connection(asyncio.Protocol):
         transport.close()
 
     def connection_lost(self, _exc: Exception | None) -> None:
+        self.link.close()
         self.server.connections.pop(self.conn, None)
         self.server.switch.disconnected(self.conn)
         self.server.schedule_flush()
@@ -236,12 +212,7 @@ class SwitchServer:
         self.refusals = RefusalLog(
             log, lines=config.refusal_log_lines, period_s=config.refusal_log_period_s
         )
-        window, lockout = config.logon_failure_window_s, config.logon_lockout_s
-        self.guard = LogonGuard(
-            Limit(config.logon_failures_per_ori, window, lockout),
-            Limit(config.logon_failures_per_address, window, lockout),
-        )
-        self.clock: Callable[[], float] = time.monotonic  # the guard's clock; tests pin it
+        self.door = Door(config, self.switch, self.refusals, self.displacing)
         self._ids = itertools.count(1)
         self._flush_scheduled = False
         self._server: asyncio.Server | None = None
@@ -289,6 +260,7 @@ class SwitchServer:
             connection.close(linger=False)
         if self._server is not None:
             await self._server.wait_closed()
+        self.door.close()
         self._flush()
         if self.publisher is not None:
             await self.publisher.stop(STOP_DRAIN_S)
@@ -383,7 +355,7 @@ class SwitchServer:
             "queues": queues,
             "journal": {**self.journal.health(), "unreadable": unreadable},
             "dead_letters": dead_letters,
-            "logons": self.guard.status(self.clock()),
+            "logons": self.door.status(),
             "counters": {
                 f"{line}/{kind}": value
                 for (line, kind), value in sorted(self.switch.counters().items())

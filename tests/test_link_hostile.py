@@ -5,10 +5,15 @@ outside ASCII in a header, a logon and its first messages in one write, a sessio
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+from pathlib import Path
 
 import pytest
 
 from formats.frames import EMPTY_KINDS_FROM_SWITCH, Frame, FrameKind, FrameReader, build_frame
+from nlets_sim.client import Terminal
+from nlets_sim.config import Config, default_directory
+from nlets_sim.key_hash import hash_key, quick_to_verify
 from nlets_sim.pytest_plugin import TerminalFactory
 from nlets_sim.server import SwitchServer
 
@@ -118,3 +123,42 @@ async def test_a_displaced_terminal_gets_lo_with_the_reason_before_the_close(
     ]
     assert kinds == [FrameKind.LA, FrameKind.AK, FrameKind.DT, FrameKind.LO]  # DT: the SM .02.
     writer.close()
+
+
+@pytest.fixture
+def slow_key_config(nlets_config: Config, tmp_path: Path) -> Config:
+    """NY0303000's key at hash-key's full cost (N=2**14), checked in a worker thread."""
+    text = default_directory().read_text("utf-8")
+    stored = hash_key("S3CRET")
+    assert not quick_to_verify(stored, "S3CRET")
+    start = text.index('ori = "NY0303000"')
+    line = text.index("key_hash = ", start)
+    end = text.index("\n", line)
+    directory = tmp_path / "directory.toml"
+    directory.write_text(f'{text[:line]}key_hash = "{stored}"{text[end:]}')
+    return dataclasses.replace(nlets_config, directory=directory)
+
+
+async def test_frames_behind_an_li_wait_for_a_key_checked_off_the_loop(
+    slow_key_config: Config,
+) -> None:
+    switch = SwitchServer(slow_key_config)
+    await switch.start()
+    try:
+        nj = Terminal("127.0.0.1", switch.port, "NJNLETS00", "K-NJNLETS00")
+        await nj.connect()
+        reader, writer = await asyncio.open_connection("127.0.0.1", switch.port)
+        wrong, wrong_writer = await asyncio.open_connection("127.0.0.1", switch.port)
+        writer.write(LOGON + am(1, "FIRST") + am(2, "SECOND"))
+        wrong_writer.write(build_frame(Frame(FrameKind.LI, 0, b"ORI/NY0303000.KEY/NOPE")))
+        assert [(await nj.receive()).message.text for _ in range(2)] == ["FIRST", "SECOND"]
+        assert await frames_until_close(wrong) == [Frame(FrameKind.LJ, 0, b"BAD KEY")]
+        writer.write(build_frame(Frame(FrameKind.LO)))
+        frames = await frames_until_close(reader)
+        assert frames[0] == Frame(FrameKind.LA, 0, b"LST/00000000.HBI/30")
+        assert frames[-1] == Frame(FrameKind.AK, 2)
+        writer.close()
+        wrong_writer.close()
+        await nj.close()
+    finally:
+        await switch.stop()

@@ -70,7 +70,7 @@ async def test_the_switch_locks_out_a_guessed_ori_and_shows_it_in_status(
     )
     switch = SwitchServer(config)
     now = [1000.0]
-    switch.clock = lambda: now[0]
+    switch.door.clock = lambda: now[0]
     await switch.start()
     try:
         guesses = [await _reason(switch, "NY0303000", f"GUESS{n}") for n in range(3)]
@@ -93,7 +93,7 @@ async def test_the_switch_locks_out_a_guessed_ori_and_shows_it_in_status(
 async def test_an_address_guessing_many_oris_is_locked_out(nlets_config: Config) -> None:
     config = dataclasses.replace(nlets_config, logon_failures_per_address=4)
     switch = SwitchServer(config)
-    switch.clock = lambda: 50.0
+    switch.door.clock = lambda: 50.0
     await switch.start()
     try:
         tries = [("ZZ0000000", "X"), ("NY0303000", "X"), ("NJ0010000", "X"), ("ZZ0000001", "X")]
