@@ -168,12 +168,13 @@ class Responder:
 
     def identify(self, subject: Subject) -> Identity:
         """Search the store for the subject: identifiers, then the name blocks with the DOB,
-        day and month swapped and the year off by one; only when that finds no match, the
-        dates one digit off too (with the surname's blocks: a rarer, costlier search)."""
+        day and month swapped and the year off by one; only when that finds nobody, the dates
+        one digit off too, in the surname's blocks (a rarer, costlier search, which could add
+        candidates to a possible identity but never make a match)."""
         by_identifier = self.store.by_identifiers(subject.arn, subject.fbi)
         found = self.store.name_candidates(name_keys(subject.name), candidate_dobs(subject.dob))
         identity = identify(subject, by_identifier, found)
-        if identity.outcome is not Outcome.MATCH:
+        if identity.outcome is Outcome.NONE:
             found += self.store.name_candidates(surname_keys(subject.name), near_dobs(subject.dob))
             identity = identify(subject, by_identifier, found)
         if identity.outcome is Outcome.MATCH and not identity.by_identifier:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import io
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -151,3 +153,30 @@ async def test_an_interrupted_screen_resumes_without_asking_twice(
         "screened 30 row(s), 27 answered, 3 already in the results file (--resume); RES NR:27"
     )
     assert len(nlets_lesc.store.audit_rows()) - asked_before == 27
+
+
+@pytest.mark.usefixtures("nlets_lesc")
+async def test_a_progress_bar_goes_to_stderr_on_a_terminal(
+    nlets_switch: SwitchServer, tmp_path: Path
+) -> None:
+    source = tmp_path / "persons.csv"
+    source.write_text('nam,dob,sex,pob\n"SAMPLE, CITIZEN",19750303,F,VT\n')
+    leader, follower = os.openpty()
+    try:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "nlets_sim", "screen", "--to", f"127.0.0.1:{nlets_switch.port}",
+            "--ori", "DCUSSS000", "--key", "K-DCUSSS000", str(source),
+            stdout=asyncio.subprocess.PIPE, stderr=follower,
+        )  # fmt: skip
+        out, _ = await asyncio.wait_for(process.communicate(), 60)
+    finally:
+        os.close(follower)
+    seen = b""
+    with contextlib.suppress(OSError):  # the terminal's end reads EIO once all is read
+        while chunk := os.read(leader, 4096):
+            seen += chunk
+    os.close(leader)
+    assert process.returncode == 0
+    assert b"screening" in seen
+    assert b"100%" in seen
+    assert b"screening" not in out  # the results stay clean
