@@ -73,6 +73,8 @@ _CLASS = {  # Soundex's letter classes, for the first letter too
 def unaccented(text: str) -> str:
     """``text`` upper case without accents (NFKD, combining marks dropped): ``NÚÑEZ`` ->
     ``NUNEZ``."""
+    if text.isascii():
+        return text.upper()
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).upper()
 
@@ -105,6 +107,7 @@ def key(part: str) -> str:
     return first + jellyfish.soundex(spelled)[1:]
 
 
+@functools.lru_cache(maxsize=65_536)
 def split(name: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """``LAST, FIRST MIDDLE`` as (surname parts, given-name parts), plain."""
     surname, _, given = name.partition(",")

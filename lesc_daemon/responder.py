@@ -10,7 +10,6 @@ with the time it is due. Time is passed in; the only I/O is the store.
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import date, datetime, timedelta
 
 from formats.dates import slash_date
@@ -167,20 +166,24 @@ class Responder:
         return Iar(qrn, IarType.RSP, lines, decision.res, decision.fap)
 
     def identify(self, subject: Subject) -> Identity:
-        """Search the store for the subject: identifiers, then the name blocks with the DOB,
-        day and month swapped and the year off by one; only when that finds nobody, the dates
-        one digit off too, in the surname's blocks (a rarer, costlier search, which could add
-        candidates to a possible identity but never make a match)."""
+        """Search the store for the subject: identifiers; then, until one gives a match, the
+        blocks of the surname's parts with the DOB (a match needs the DOB exact: most queries
+        end here, with a candidate or two); the blocks of every name part with the DOB, day
+        and month swapped and the year off by one (swapped names, a misspelt surname, near
+        misses); and, when still nobody is found, the surname's blocks with the dates one
+        digit off (rarer and costlier: it could add candidates to a possible identity, never
+        make a match)."""
         by_identifier = self.store.by_identifiers(subject.arn, subject.fbi)
-        found = self.store.name_candidates(name_keys(subject.name), candidate_dobs(subject.dob))
+        surname = surname_keys(subject.name)
+        found = self.store.name_candidates(surname, (subject.dob,))
         identity = identify(subject, by_identifier, found)
-        if identity.outcome is Outcome.NONE:
-            found += self.store.name_candidates(surname_keys(subject.name), near_dobs(subject.dob))
+        if identity.outcome is not Outcome.MATCH:
+            near = candidate_dobs(subject.dob)
+            found = self.store.name_candidates(name_keys(subject.name), near)
             identity = identify(subject, by_identifier, found)
-        if identity.outcome is Outcome.MATCH and not identity.by_identifier:
-            assert identity.person is not None
-            whole = self.store.person(identity.person.id)  # status and records too
-            identity = dataclasses.replace(identity, person=whole)
+        if identity.outcome is Outcome.NONE:
+            found += self.store.name_candidates(surname, near_dobs(subject.dob))
+            identity = identify(subject, by_identifier, found)
         return identity
 
     def _act(

@@ -180,6 +180,8 @@ def _name_score(q: Query, name: str) -> tuple[float, list[str]]:
             raw = name.partition(",")[0].strip().upper()
             if s == "EXACT" and not swapped and q.raw_surname != raw:
                 variants.append("ACCENTS OR PUNCTUATION IGNORED")
+        if s == "EXACT" and g in {"EXACT", "INITIAL", "ABSENT"}:
+            break  # swapped could not do better
     return best, variants
 
 

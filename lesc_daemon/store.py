@@ -262,29 +262,17 @@ class Store:
         return self._persons(where, tuple(parameters))
 
     def name_candidates(self, keys: Iterable[str], dobs: Iterable[date]) -> list[Person]:
-        """Persons with a name part of one of the blocking ``keys`` (``names.key``) and one of
-        the birth dates, by id; only what scoring needs (names, DOB, sex, POB)."""
+        """Persons, by id, each whole, with a name part of one of the blocking ``keys``
+        (``names.key``) and one of the birth dates."""
         keys, days = sorted(set(keys)), [day.isoformat() for day in dobs]
         if not keys or not days:
             return []
         key_marks, day_marks = ",".join("?" * len(keys)), ",".join("?" * len(days))
-        rows = self.db.execute(
-            "SELECT p.id, p.dob, p.sex, p.pob, (SELECT json_group_array(json_array(n.rowid,"  # noqa: S608 - marks only
-            " n.name)) FROM names n WHERE n.person_id = p.id) FROM persons p WHERE p.id IN"
-            f" (SELECT person_id FROM name_keys WHERE key IN ({key_marks})"
-            f" AND dob IN ({day_marks})) ORDER BY p.id",
+        return self._persons(
+            f"p.id IN (SELECT person_id FROM name_keys WHERE key IN ({key_marks})"  # noqa: S608
+            f" AND dob IN ({day_marks}))",
             (*keys, *days),
         )
-        return [
-            Person(
-                id=pid,
-                names=tuple(name for _, name in sorted(json.loads(names))),
-                dob=date.fromisoformat(dob),
-                sex=sex,
-                pob=pob,
-            )
-            for pid, dob, sex, pob, names in rows
-        ]
 
     def _index_name_keys(self) -> None:
         """Fill the matcher's blocks of a store made before they existed (once)."""
