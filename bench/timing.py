@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import statistics
 import time
 from collections.abc import Callable
-from pathlib import Path
+
+from nlets_sim.load.cpu import process_cpu_s
 
 
 def rate(work: Callable[[], object], count: int, repeats: int = 7) -> float:
@@ -30,7 +30,6 @@ def report(name: str, per_second: float, target: float | None = None) -> None:
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time a live process has used so far (Linux ``/proc``; 0.0 elsewhere)."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return process_cpu_s(pid)
     except OSError:
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

@@ -18,6 +18,7 @@ from nlets_sim.cli_traffic import tls_options
 from nlets_sim.client import LinkClosed, parse_address
 from nlets_sim.config import default_directory
 from nlets_sim.directory import DirectoryError, load_directory
+from nlets_sim.load.cpu import process_cpu_s
 from nlets_sim.load.failif import Condition, FailIfError, broken, parse_fail_if
 from nlets_sim.load.identities import IdentitiesError, read_identities
 from nlets_sim.load.profiles import (
@@ -183,6 +184,10 @@ def _stderr_line(text: str) -> None:
     type=click.FloatRange(min=1),
     help="lesc-year: requests a year [default: 1,400,000].",
 )
+@click.option(
+    "--switch-pid", type=int, help="Print this process's CPU per exchange too (the switch)."
+)
+@click.option("--lesc-pid", type=int, help="And this one's (the LESC daemon).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the profile's draws.")
 @click.option(
     "--csv",
@@ -224,6 +229,8 @@ def load_command(
     compress: str | None,
     clock_origin: float | None,
     volume: float | None,
+    switch_pid: int | None,
+    lesc_pid: int | None,
     seed: int,
     csv_path: Path | None,
     json_path: Path | None,
@@ -266,6 +273,7 @@ def load_command(
     if duration is None and count is None:
         duration = wall if compress is not None else 10.0
     host, port = parse_address(address)
+    pids = {"switch": switch_pid, "lesc": lesc_pid}
     config = LoadConfig(
         host,
         port,
@@ -284,6 +292,7 @@ def load_command(
         tls=tls,
         live=_stderr_line if sys.stderr.isatty() else None,
         warn=_stderr_line,
+        watch_pids={name: pid for name, pid in pids.items() if pid is not None},
     )
     run_and_report(config, conditions, (csv_path, json_path, plot))
 
@@ -293,6 +302,11 @@ def run_and_report(
     conditions: tuple[Condition, ...],
     files: tuple[Path | None, Path | None, Path | None],
 ) -> None:
+    for name, pid in config.watch_pids.items():
+        try:
+            process_cpu_s(pid)
+        except OSError:
+            raise click.UsageError(f"no process {pid} to watch as the {name}") from None
     try:
         result = asyncio.run(run_load(config))
     except (LinkClosed, OSError, TimeoutError) as error:

@@ -112,6 +112,7 @@ def test_an_iaq_is_matched_by_its_ack_and_response_and_timed_at_each_step() -> N
 
 
 def test_er_rej_sm_and_a_wrong_res_each_end_a_request_with_their_code() -> None:
+    """... but SM .02. (stored, will forward) leaves the request waiting for its answer."""
     correlator = Correlator(timeout_s=5)
     for control in ("E", "R", "S", "F", "W"):
         correlator.sent(control, 0.0, expected=2, expect_res="NR")
@@ -120,10 +121,17 @@ def test_er_rej_sm_and_a_wrong_res_each_end_a_request_with_their_code() -> None:
     correlator.reply("S", "SM", ".04. USER OUT OF SERVICE ...", b"s", 1)
     correlator.reply("F", "SM", ".02. USER OUT OF SERVICE ..., NLETS WILL FORWARD", b"f", 1)
     correlator.reply("W", "IAR", "QRN/L1.TYP/RSP.RES/WT.\r\n", b"w", 1)
+    assert list(correlator.pending) == ["F"]
+    correlator.reply("F", "IAR", IAR_ACK, b"f-ack", 2)
+    assert correlator.reply("F", "IAR", IAR_RSP.replace("US", "NR"), b"f-rsp", 3) is not None
     summary = correlator.total.summary()
-    assert summary["counts"]["errors"] == 4  # SM .02. stores the message: not an error
+    assert summary["counts"]["errors"] == 4
     assert summary["counts"]["matched"] == 1
+    assert summary["latency"]["first"]["count"] == 5
+    assert summary["latency"]["first"]["max"] == pytest.approx(1000, rel=0.01)  # the SM's
     assert summary["codes"] == {
+        "IAR ACK": 1,
+        "IAR RSP NR": 1,
         "ER .19.": 1,
         "IAR REJ": 1,
         "SM .04.": 1,

@@ -4,7 +4,8 @@ returned to the sender in every reply), without sockets or a clock: times are pa
 A request expects a number of replies (an AM: its delivery to the destination; an IAQ: the
 acknowledgement IAR and the response IAR). It is *matched* when they have all arrived within
 its timeout, *unanswered* when the timeout passes first; an ``ER``, an ``SM`` or an IAR
-``TYP/REJ`` ends it at once. A reply for a request whose timeout had passed is *late*; a reply
+``TYP/REJ`` ends it at once, except ``SM .02.`` (stored, will forward): the request goes on
+waiting for its replies. A reply for a request whose timeout had passed is *late*; a reply
 beyond those expected, or the same bytes twice, is *duplicated*; a delivery whose control
 field no request of the run carries is *stray*.
 """
@@ -31,7 +32,7 @@ class Pending:
     terminal: int  # index of the sending terminal
     counted: bool  # False during the warm-up: kept out of the figures
     expect_res: str | None = None  # the IAR response's RES the profile expects
-    replies: int = 0
+    replies: int = 0  # those that count towards ``expected`` (not an SM .02.)
     acked: bool = False
     seen: set[int] = field(default_factory=set)  # hashes of the replies' bytes
 
@@ -123,12 +124,15 @@ class Correlator:
         request.seen.add(digest)
         request.replies += 1
         self._count(request, "replies")
-        if request.replies == 1:
+        if len(request.seen) == 1:
             self._latency(request, "first", now)
         code = reply_code(mke, text)
         if code is not None:
             self._code(request, code)
-        failed = mke == "ER" or code == "IAR REJ" or (mke == "SM" and code != f"SM {FORWARDED}")
+        if code == f"SM {FORWARDED}":  # stored for the destination: the answer is still to come
+            request.replies -= 1
+            return None
+        failed = mke == "ER" or code == "IAR REJ" or mke == "SM"
         if (
             request.expect_res is not None
             and code is not None
@@ -137,7 +141,7 @@ class Correlator:
         ):
             self._code(request, f"RES not {request.expect_res}")
             failed = True
-        if failed or mke == "SM" or request.replies >= request.expected:
+        if failed or request.replies >= request.expected:
             return self._finish(request, now, failed=failed)
         return None
 

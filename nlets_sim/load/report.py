@@ -56,10 +56,10 @@ def summary_table(summary: dict[str, Any]) -> str:
     if summary["codes"]:
         lines.append("codes     " + "  ".join(f"{k}: {v}" for k, v in summary["codes"].items()))
     generator = summary["generator"]
+    cpu = "  ".join(f"{k} {v:.0f}" for k, v in summary["cpu_us_per_exchange"].items())
     lines.append(
-        f"generator CPU {generator['cpu_us_per_exchange']:.0f} us per exchange; "
-        f"saturated {generator['seconds_saturated']} s, behind schedule "
-        f"{generator['seconds_behind']} s; reconnects {summary['reconnects']}"
+        f"CPU per exchange (us): {cpu}; generator saturated {generator['seconds_saturated']} s,"
+        f" behind schedule {generator['seconds_behind']} s; reconnects {summary['reconnects']}"
     )
     return "\n".join(lines)
 

@@ -26,6 +26,7 @@ from typing import Any
 
 from nlets_sim.client import Delivery, LinkClosed, Terminal
 from nlets_sim.load.correlate import Correlator, Pending
+from nlets_sim.load.cpu import CpuWatch
 from nlets_sim.load.profiles import Draw, Sampler
 from nlets_sim.load.schedule import Schedule
 from nlets_sim.load.tally import Tally
@@ -65,6 +66,7 @@ class LoadConfig:
     # waits for it and starts there, in step with a switch and a LESC given the same origin
     tls: ssl.SSLContext | None = None
     live: Callable[[str], None] | None = None  # gets the live line each second
+    watch_pids: dict[str, int] = field(default_factory=dict)  # e.g. {"switch": pid}: their CPU
     warn: Callable[[str], None] = print
 
 
@@ -86,6 +88,7 @@ class LoadRun:
         ]
         self.oris = [ori for ori, _ in config.credentials]
         self.sequences: list[deque[tuple[int, str]]] = [deque() for _ in self.terminals]
+        self.outgoing: dict[int, list[tuple[bytes, str]]] = {}  # made, not yet posted
         self.sent = 0
         self.reconnects = 0
         self.repeated = 0  # deliveries the terminals dropped as repeats, counted so far
@@ -120,8 +123,14 @@ class LoadRun:
         self.correlator.sent(
             control, due, request.expected, index, counted=counted, expect_res=request.expect_res
         )
-        (seq,) = self.terminals[index].post(request.message)
-        self.sequences[index].append((seq, control))
+        self.outgoing.setdefault(index, []).append((request.message, control))
+
+    def flush(self) -> None:
+        """Post what ``send`` made, each terminal's in one write."""
+        for index, items in self.outgoing.items():
+            seqs = self.terminals[index].post(*(message for message, _ in items))
+            self.sequences[index].extend(zip(seqs, (control for _, control in items), strict=True))
+        self.outgoing.clear()
 
     def more(self) -> bool:
         """Whether the run may send another request."""
@@ -147,6 +156,7 @@ class LoadRun:
                     self.lag_s = max(self.lag_s, elapsed - moment)
                     first = False
                 self.send(self.sent % len(self.terminals), moment)
+            self.flush()
             wait = schedule.moment(self.sent) - self.elapsed()
             await asyncio.sleep(min(TICK_S, max(0.0, wait)))
         self.stopping = True
@@ -156,6 +166,7 @@ class LoadRun:
             for index in range(len(self.terminals)):
                 if self.more():
                     self.send(index, self.elapsed())
+        self.flush()
 
     def finished(self, request: Pending) -> None:
         """A request ended (answered or not): in the closed loop its terminal sends again."""
@@ -178,11 +189,14 @@ class LoadRun:
         terminal = self.terminals[index]
         while True:
             try:
-                delivery = await terminal.receive(timeout=None)
+                arrived = [await terminal.receive(timeout=None), *terminal.inbox]
             except LinkClosed:
                 await self.reconnect(terminal)
                 continue
-            self.delivered(delivery)
+            terminal.inbox.clear()  # all that arrived together, taken together
+            for delivery in arrived:
+                self.delivered(delivery)
+            self.flush()
 
     def delivered(self, delivery: Delivery) -> None:
         message = delivery.message
@@ -218,6 +232,7 @@ class LoadRun:
             self.count_repeats()
             for request in self.correlator.expire(self.elapsed()):
                 self.finished(request)
+            self.flush()
             self.second(busy)
 
     def count_repeats(self) -> None:
@@ -268,6 +283,7 @@ class LoadRun:
         await asyncio.gather(*(terminal.connect() for terminal in self.terminals))
         for index, terminal in enumerate(self.terminals):
             terminal.on_acknowledged = functools.partial(self.acknowledged, index)
+        watch = CpuWatch(self.config.watch_pids)
         cpu_start = time.process_time()
         self.started = self.loop.time()
         if self.config.clock_origin is not None:
@@ -296,9 +312,10 @@ class LoadRun:
         finally:
             for terminal in self.terminals:
                 await terminal.abort()
-        return LoadResult(self.summary(time.process_time() - cpu_start), self.seconds)
+        summary = self.summary(time.process_time() - cpu_start, watch.used())
+        return LoadResult(summary, self.seconds)
 
-    def summary(self, cpu_s: float) -> dict[str, Any]:
+    def summary(self, cpu_s: float, others: dict[str, float]) -> dict[str, Any]:
         summary = self.correlator.total.summary()
         counts = summary["counts"]
         config = self.config
@@ -317,6 +334,10 @@ class LoadRun:
             "cpu_us_per_exchange": round(cpu_s / completed * 1e6, 1) if completed else 0.0,
             "seconds_saturated": self.warnings["saturated"],
             "seconds_behind": self.warnings["behind"],
+        }
+        summary["cpu_us_per_exchange"] = {
+            name: round(seconds / completed * 1e6, 1) if completed else 0.0
+            for name, seconds in {"generator": cpu_s, **others}.items()
         }
         return summary
 
