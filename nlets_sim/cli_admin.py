@@ -60,6 +60,14 @@ def status_command(data_dir: Path, *, as_json: bool) -> None:
     click.echo("counters:")
     for name, value in status["counters"].items():
         click.echo(f"  {name}  {value:05d}")
+    cluster = status.get("cluster")
+    if cluster is not None:
+        link = "connected" if cluster["connected"] else "AWAY"
+        waiting = ", ".join(f"{node} {n}" for node, n in cluster["waiting"].items()) or "none"
+        click.echo(
+            f"cluster: node {cluster['node']} (lines {','.join(cluster['lines'])}), broker "
+            f"{cluster['broker']} {link}, forwards waiting: {waiting}"
+        )
     events = status.get("events")
     if events is not None:
         link = "connected" if events["connected"] else "AWAY"

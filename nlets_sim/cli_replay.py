@@ -11,7 +11,10 @@ from xml.etree import ElementTree as ET
 import click
 
 from nlets_sim.client import parse_address
-from nlets_sim.config import Config
+from nlets_sim.cluster.plan import ClusterFileError, load_plan
+from nlets_sim.cluster_run import PlanMap
+from nlets_sim.config import Config, default_directory
+from nlets_sim.directory import load_directory
 from nlets_sim.journal import Journal
 from nlets_sim.logging_setup import configure_logging
 from nlets_sim.record import record
@@ -59,12 +62,20 @@ def load(paths: tuple[Path, ...]) -> list[Transcript]:
     type=click.Path(path_type=Path),
     help="With --to: the switch's data directory, for operator steps.",
 )
+@click.option(
+    "--cluster",
+    "cluster_file",
+    type=click.Path(exists=True, path_type=Path),
+    help="Running switch nodes: each terminal logs on at its own node (--data-dir: their "
+    "data directories' parent, DIR/<node>, for operator steps).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Only failures.")
 def replay_command(
     paths: tuple[Path, ...],
     address: str | None,
     junit_path: Path | None,
     data_dir: Path | None,
+    cluster_file: Path | None,
     *,
     embedded: bool,
     quiet: bool,
@@ -76,6 +87,17 @@ def replay_command(
     configure_logging(quiet=True)
     transcripts = load(paths)
     target = parse_address(address) if address else None
+    cluster = None
+    if cluster_file is not None:
+        if address or embedded:
+            raise click.UsageError("--cluster excludes --to and --embedded")
+        try:
+            plan = load_plan(cluster_file)
+            directory = load_directory(default_directory())
+            data_dirs = {name: data_dir / name for name in plan.nodes} if data_dir else {}
+            cluster = PlanMap(plan, directory, data_dirs)
+        except ClusterFileError as error:
+            raise click.ClickException(str(error)) from None
     results: list[tuple[TranscriptResult, float]] = []
     with click.progressbar(
         transcripts,
@@ -86,7 +108,7 @@ def replay_command(
         for transcript in bar:
             started = time.monotonic()
             admin = Config(data_dir=data_dir).admin_path if data_dir else None
-            result = asyncio.run(replay(transcript, target, admin))
+            result = asyncio.run(replay(transcript, target, admin, cluster))
             results.append((result, time.monotonic() - started))
     for result, _ in results:
         if not quiet or not result.passed:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import signal
 import ssl
 from pathlib import Path
@@ -11,6 +12,7 @@ import click
 
 from nlets_sim.bus.address import parse_broker_url
 from nlets_sim.bus.events import check_node_name
+from nlets_sim.cluster.plan import ClusterFileError, load_plan
 from nlets_sim.config import ConfigError, DataDirInUse, load_config, parse_counter
 from nlets_sim.directory import DirectoryError
 from nlets_sim.journal_faults import JournalDamaged
@@ -92,6 +94,11 @@ def announce(server: SwitchServer) -> None:
     metavar="LINE=N",
     help="Number the next message to LINE gets (line 3 of the header); repeatable.",
 )
+@click.option(
+    "--cluster",
+    type=click.Path(exists=True, path_type=Path),
+    help="Cluster file: run as the node --node of it (its port, unless --port).",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
 def serve_command(
     *,
@@ -116,6 +123,7 @@ def serve_command(
     event_buffer: int | None,
     input_counters: tuple[str, ...],
     output_counters: tuple[str, ...],
+    cluster: Path | None,
     verbose: bool,
 ) -> None:
     """Run the switch until Ctrl-C or SIGTERM."""
@@ -149,12 +157,17 @@ def serve_command(
         "node": node,
         "events_with_text": events_with_text,
         "event_buffer": event_buffer,
+        "cluster": cluster,
     }
     try:
         config = load_config(config_file, overrides)
         if config.mqtt is not None:
             parse_broker_url(config.mqtt, config.mqtt_ca)
         check_node_name(config.node)
+        if config.cluster is not None and port is None:
+            member = load_plan(config.cluster).nodes.get(config.node)
+            if member is not None and member.port:
+                config = dataclasses.replace(config, host=member.host, port=member.port)
     except ValueError as error:
         raise click.UsageError(str(error)) from None
     configure_logging(verbose=verbose)
@@ -166,6 +179,8 @@ def serve_command(
         raise click.ClickException(str(error)) from None
     except ssl.SSLError as error:
         raise click.ClickException(f"TLS: {error}") from None
+    except ClusterFileError as error:
+        raise click.ClickException(str(error)) from None
     except DirectoryError as error:
         path = config.directory_path
         raise click.ClickException("\n".join(f"{path}: {p}" for p in error.problems)) from None

@@ -64,6 +64,7 @@ class Config:
     # line code -> the number its next message gets, set at start (to reproduce recorded traffic)
     input_counters: Mapping[str, int] = field(default_factory=dict)  # sent from the line
     output_counters: Mapping[str, int] = field(default_factory=dict)  # delivered to the line
+    cluster: Path | None = None  # a cluster file: this switch is the node ``node`` of it
 
     def tls_context(self) -> ssl.SSLContext | None:
         """The server's TLS context, or None for plain TCP."""
@@ -117,7 +118,7 @@ class Config:
         return datetime.now(ZoneInfo(self.tz)).replace(tzinfo=None, microsecond=0)
 
 
-_PATHS = {"data_dir", "directory", "tls_cert", "tls_key", "tls_client_ca", "mqtt_ca"}
+_PATHS = {"data_dir", "directory", "tls_cert", "tls_key", "tls_client_ca", "mqtt_ca", "cluster"}
 _COUNTERS = ("input_counters", "output_counters")
 _LINE = re.compile(r"[A-Z0-9]{2}")
 COUNTER_MAX = 99_999

@@ -264,6 +264,18 @@ class Journal:
             self.failure.batches += 1
         raise JournalUnavailable(reason)
 
+    # Tables kept by other modules (the cluster's forwards), in the same batch transaction --
+
+    def add_tables(self, schema: str) -> None:
+        self._db.executescript(schema)
+
+    def write(self, sql: str, parameters: tuple[object, ...] = ()) -> None:
+        """A write in this batch (committed, or refused, with the rest of it)."""
+        self._write(sql, parameters)
+
+    def read(self, sql: str, parameters: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+        return list(self._read(sql, parameters))
+
     def health(self) -> dict[str, object]:
         """For ``status``: whether the journal takes writes, and if not why and since when."""
         failure = self.failure

@@ -7,6 +7,7 @@ import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from fixtures.make_directory import demo_key
 from lesc_daemon.daemon import DaemonConfig, running
@@ -69,12 +70,30 @@ class StepFailed(Exception):
     """A step that did not go as written; the text says how."""
 
 
+class ClusterMap(Protocol):
+    """Switch nodes, as a transcript's player sees them."""
+
+    def address(self, ori: str) -> tuple[str, int]: ...
+
+    def admin(self, line: str) -> Path | None: ...
+
+    def admins(self) -> list[Path | None]: ...
+
+
 class Player:
     """Runs transcripts' steps against one switch address."""
 
-    def __init__(self, host: str, port: int, admin: Path | None = None) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        admin: Path | None = None,
+        *,
+        cluster: ClusterMap | None = None,
+    ) -> None:
         self.host, self.port = host, port
         self.admin = admin  # the switch's admin socket, for operator steps
+        self.cluster = cluster  # switch nodes: where each ORI logs on, whose admin a line's
         self.terminals: dict[str, Terminal] = {}
 
     async def run(self, transcript: Transcript) -> TranscriptResult:
@@ -98,7 +117,7 @@ class Player:
         try:
             match step:
                 case Logon(_, ori, key):
-                    terminal = Terminal(self.host, self.port, ori, key or demo_key(ori))
+                    terminal = Terminal(*self._address(ori), ori, key or demo_key(ori))
                     await terminal.connect()
                     self.terminals[ori] = terminal
                 case Logoff(_, ori):
@@ -112,7 +131,7 @@ class Player:
                     await self._expect(step)
                 case Operator(_, code, mke, removed):
                     await self._operate(
-                        {"command": "remove", "line": code, "mke": mke, "on": removed}
+                        {"command": "remove", "line": code, "mke": mke, "on": removed}, code
                     )
                 case Outage(_, until, zone):
                     end = until is None
@@ -122,13 +141,24 @@ class Player:
         except (LinkClosed, OSError) as error:
             raise StepFailed(f"link error: {error}") from None
 
-    async def _operate(self, request: dict[str, object]) -> None:
-        if self.admin is None:
+    async def _operate(self, request: dict[str, object], line: str | None = None) -> None:
+        """An operator's request to the switch; to a cluster: to the node serving ``line``, or
+        to every node."""
+        if self.cluster is None:
+            admins = [self.admin]
+        else:
+            admins = [self.cluster.admin(line)] if line else self.cluster.admins()
+        if None in admins or not admins:
             raise StepFailed("operator steps need the switch's admin socket (--data-dir)")
         try:
-            await admin_request(self.admin, request)
+            for admin in admins:
+                assert admin is not None
+                await admin_request(admin, request)
         except AdminError as error:
             raise StepFailed(str(error)) from None
+
+    def _address(self, ori: str) -> tuple[str, int]:
+        return self.cluster.address(ori) if self.cluster else (self.host, self.port)
 
     def _terminal(self, ori: str) -> Terminal:
         if ori not in self.terminals:
@@ -190,10 +220,15 @@ async def embedded(data_dir: Path | None = None) -> AsyncIterator[SwitchServer]:
 
 
 async def replay(
-    transcript: Transcript, address: tuple[str, int] | None = None, admin: Path | None = None
+    transcript: Transcript,
+    address: tuple[str, int] | None = None,
+    admin: Path | None = None,
+    cluster: ClusterMap | None = None,
 ) -> TranscriptResult:
     """Run one transcript: against ``address`` (operator steps through the ``admin`` socket),
-    or a fresh embedded switch + LESC."""
+    against running switch nodes (``cluster``), or a fresh embedded switch + LESC."""
+    if cluster is not None:
+        return await Player("", 0, cluster=cluster).run(transcript)
     if address is not None:
         return await Player(*address, admin).run(transcript)
     async with embedded() as switch:

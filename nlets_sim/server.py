@@ -21,6 +21,7 @@ import structlog
 from nlets_sim.admin import AdminServer
 from nlets_sim.bus.address import parse_broker_url
 from nlets_sim.bus.publisher import EventPublisher
+from nlets_sim.cluster.node import NodeShell, checked_plan
 from nlets_sim.config import Config, ConfigError, lock_data_dir
 from nlets_sim.directory import load_directory
 from nlets_sim.door import Door
@@ -195,6 +196,9 @@ class SwitchServer:
         unknown = sorted({line for line, _ in next_numbers} - set(directory.lines))
         if unknown:
             raise ConfigError(f"counters for lines not in the directory: {', '.join(unknown)}")
+        plan = None
+        if config.cluster is not None:
+            plan = checked_plan(config.cluster, config.node, directory, config.mqtt)
         self._lock = lock_data_dir(config.data_dir)
         self.journal = Journal(config.journal_path)
         self.journal.checkpoint_in_background()
@@ -229,6 +233,7 @@ class SwitchServer:
                 with_text=config.events_with_text,
             )
             self.switch.events = []
+        self.node = NodeShell(self, plan) if plan is not None else None
         self.started = time.monotonic()
         self.port = config.port
 
@@ -245,6 +250,8 @@ class SwitchServer:
         self._watch_task = asyncio.create_task(self._watch())
         if self.publisher is not None:
             self.publisher.start()
+        if self.node is not None:
+            self.node.link.start()
         self.switch.tick(self.config.now())
         self.schedule_flush()
 
@@ -262,6 +269,8 @@ class SwitchServer:
             await self._server.wait_closed()
         self.door.close()
         self._flush()
+        if self.node is not None:
+            await self.node.link.stop()
         if self.publisher is not None:
             await self.publisher.stop(STOP_DRAIN_S)
         self.journal.close()
@@ -280,6 +289,8 @@ class SwitchServer:
         if switch.events and self.publisher is not None:
             self.publisher.offer(switch.events, self.config.now().isoformat())
             switch.events.clear()
+        if self.node is not None:
+            self.node.after_commit()
         for command in commands:
             connection = self.connections.get(command.conn)
             if connection is None:
@@ -337,6 +348,8 @@ class SwitchServer:
         if self.journal.failure is not None:
             self.journal.probe()
             self._log_journal_state()
+        if self.node is not None:
+            self.node.check(now)
         deadline = self.switch.next_deadline()
         switch_now = config.now()
         if deadline is not None and deadline <= switch_now:
@@ -361,6 +374,8 @@ class SwitchServer:
                 for (line, kind), value in sorted(self.switch.counters().items())
             },
         }
+        if self.node is not None:
+            status["cluster"] = self.node.status()
         if self.publisher is not None:
             status["events"] = {"node": self.config.node, **self.publisher.status()}
         return status

@@ -12,6 +12,7 @@ import itertools
 from collections import deque
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from formats.codes import SmCode
 from formats.envelope import CRLF, InputMessage, OutputMessage, next_counter, peek_header
@@ -20,6 +21,14 @@ from formats.keys import AML_CAVEAT, check_message
 from formats.notices import SWITCH_ORI, ErrorNotice, StatusNotice, echo
 from nlets_sim import help_files
 from nlets_sim.bus.events import Event
+from nlets_sim.cluster.bodies import (
+    delivery_body,
+    expiry_of,
+    input_body,
+    outgoing_of,
+    received_of,
+)
+from nlets_sim.cluster.forwards import Forwards
 from nlets_sim.directory import Directory, HelpAddress
 from nlets_sim.faults import OUTBOUND, FaultTable, InjectedStatus, injected_rejection
 from nlets_sim.journal import Journal, QueuedRow
@@ -27,7 +36,7 @@ from nlets_sim.journal_faults import JournalDamaged, JournalUnavailable
 from nlets_sim.limits import check_text_size, deliverable
 from nlets_sim.link import BAD_KEY, NOT_ALLOWED, UNKNOWN_ORI, LogonRequested, SwitchLink, accepted
 from nlets_sim.link import rejected as rejected_frame
-from nlets_sim.routing import HelpRequest, authorize, check_help_maintainer, resolve
+from nlets_sim.routing import HelpRequest, Route, authorize, check_help_maintainer, resolve
 from nlets_sim.switch_state import (
     Close,
     Command,
@@ -99,6 +108,7 @@ class Switch:
         self._undo: dict[str, tuple[list[int], int, list[Pending]]] = {}
         self.events: list[Event] | None = None  # a list: collect events for the bus
         self._backlog_before: dict[str, deque[Pending]] = {}  # before an SM reordered it
+        self.cluster: Forwards | None = None  # a switch node: forwards to the other nodes
 
     # Events from connections -----------------------------------------------------------
 
@@ -169,6 +179,8 @@ class Switch:
             return UNKNOWN_ORI
         if check_key and not self.directory.key_matches(request.ori, request.key):
             return BAD_KEY
+        if self.cluster is not None:
+            return self.cluster.elsewhere(self.directory.agencies[request.ori].line)
         return None
 
     def receive(self, conn: int, seq: int, payload: bytes, now: datetime) -> None:
@@ -314,6 +326,8 @@ class Switch:
             self.journal.save_counter(line, kind, self._counters[(line, kind)])
         self._dirty_peers.clear()
         self._dirty_counters.clear()
+        if self.cluster is not None:
+            self.cluster.save()
         try:
             self.journal.commit()
         except JournalUnavailable as failure:
@@ -346,6 +360,8 @@ class Switch:
         journal = self.journal
         if self.events:
             self.events.clear()  # they told of what the journal did not store
+        if self.cluster is not None:
+            self.cluster.reload()
         self._peers = {ori: Peer(*state) for ori, state in journal.peers().items()}
         self._counters = journal.counters()
         self.help = journal.help_files()
@@ -399,15 +415,29 @@ class Switch:
 
     # Routing ---------------------------------------------------------------------------
 
+    def _checked(self, received: Received) -> InputMessage:
+        """The input, parsed and checked (raises ``MessageRejected``)."""
+        directory, logon_ori = self.directory, received.logon_ori
+        return check_message(
+            received.raw,
+            received.at.date(),
+            lambda message, rule: authorize(directory, logon_ori, message, rule),
+        ).message
+
+    def _journal_input(self, received: Received, seq: int, message: InputMessage) -> Received:
+        return self._journaled(
+            received,
+            seq,
+            sender_ori=message.sender,
+            mke=message.mke,
+            destinations=",".join(message.destinations),
+            control=message.control,
+        )
+
     def _route(self, received: Received, seq: int) -> None:
         directory = self.directory
         try:
-            checked = check_message(
-                received.raw,
-                received.at.date(),
-                lambda message, rule: authorize(directory, received.logon_ori, message, rule),
-            )
-            message = checked.message
+            message = self._checked(received)
             check_text_size(message.text)
             routes = resolve(directory, message)
             for route in routes:
@@ -416,14 +446,7 @@ class Switch:
         except MessageRejected as rejected:
             self._reject(received, seq, rejected)
             return
-        received = self._journaled(
-            received,
-            seq,
-            sender_ori=message.sender,
-            mke=message.mke,
-            destinations=",".join(message.destinations),
-            control=message.control,
-        )
+        received = self._journal_input(received, seq, message)
         self.note(
             "accepted",
             received.logon_ori,
@@ -433,15 +456,70 @@ class Switch:
             msg=received.message_id,
             text=message.text,
         )
+        self._dispatch(received, seq, message, routes)
+
+    def _dispatch(
+        self,
+        received: Received,
+        seq: int,
+        message: InputMessage,
+        routes: list[Route],
+        *,
+        forward: bool = True,
+    ) -> None:
+        """Carry out the routes served here; with ``forward``, send the input once to each
+        other node that serves a route (a switch node; it carries out its own)."""
         text = message.text
         if message.mke == "AML":
             text = f"{AML_CAVEAT}{CRLF}{text}"
         outgoing = received.outgoing(message.mke, message.sender, message.control, text)
+        remote: set[str] = set()
         for route in routes:
-            if isinstance(route, HelpRequest):
+            node = self._node_of_route(route)
+            if node is not None:
+                remote.add(node)
+            elif isinstance(route, HelpRequest):
                 self._help(received, message, route.address)
             else:
                 self._deliver_message(received, outgoing, route.ori)
+        if forward and self.cluster is not None:
+            for node in sorted(remote):
+                self.cluster.send(node, input_body(received, seq))
+
+    def _node_of_route(self, route: Route) -> str | None:
+        if self.cluster is None:
+            return None
+        if isinstance(route, HelpRequest):
+            return self.cluster.remote_node(route.address.line)
+        return self._remote(route.ori)
+
+    def _remote(self, ori: str) -> str | None:
+        """The node serving ``ori``'s line when that is another node (a switch node)."""
+        if self.cluster is None or ori == SWITCH_ORI:
+            return None
+        return self.cluster.remote_node(self.directory.agencies[ori].line)
+
+    def apply_forward(self, node: str, n: int, body: dict[str, Any], now: datetime) -> None:
+        """Forward ``n`` from ``node``: routed or delivered here, once, in order."""
+        assert self.cluster is not None
+        if not self.cluster.arrived(node, n):
+            return
+        if body["k"] != "in":
+            outgoing, expires, notify = outgoing_of(body), expiry_of(body), body["notify"]
+            if body["k"] == "to":
+                self._to_ori(body["to"], outgoing, now, expires=expires, notify=notify)
+            else:
+                self._deliver(
+                    body["session"], body["to"], outgoing, now, expires=expires, notify=notify
+                )
+            return
+        received, seq = received_of(body)
+        try:  # the sending node checked it with the same directory: this only parses
+            message = self._checked(received)
+        except MessageRejected:
+            return
+        received = self._journal_input(received, seq, message)
+        self._dispatch(received, seq, message, resolve(self.directory, message), forward=False)
 
     def _help(self, received: Received, message: InputMessage, address: HelpAddress) -> None:
         name = address.file_ori
@@ -522,7 +600,13 @@ class Switch:
         notify: str | None = None,
     ) -> bool:
         """Deliver to ``target``'s session, else its line's control terminal, else store it in
-        ``target``'s queue. True when stored."""
+        ``target``'s queue. True when stored. (A switch node forwards for another node's.)"""
+        if (node := self._remote(target)) is not None:
+            assert self.cluster is not None
+            self.cluster.send(
+                node, delivery_body("to", target, target, outgoing, expires=expires, notify=notify)
+            )
+            return False
         session_ori = target
         if target not in self.sessions:
             control_ori = self.directory.line_of(target).control_ori
@@ -544,6 +628,13 @@ class Switch:
         """Queue a delivery to ``session_ori``'s session, sending it now when it is logged on.
         An SM goes ahead of everything queued that has not gone out yet (§2.4: SM has the
         highest priority): it takes the first such seq and the others move up by one."""
+        if (node := self._remote(session_ori)) is not None:
+            assert self.cluster is not None
+            body = delivery_body(
+                "dl", session_ori, addressed, outgoing, expires=expires, notify=notify
+            )
+            self.cluster.send(node, body)
+            return
         peer = self._peer(session_ori)
         peer.next_out += 1
         self._dirty_peers.add(session_ori)
@@ -571,17 +662,7 @@ class Switch:
             outgoing.text,
             None,
         )
-        if self.events is not None:
-            self.note(
-                "stored" if session is None else "delivered",
-                session_ori,
-                to=addressed,
-                mke=outgoing.mke,
-                sender=outgoing.originator,
-                seq=row.seq,
-                msg=outgoing.message_id,
-                text=outgoing.text,
-            )
+        self._note_queued(row, session is not None, outgoing.message_id)
         if session is None:
             self.journal.enqueue(outgoing.message_id, row, notify_ori=notify, expires_at=expires)
             return
@@ -620,6 +701,19 @@ class Switch:
         ).build()
 
     # State helpers ---------------------------------------------------------------------
+
+    def _note_queued(self, row: QueuedRow, sent: bool, message_id: int | None) -> None:
+        if self.events is not None:
+            self.note(
+                "delivered" if sent else "stored",
+                row.ori,
+                to=row.addressed_ori,
+                mke=row.mke,
+                sender=row.originator,
+                seq=row.seq,
+                msg=message_id,
+                text=row.text,
+            )
 
     def note(self, kind: str, ori: str, **fields: object) -> None:
         """An event about ``ori`` for the bus, when events are being collected."""
