@@ -27,6 +27,7 @@ from fixtures.make_directory import demo_key
 from formats.envelope import OutputMessage
 from formats.iaq import Iaq
 from lesc_daemon.daemon import BATCH_MAX
+from lesc_daemon.ledger import Ledger
 from lesc_daemon.responder import Responder
 from lesc_daemon.rules import load_rules
 from lesc_daemon.seed import catalogue, seed_store
@@ -108,6 +109,16 @@ def delivered(queries: list[Iaq]) -> list[OutputMessage]:
     ]
 
 
+def forget_the_link(path: Path) -> None:
+    """No link state in the store: each run meets a new switch, which would take what the
+    last daemon left (``lesc_daemon/ledger.py``) for a session it lost."""
+    store = Store(path)
+    ledger = Ledger(store.db)
+    with store.transaction():
+        ledger.forget()
+    store.close()
+
+
 def answer_in_batches(store: Store, responder: Responder, deliveries: list[OutputMessage]) -> None:
     """Answer deliveries as the daemon does: ``BATCH_MAX`` per store transaction."""
     for first in range(0, len(deliveries), BATCH_MAX):
@@ -131,6 +142,7 @@ class RoundTrips:
 async def round_trips(
     store_path: Path, queries: list[Iaq], terminals: int, outstanding: int
 ) -> RoundTrips:
+    forget_the_link(store_path)
     with tempfile.TemporaryDirectory() as data_dir:
         switch, port = await start_switch(Path(data_dir))
         daemon = await asyncio.create_subprocess_exec(

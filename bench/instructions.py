@@ -4,6 +4,7 @@ when their timings cannot.
 
     python -m bench.instructions            # both measures
     python -m bench.instructions responder  # the LESC daemon's core: per IAQ
+    python -m bench.instructions lesc-commit  # the same with the daemon's ledger and AKs
     python -m bench.instructions switch     # the switch core: per message routed
     python -m bench.instructions switch-iaq # the switch core: per IAQ with its two IARs
 
@@ -22,14 +23,23 @@ import sys
 from pathlib import Path
 
 from bench import bench_core
-from bench.bench_lesc import answer_in_batches, delivered, sample_queries
+from bench.bench_lesc import NOW, answer_in_batches, delivered, forget_the_link, sample_queries
+from lesc_daemon.daemon import BATCH_MAX, DaemonConfig, LescDaemon
+from lesc_daemon.delays import NO_DELAY
 from lesc_daemon.responder import Responder
 from lesc_daemon.rules import load_rules
 from lesc_daemon.store import Store
+from nlets_sim.client import Delivery
+from nlets_sim.logging_setup import configure_logging
 
 STORE = Path("data/bench/lesc-1m.sqlite3")
 SAMPLED = 600  # IAQs sampled in every run, used or not, so that sampling cancels out
-WORK = {"responder": (100, 500), "switch": (640, 3200), "switch-iaq": (200, 1000)}
+WORK = {
+    "responder": (100, 500),
+    "lesc-commit": (96, 480),
+    "switch": (640, 3200),
+    "switch-iaq": (200, 1000),
+}
 _COLLECTED = re.compile(r"Collected : (\d+)")
 
 
@@ -43,6 +53,34 @@ def responder_work(count: int) -> None:
     store.close()
 
 
+def lesc_commit_work(count: int) -> None:
+    """``count`` IAQs through the daemon's own batch commit (``LescDaemon._commit``: the
+    responder, the ledger's record of the answers and the delivery seq, the settling of what
+    the switch acknowledged), then posted and acknowledged as after the commit; the switch is
+    taken to acknowledge each batch's answers before the next."""
+    configure_logging()  # as the daemon runs: its debug lines filtered out
+    store = Store(STORE)
+    queries = sample_queries(store, SAMPLED, seed=123)
+    store.close()
+    forget_the_link(STORE)
+    daemon = LescDaemon(DaemonConfig(db=STORE, delay=NO_DELAY, clock=NOW))
+    terminal = daemon.terminal
+    deliveries = [
+        Delivery(seq, message.build(), message)
+        for seq, message in enumerate(delivered(queries)[:count], start=1)
+    ]
+    for first in range(0, len(deliveries), BATCH_MAX):
+        batch = deliveries[first : first + BATCH_MAX]
+        immediate = daemon._commit(batch)
+        assert immediate is not None
+        terminal.post(*immediate)
+        terminal.ack(batch[-1].seq)
+        terminal.next_seq += len(terminal.backlog)  # sent and acknowledged
+        terminal.backlog.clear()
+    daemon.store.close()
+    forget_the_link(STORE)
+
+
 def switch_work(count: int) -> None:
     bench_core.one_run(count)
 
@@ -51,7 +89,12 @@ def switch_iaq_work(count: int) -> None:
     bench_core.iaq_run(count)
 
 
-WORKERS = {"responder": responder_work, "switch": switch_work, "switch-iaq": switch_iaq_work}
+WORKERS = {
+    "responder": responder_work,
+    "lesc-commit": lesc_commit_work,
+    "switch": switch_work,
+    "switch-iaq": switch_iaq_work,
+}
 
 
 def counted(measure: str, count: int) -> int:
@@ -88,7 +131,12 @@ def main() -> None:
         parser.error(f"unknown measure {', '.join(sorted(unknown))}: choose from {', '.join(WORK)}")
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed (apt-get install valgrind)")
-    units = {"responder": "IAQ", "switch": "message routed", "switch-iaq": "IAQ round trip"}
+    units = {
+        "responder": "IAQ",
+        "lesc-commit": "IAQ",
+        "switch": "message routed",
+        "switch-iaq": "IAQ round trip",
+    }
     for measure in args.measures or WORK:
         small, large = WORK[measure]
         per_unit = (counted(measure, large) - counted(measure, small)) / (large - small)
