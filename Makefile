@@ -12,8 +12,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# make run PORT=7701 (or NLETS_SIM_PORT=7701 make run): the switch's port.
 run: $(STAMP)
-	$(BIN)/nlets-sim up
+	$(BIN)/nlets-sim up $(if $(PORT),--port $(PORT))
 
 test: $(STAMP)
 	$(BIN)/pytest -q

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import codecs
 import contextlib
 import getpass
 import signal
 import sqlite3
 import ssl
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO, TextIO
+from typing import BinaryIO
 
 import click
 
@@ -26,7 +27,7 @@ from lesc_daemon.persons import NCIC_TYPES
 from lesc_daemon.records import RecordError, parse_person
 from lesc_daemon.report import monthly_table, write_chart
 from lesc_daemon.responder import Responder
-from lesc_daemon.rules import RulesError, load_rules
+from lesc_daemon.rules import Rules, RulesError, load_rules
 from lesc_daemon.seed import catalogue, seed_store
 from lesc_daemon.store import Store
 from lesc_daemon.store_faults import StoreDamaged, damaged_text, integrity_problems, is_damaged
@@ -34,8 +35,16 @@ from lesc_daemon.totals import totals
 from nlets_sim import __version__
 from nlets_sim.bus.address import parse_broker_url
 from nlets_sim.bus.events import check_node_name
+from nlets_sim.cli_errors import (
+    HOST_PORT,
+    BadSetting,
+    FriendlyGroup,
+    UserError,
+    existing_file,
+    writable_directory,
+)
 from nlets_sim.cli_traffic import tls_options
-from nlets_sim.client import parse_address
+from nlets_sim.client import LogonRejected, SessionTakenOver
 from nlets_sim.lint import prepare
 from nlets_sim.logging_setup import configure_logging
 from nlets_sim.simclock import clock_rate as checked_rate
@@ -53,12 +62,13 @@ _db = click.option(
     type=click.Path(path_type=Path),
     default=DEFAULT_DB,
     show_default=True,
-    help="The LESC's SQLite store (created if missing).",
+    help="The LESC's SQLite store.",
     callback=_remember_db,
 )
+NO_STORE_HINT = "give the --db of a store made by lesc-daemon seed or import"
 
 
-class _Commands(click.Group):
+class _Commands(FriendlyGroup):
     """A damaged store is told in a paragraph naming the file, whichever command met it."""
 
     def invoke(self, ctx: click.Context) -> object:
@@ -73,6 +83,24 @@ class _Commands(click.Group):
             raise click.ClickException(damaged_text(db, str(error))) from None
 
 
+def open_store(db: Path, *, create: bool = False) -> Store:
+    """The store at ``db``; read-only commands (``create`` false) never make an empty one."""
+    if create:
+        writable_directory(db.parent, "the store's directory")
+    else:
+        existing_file(db, "LESC store", NO_STORE_HINT)
+    return Store(db)  # a damaged store: the group's paragraph (_Commands)
+
+
+def checked_rules(rules: Path | None) -> Rules:
+    try:
+        return load_rules(rules)
+    except RulesError as error:
+        raise BadSetting(f"{rules}: {error}") from None
+    except UnicodeDecodeError:
+        raise BadSetting(f"{rules}: not a TOML text file (not UTF-8)") from None
+
+
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="lesc-daemon")
 def main() -> None:
@@ -81,7 +109,9 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--switch", "address", default="127.0.0.1:7700", show_default=True)
+@click.option(
+    "--switch", type=HOST_PORT, default="127.0.0.1:7700", show_default=True, help="HOST:PORT."
+)
 @click.option("--ori", default="VTINS07S0", show_default=True)
 @click.option("--key", default="K-VTINS07S0", show_default=True, help="The ORI's logon key.")
 @_db
@@ -112,7 +142,7 @@ def main() -> None:
 @click.option("-v", "--verbose", is_flag=True)
 def run(
     *,
-    address: str,
+    switch: tuple[str, int],
     ori: str,
     key: str,
     db: Path,
@@ -128,7 +158,7 @@ def run(
     verbose: bool,
 ) -> None:
     """Log on to the switch and answer until Ctrl-C; reconnects by itself."""
-    host, port = parse_address(address)
+    host, port = switch
     try:
         config = DaemonConfig(
             host,
@@ -148,21 +178,39 @@ def run(
         )
         if mqtt is not None:
             parse_broker_url(mqtt)
-        load_rules(rules)
-    except (ValueError, RulesError, ssl.SSLError) as error:
+    except (ValueError, ssl.SSLError) as error:
         raise click.UsageError(str(error)) from None
+    checked_rules(rules)
+    open_store(db, create=True).close()
     configure_logging(verbose=verbose)
     asyncio.run(_run_until_signal(LescDaemon(config)))
 
 
 async def _run_until_signal(daemon: LescDaemon) -> None:
+    """Serve until SIGINT or SIGTERM; a rejected logon or a session another terminal took
+    over ends the daemon with that sentence."""
     loop = asyncio.get_running_loop()
-    task = asyncio.current_task()
-    assert task is not None
+    stop = asyncio.Event()
     for number in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(number, task.cancel)
-    with contextlib.suppress(asyncio.CancelledError):
-        await daemon.run()
+        loop.add_signal_handler(number, stop.set)
+    task = asyncio.create_task(daemon.run())
+    stopped = asyncio.create_task(stop.wait())
+    await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    stopped.cancel()
+    while not task.done():  # cancel until it ends: one cancel can be swallowed mid-reconnect
+        task.cancel()
+        await asyncio.wait({task}, timeout=1.0)
+    if task.cancelled():
+        return
+    try:
+        task.result()
+    except LogonRejected as rejected:
+        raise UserError(
+            f"the switch refused the logon as {daemon.config.ori}: {rejected.reason}"
+            " (check --ori and --key)"
+        ) from None
+    except SessionTakenOver as taken:
+        raise UserError(str(taken)) from None
 
 
 @main.command()
@@ -182,26 +230,43 @@ def check(db: Path) -> None:
 @main.command("import")
 @_db
 @click.option("--strict", is_flag=True, help="Any bad line is fatal; nothing is loaded.")
-@click.argument("source", type=click.File("r"))
-def import_command(db: Path, source: TextIO, *, strict: bool) -> None:
-    """Load persons from a JSON-lines file; bad lines are reported with their number."""
+@click.argument("source", type=click.File("rb"))
+def import_command(db: Path, source: BinaryIO, *, strict: bool) -> None:
+    """Load persons from a JSON-lines file (UTF-8, one object per line); bad lines are
+    reported with their number."""
+    data = source.read()
+    if b"\0" in data[:8192]:
+        raise UserError(f"{source.name} is a binary file: the import takes JSON lines")
     persons, problems = [], []
-    for number, line in enumerate(source, start=1):
+    lines_of: dict[str, int] = {}  # person id -> the line it came from
+    for number, line in enumerate(data.removeprefix(codecs.BOM_UTF8).splitlines(), start=1):
         if not line.strip():
             continue
         try:
-            persons.append(parse_person(line))
+            person = parse_person(line.decode("utf-8"))
+        except UnicodeDecodeError as error:
+            problems.append(f"line {number}: not UTF-8 text (byte {line[error.start]:#04x})")
+            continue
         except RecordError as error:
             problems.append(f"line {number}: {error}")
+            continue
+        if person.id in lines_of:
+            problems.append(f"line {number}: id {person.id} already on line {lines_of[person.id]}")
+            continue
+        lines_of[person.id] = number
+        persons.append(person)
+    store = open_store(db, create=True)
+    for known in sorted(store.known_person_ids(lines_of)):
+        problems.append(f"line {lines_of[known]}: id {known} is already in {db}")
+        persons = [person for person in persons if person.id != known]
     for problem in problems:
         click.echo(problem, err=True)
     if problems and strict:
-        raise click.ClickException(f"{len(problems)} bad line(s); nothing loaded (--strict)")
-    store = Store(db)
+        raise UserError(f"{len(problems)} bad line(s); nothing loaded (--strict)")
     try:
         loaded = store.add_persons(persons)
-    except sqlite3.IntegrityError as error:  # an id or NIC already in the store
-        raise click.ClickException(f"not loaded: {error}") from None
+    except sqlite3.IntegrityError as error:  # a NIC already in the store
+        raise UserError(f"not loaded: {error}") from None
     click.echo(f"loaded {loaded} person(s), skipped {len(problems)} bad line(s)")
     sys.exit(1 if problems else 0)
 
@@ -212,10 +277,14 @@ def import_command(db: Path, source: TextIO, *, strict: bool) -> None:
 @click.option("--seed", default=1, show_default=True)
 def seed(db: Path, persons: int, seed: int) -> None:
     """Generate a synthetic population plus the catalogue of test identities."""
-    store = Store(db)
+    store = open_store(db, create=True)
     if store.count_persons():
-        raise click.ClickException(f"{db} already holds persons; use a new --db")
-    loaded = seed_store(store, persons, seed, datetime.now().astimezone().date())
+        raise UserError(f"{db} already holds persons; use a new --db")
+    today = datetime.now().astimezone().date()
+    with click.progressbar(
+        length=persons, label="seeding", file=sys.stderr, show_pos=True, show_eta=True
+    ) as bar:
+        loaded = seed_store(store, persons, seed, today, progress=bar.update)
     click.echo(f"seeded {loaded} synthetic persons and {len(catalogue())} test identities")
 
 
@@ -227,7 +296,7 @@ def inbox() -> None:
 @inbox.command("list")
 @_db
 def inbox_list(db: Path) -> None:
-    for item in Store(db).inbox():
+    for item in open_store(db).inbox():
         first = item.text.split(CRLF, 1)[0][:50]
         state = "replied" if item.replied_at else "open"
         click.echo(f"{item.number:06d} {item.received_at} {item.sender} {state:<7} {first}")
@@ -237,7 +306,7 @@ def inbox_list(db: Path) -> None:
 @_db
 @click.argument("number", type=int)
 def inbox_show(db: Path, number: int) -> None:
-    item = Store(db).inbox_item(number)
+    item = open_store(db).inbox_item(number)
     if item is None:
         raise click.ClickException(f"no inbox message {number}")
     click.echo(f"{item.number:06d} from {item.sender} at {item.received_at}")
@@ -253,7 +322,7 @@ def inbox_show(db: Path, number: int) -> None:
 @click.argument("text")
 def inbox_reply(db: Path, ori: str, number: int, text: str) -> None:
     """Reply by AM; the running daemon sends it within a second."""
-    store = Store(db)
+    store = open_store(db)
     item = store.inbox_item(number)
     if item is None:
         raise click.ClickException(f"no inbox message {number}")
@@ -264,20 +333,40 @@ def inbox_reply(db: Path, ori: str, number: int, text: str) -> None:
     click.echo(f"reply to {item.sender} queued")
 
 
+def _table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> None:
+    """Rows under a header line, in columns as wide as their widest cell."""
+    widths = [max(len(cell) for cell in column) for column in zip(header, *rows, strict=True)]
+    for row in (header, *rows):
+        click.echo(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        )
+
+
+def _seconds(stamp: object) -> str:
+    """A stored ISO time to the second, for people."""
+    return str(stamp)[:19].replace("T", " ")
+
+
 @main.command()
 @_db
 def detainers(db: Path) -> None:
     """Detainers lodged: number, person, query, requesting ORI, when, basis."""
-    for number, person, qrn, requester, lodged_at, basis in Store(db).detainers():
-        click.echo(f"D{number:08d} {person} {qrn} {requester} {lodged_at} {basis}")
+    rows = [
+        (f"D{number:08d}", str(person), str(qrn), str(requester), _seconds(lodged), str(basis))
+        for number, person, qrn, requester, lodged, basis in open_store(db).detainers()
+    ]
+    _table(("DETAINER", "PERSON", "QRN", "REQUESTER", "LODGED", "BASIS"), rows)
 
 
 @main.command()
 @_db
 def leads(db: Path) -> None:
     """Leads referred to ICE field offices."""
-    for number, person, qrn, requester, created_at, reason in Store(db).leads():
-        click.echo(f"{number:08d} {person} {qrn} {requester} {created_at} {reason}")
+    rows = [
+        (f"{number:08d}", str(person), str(qrn), str(requester), _seconds(created), str(reason))
+        for number, person, qrn, requester, created, reason in open_store(db).leads()
+    ]
+    _table(("LEAD", "PERSON", "QRN", "REQUESTER", "CREATED", "REASON"), rows)
 
 
 @main.command()
@@ -287,6 +376,7 @@ def leads(db: Path) -> None:
 def query(db: Path, rules: Path | None, source: BinaryIO) -> None:
     """Run an IAQ (a message, as sent to the switch) through matching and rules locally and
     print the IAR text it would get. Stores nothing."""
+    store = open_store(db)
     raw = prepare(source.read())
     now = datetime.now().astimezone().replace(tzinfo=None)
     try:
@@ -298,7 +388,7 @@ def query(db: Path, rules: Path | None, source: BinaryIO) -> None:
     problems = content_problems(iaq)
     if problems:
         raise click.ClickException("TYP/REJ: " + "; ".join(problems))
-    responder = Responder(Store(db), load_rules(rules), frozenset({"VTINS07S0"}))
+    responder = Responder(store, checked_rules(rules), frozenset({"VTINS07S0"}))
     qrn = f"L{now:%y%m%d}000000"
     click.echo(
         responder.respond(iaq, qrn, message.sender, now, act=False).build().replace(CRLF, "\n")
@@ -310,7 +400,7 @@ def query(db: Path, rules: Path | None, source: BinaryIO) -> None:
 @click.option("--png", type=click.Path(path_type=Path), help="Also draw the chart here.")
 def report(db: Path, png: Path | None) -> None:
     """IAQs per month by purpose and by requesting state."""
-    store = Store(db)
+    store = open_store(db)
     rows = list(store.queries_by_month())
     click.echo(monthly_table(rows))
     for line in totals(store).lines():
@@ -481,9 +571,7 @@ def ncic_validate(db: Path, operator: str, nics: tuple[str, ...]) -> None:
 
 @contextlib.contextmanager
 def _desk(db: Path) -> Iterator[NcicDesk]:
-    if not db.exists():
-        raise click.ClickException(f"no LESC store at {db}")
-    store = Store(db)
+    store = open_store(db)
     try:
         yield NcicDesk(store)
     except DeskError as error:

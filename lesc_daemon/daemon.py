@@ -38,7 +38,7 @@ from lesc_daemon.store import Store
 from lesc_daemon.store_faults import cannot_write_now, damaged_text, is_damaged
 from nlets_sim.bus.address import parse_broker_url
 from nlets_sim.bus.publisher import EventPublisher
-from nlets_sim.client import Delivery, LinkClosed, Terminal
+from nlets_sim.client import Delivery, LinkClosed, LogonRejected, SessionTakenOver, Terminal
 from nlets_sim.simclock import SimulatedClock
 
 log = structlog.get_logger("lesc_daemon")
@@ -134,6 +134,8 @@ class LescDaemon:
                         group.create_task(self._send())
                 except* LinkClosed as closed:
                     reason = closed.exceptions[0]
+                    if isinstance(reason, SessionTakenOver):
+                        raise reason from None  # another LESC has the session: stop, not fight
                     log.warning("link lost", ori=self.config.ori, reason=str(reason))
                 self.connected.clear()
                 await self.terminal.abort()
@@ -148,6 +150,8 @@ class LescDaemon:
         while True:
             try:
                 await self.terminal.connect()
+            except LogonRejected:
+                raise  # a wrong key or ORI: the same answer every time
             except (OSError, LinkClosed, TimeoutError) as error:
                 log.info("switch not reachable", error=str(error), retry_s=pause)
                 await asyncio.sleep(pause)

@@ -11,7 +11,7 @@ identity.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -302,14 +302,24 @@ def catalogue() -> list[Person]:
     ]
 
 
-def seed_store(store: Store, persons: int, seed: int, today: date) -> int:
+def seed_store(
+    store: Store,
+    persons: int,
+    seed: int,
+    today: date,
+    progress: Callable[[int], object] | None = None,
+) -> int:
     """Load the test identities and ``persons`` generated persons into an empty store, in
-    transactions of 50,000; returns how many were generated."""
+    transactions of 50,000; returns how many were generated. ``progress`` is told how many
+    each transaction added."""
     store.add_persons(catalogue())
     generator = population(persons, seed, today)
     loaded = 0
     while chunk := [person for _, person in zip(range(50_000), generator, strict=False)]:
-        loaded += store.add_persons(chunk)
+        added = store.add_persons(chunk)
+        loaded += added
+        if progress is not None:
+            progress(added)
     return loaded
 
 

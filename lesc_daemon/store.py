@@ -224,6 +224,17 @@ class Store:
     def count_persons(self) -> int:
         return int(self.db.execute("SELECT COUNT(*) FROM persons").fetchone()[0])
 
+    def known_person_ids(self, ids: Iterable[str]) -> set[str]:
+        """Which of ``ids`` the store already holds."""
+        known: set[str] = set()
+        wanted = list(ids)
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(f"SELECT id FROM persons WHERE id IN ({marks})", chunk)  # noqa: S608 - marks only
+            known.update(row[0] for row in rows)
+        return known
+
     # Lookups -----------------------------------------------------------------------
 
     def by_identifiers(self, arn: str | None, fbi: str | None) -> list[Person]:

@@ -18,6 +18,7 @@ from nlets_sim.cli_admin import (
     status_command,
 )
 from nlets_sim.cli_bus import broker_command, watch_command
+from nlets_sim.cli_errors import FriendlyGroup
 from nlets_sim.cli_load import load_command
 from nlets_sim.cli_replay import record_command, replay_command
 from nlets_sim.cli_screen import screen_command
@@ -28,7 +29,7 @@ from nlets_sim.lint import lint_message
 from nlets_sim.up import up_command
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=FriendlyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="nlets-sim")
 def main() -> None:
     """A simulated Nlets message switch for testing law-enforcement message software."""

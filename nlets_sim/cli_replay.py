@@ -10,7 +10,7 @@ from xml.etree import ElementTree as ET
 
 import click
 
-from nlets_sim.client import parse_address
+from nlets_sim.cli_errors import HOST_PORT
 from nlets_sim.cluster.plan import ClusterFileError, load_plan
 from nlets_sim.cluster_run import PlanMap
 from nlets_sim.config import Config, default_directory
@@ -54,7 +54,9 @@ def load(paths: tuple[Path, ...]) -> list[Transcript]:
 
 @click.command("replay")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option("--to", "address", help="A running switch, HOST:PORT. Default: embedded.")
+@click.option(
+    "--to", "target", type=HOST_PORT, help="A running switch, HOST:PORT. Default: embedded."
+)
 @click.option("--embedded", is_flag=True, help="A fresh switch + LESC per transcript (default).")
 @click.option("--junit", "junit_path", type=click.Path(path_type=Path), help="JUnit XML here.")
 @click.option(
@@ -72,7 +74,7 @@ def load(paths: tuple[Path, ...]) -> list[Transcript]:
 @click.option("-q", "--quiet", is_flag=True, help="Only failures.")
 def replay_command(
     paths: tuple[Path, ...],
-    address: str | None,
+    target: tuple[str, int] | None,
     junit_path: Path | None,
     data_dir: Path | None,
     cluster_file: Path | None,
@@ -82,14 +84,13 @@ def replay_command(
 ) -> None:
     """Replay transcripts (files, or directories of *.txt); report each step, with a diff of
     expected against received on failure. Exit status: the number of failed transcripts."""
-    if address and embedded:
+    if target and embedded:
         raise click.UsageError("--to and --embedded exclude each other")
     configure_logging(quiet=True)
     transcripts = load(paths)
-    target = parse_address(address) if address else None
     cluster = None
     if cluster_file is not None:
-        if address or embedded:
+        if target or embedded:
             raise click.UsageError("--cluster excludes --to and --embedded")
         try:
             plan = load_plan(cluster_file)

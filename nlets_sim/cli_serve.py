@@ -7,14 +7,17 @@ import dataclasses
 import signal
 import ssl
 from pathlib import Path
+from typing import Any
 
 import click
 
 from nlets_sim.bus.address import parse_broker_url
 from nlets_sim.bus.events import check_node_name
+from nlets_sim.cli_errors import BadSetting, writable_directory
 from nlets_sim.cluster.plan import ClusterFileError, load_plan
-from nlets_sim.config import ConfigError, DataDirInUse, load_config, parse_counter
+from nlets_sim.config import Config, ConfigError, DataDirInUse, load_config, parse_counter
 from nlets_sim.directory import DirectoryError
+from nlets_sim.faults import FaultError, make_fault
 from nlets_sim.journal_faults import JournalDamaged
 from nlets_sim.logging_setup import configure_logging
 from nlets_sim.server import SwitchServer, serve
@@ -37,9 +40,31 @@ def announce(server: SwitchServer) -> None:
     click.echo(f"nlets-sim listening on {server.config.host}:{server.port}")
 
 
+def checked_config(config_file: Path | None, overrides: dict[str, Any]) -> Config:
+    """The whole configuration checked before anything starts: values, fault rules, and a
+    data directory that can be written."""
+    where = f"{config_file}: " if config_file else ""
+    try:
+        config = load_config(config_file, overrides)
+        for rule in config.faults:
+            make_fault(dict(rule))
+        if config.mqtt is not None:
+            parse_broker_url(config.mqtt, config.mqtt_ca)
+        check_node_name(config.node)
+    except FaultError as error:
+        raise BadSetting(f"{where}[[fault]]: {error}") from None
+    except ValueError as error:
+        message = str(error)
+        raise BadSetting(message if message.startswith(where) else where + message) from None
+    writable_directory(config.data_dir, "data directory")
+    return config
+
+
 @click.command("serve")
 @click.option("--host", help="Address to listen on [default: 127.0.0.1].")
-@click.option("--port", type=int, help="TCP port; 0 picks a free one [default: 7700].")
+@click.option(
+    "--port", type=click.IntRange(0, 65_535), help="TCP port; 0 picks a free one [default: 7700]."
+)
 @click.option("--data-dir", type=click.Path(path_type=Path), help="Journal and admin socket.")
 @click.option("--directory", type=click.Path(exists=True, path_type=Path), help="Directory TOML.")
 @click.option("--config", "config_file", type=click.Path(exists=True, path_type=Path))
@@ -159,17 +184,14 @@ def serve_command(
         "event_buffer": event_buffer,
         "cluster": cluster,
     }
-    try:
-        config = load_config(config_file, overrides)
-        if config.mqtt is not None:
-            parse_broker_url(config.mqtt, config.mqtt_ca)
-        check_node_name(config.node)
-        if config.cluster is not None and port is None:
+    config = checked_config(config_file, overrides)
+    if config.cluster is not None and port is None:
+        try:
             member = load_plan(config.cluster).nodes.get(config.node)
-            if member is not None and member.port:
-                config = dataclasses.replace(config, host=member.host, port=member.port)
-    except ValueError as error:
-        raise click.UsageError(str(error)) from None
+        except ValueError as error:
+            raise BadSetting(str(error)) from None
+        if member is not None and member.port:
+            config = dataclasses.replace(config, host=member.host, port=member.port)
     configure_logging(verbose=verbose)
     try:
         asyncio.run(serve(config, wait_for_signal, announce))

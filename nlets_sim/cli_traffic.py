@@ -15,7 +15,8 @@ import click
 
 from formats.envelope import InputMessage
 from formats.errors import LocalProtocolError
-from nlets_sim.client import Delivery, LinkClosed, Terminal, parse_address
+from nlets_sim.cli_errors import HOST_PORT, ascii_text
+from nlets_sim.client import Delivery, LinkClosed, Terminal
 from nlets_sim.config import client_tls_context
 from nlets_sim.lint import prepare
 
@@ -28,13 +29,17 @@ _wait = click.option(
 class Link:
     """How a command reaches the switch, from the common options."""
 
-    address: str
+    switch: tuple[str, int]
     ori: str
     key: str
     tls: ssl.SSLContext | None = None
 
+    @property
+    def address(self) -> str:
+        return "{}:{}".format(*self.switch)
+
     def terminal(self) -> Terminal:
-        host, port = parse_address(self.address)
+        host, port = self.switch
         return Terminal(host, port, self.ori, self.key, tls=self.tls)
 
 
@@ -75,7 +80,8 @@ def link_options(command: Callable[..., None]) -> Callable[..., None]:
 
     @click.option(
         "--to",
-        "address",
+        "switch",
+        type=HOST_PORT,
         default="127.0.0.1:7700",
         show_default=True,
         help="The switch, HOST:PORT.",
@@ -85,9 +91,9 @@ def link_options(command: Callable[..., None]) -> Callable[..., None]:
     @tls_options
     @functools.wraps(command)
     def with_link(
-        *, address: str, ori: str, key: str, tls: ssl.SSLContext | None, **rest: Any
+        *, switch: tuple[str, int], ori: str, key: str, tls: ssl.SSLContext | None, **rest: Any
     ) -> None:
-        command(link=Link(address, ori, key, tls), **rest)
+        command(link=Link(switch, ori, key, tls), **rest)
 
     return with_link
 
@@ -157,6 +163,7 @@ def am_command(
     """Send an administrative message to DESTINATIONS (line codes, regions, ORIs) without
     writing the header by hand."""
     destinations = tuple(part for item in destinations for part in item.split(","))
+    ascii_text(text, "the message text")
     message = InputMessage(
         "AML" if aml else "AM", link.ori, destinations, text.replace("\n", "\r\n"), control
     )

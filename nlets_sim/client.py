@@ -35,6 +35,9 @@ from formats.records import record
 from formats.tagged import as_mapping, parse_fields
 
 DEAD_AFTER_INTERVALS = 3  # PROTOCOL 1.2: close after 3 x HBI without a frame
+# The reason of the LO the switch sends a connection whose session another logon took over
+# (docs/protocol-decisions.md).
+TAKEN_OVER = b"SESSION TAKEN OVER"
 
 
 class LinkClosed(NletsError):
@@ -46,7 +49,13 @@ class LinkClosed(NletsError):
 
 
 class LogonRejected(LinkClosed):
-    """The switch answered the logon with ``LJ``."""
+    """The switch answered the logon with ``LJ`` (a wrong key, an unknown ORI): logging on
+    again with the same identity gets the same answer."""
+
+
+class SessionTakenOver(LinkClosed):
+    """Another terminal logged on as this ORI and the switch ended this session (``LO`` with
+    a reason). ``connect()`` refuses to take the session back unless told to."""
 
 
 @record
@@ -65,10 +74,17 @@ def _ignore(_seq: int) -> None:
     """No one listens to acknowledgements."""
 
 
+MAX_PORT = 65_535
+
+
 def parse_address(address: str) -> tuple[str, int]:
-    """``HOST:PORT`` (or ``PORT``) to a pair."""
-    host, _, port = address.rpartition(":")
-    return host or "127.0.0.1", int(port)
+    """``HOST:PORT`` (or ``:PORT``) to a pair; a ``ValueError`` that says what is wrong."""
+    host, colon, port = address.rpartition(":")
+    if not colon:
+        raise ValueError(f"{address!r} has no port: write HOST:PORT, e.g. 127.0.0.1:7700")
+    if not port.isdigit() or not 0 < int(port) <= MAX_PORT:
+        raise ValueError(f"{address!r}: the port must be a number from 1 to {MAX_PORT}")
+    return host.strip("[]") or "127.0.0.1", int(port)
 
 
 class Terminal:
@@ -106,14 +122,21 @@ class Terminal:
         self.on_acknowledged: Callable[[int], None] = _ignore  # called with each AK's seq
         self.inbox: deque[Delivery] = deque()
         self.closed_reason: str | None = "not connected"
+        self.displaced: str | None = None  # the switch's LO reason once another logon took over
         self._changed = asyncio.Condition()
         self._writer: asyncio.StreamWriter | None = None
         self._reader_task: asyncio.Task[None] | None = None
 
     # Connection ------------------------------------------------------------------------
 
-    async def connect(self, *, reset: bool = False, timeout: float = 10.0) -> int:
-        """Log on; returns LST. Un-acknowledged messages above LST are sent again."""
+    async def connect(
+        self, *, reset: bool = False, timeout: float = 10.0, take_over: bool = False
+    ) -> int:
+        """Log on; returns LST. Un-acknowledged messages above LST are sent again. After the
+        switch ended this terminal's session because another logon took it over, this raises
+        ``SessionTakenOver`` instead, unless ``take_over`` (taking it back on purpose)."""
+        if self.displaced is not None and not take_over:
+            raise SessionTakenOver(self._displaced_sentence())
         reader, writer = await asyncio.open_connection(self.host, self.port, ssl=self.tls)
         fields = f"ORI/{self.ori}.KEY/{self.key}" + (".RST/Y" if reset else "")
         writer.write(build_frame(Frame(FrameKind.LI, 0, fields.encode("ascii"))))
@@ -148,6 +171,7 @@ class Terminal:
         self.next_seq = max(self.lst, *self.unacked.keys(), 0) + 1
         self._writer = writer
         self.closed_reason = None
+        self.displaced = None
         for seq, payload in self.unacked.items():
             writer.write(build_frame(Frame(FrameKind.DT, seq, payload)))
         self._pump()
@@ -293,7 +317,7 @@ class Terminal:
             async with asyncio.timeout(timeout):
                 await self._wait(take)
         if not found:
-            raise LinkClosed(self.closed_reason or "closed")
+            self._check_open()
         return found[0]
 
     async def request(
@@ -345,8 +369,23 @@ class Terminal:
         return b"".join([self._numbered(backlog.popleft()) for _ in range(room)])
 
     def _check_open(self) -> None:
+        if self.displaced is not None:
+            raise SessionTakenOver(self._displaced_sentence())
         if self.closed_reason is not None:
             raise LinkClosed(self.closed_reason)
+
+    def _logged_off(self, payload: bytes) -> None:
+        """The switch's LO; its reason, if any, goes into ``closed_reason``."""
+        reason = shown(payload)
+        if payload == TAKEN_OVER:
+            self.displaced = reason
+        self.closed_reason = "switch logged off" + (f": {reason}" if reason else "")
+
+    def _displaced_sentence(self) -> str:
+        return (
+            f"another terminal logged on as {self.ori} and the switch ended this session "
+            f"({self.displaced}); not logging on again"
+        )
 
     async def _wait(self, predicate: Callable[[], bool]) -> None:
         async with self._changed:
@@ -434,9 +473,8 @@ class Terminal:
                         self.on_acknowledged(frame.seq)
                     case FrameKind.NK:
                         self.naks.append((frame.seq, frame.payload.decode("ascii", "replace")))
-                    case FrameKind.LO:  # with a reason, e.g. SESSION TAKEN OVER
-                        reason = shown(frame.payload)
-                        self.closed_reason = "switch logged off" + (f": {reason}" * bool(reason))
+                    case FrameKind.LO:
+                        self._logged_off(frame.payload)
                     case _:
                         pass
             done = self.last_processed if self.auto_ack else self.acked

@@ -9,12 +9,13 @@ import re
 import ssl
 import time
 import tomllib
+import types
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from importlib import resources
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, get_args, get_origin, get_type_hints
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from nlets_sim.simclock import SimulatedClock, clock_rate
@@ -156,7 +157,10 @@ def load_config(path: Path | None, overrides: dict[str, Any]) -> Config:
     """Defaults, then the file's ``[switch]`` table (or top level), then non-None overrides."""
     values: dict[str, Any] = {}
     if path is not None:
-        data = tomllib.loads(path.read_text("utf-8"))
+        try:
+            data = tomllib.loads(path.read_text("utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+            raise ValueError(f"{path}: not valid TOML: {error}") from None
         faults = data.pop("fault", [])
         values.update(data.get("switch", data))
         values["faults"] = tuple(faults)
@@ -171,13 +175,42 @@ def load_config(path: Path | None, overrides: dict[str, Any]) -> Config:
         if key in values:
             values[key] = checked_counters(key, values[key])
     if isinstance(values.get("clock"), str):
-        values["clock"] = datetime.fromisoformat(values["clock"])
+        try:
+            values["clock"] = datetime.fromisoformat(values["clock"])
+        except ValueError:
+            raise ValueError(f"clock: not an ISO 8601 time: {values['clock']!r}") from None
     if values.get("clock_rate") is not None:
         if values.get("clock") is None:
             raise ValueError("a clock rate needs a clock to start from (--clock START)")
         clock_rate(values["clock_rate"])
-    ZoneInfo(values.get("tz", "UTC"))  # fails early on an unknown zone
+    _check_types(values)
+    try:
+        ZoneInfo(values.get("tz", "UTC"))  # fails early on an unknown zone
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"tz: unknown time zone {values['tz']!r}: an IANA name such as UTC or Europe/Paris"
+        ) from None
     return Config(**values)
+
+
+def _check_types(values: dict[str, Any]) -> None:
+    """Every value of the type its ``Config`` field declares, so that a wrong one stops the
+    switch before it starts (not a timer task later)."""
+    hints = get_type_hints(Config)
+    for name, value in values.items():
+        hint = hints[name]
+        allowed = get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+        allowed = tuple(get_origin(kind) or kind for kind in allowed)
+        if float in allowed:
+            allowed += (int,)
+        if value is None and type(None) in allowed:
+            continue
+        if (isinstance(value, bool) and bool not in allowed) or not isinstance(value, allowed):
+            wanted = " or ".join(_TYPE_WORDS.get(kind, kind.__name__) for kind in allowed)
+            raise ValueError(f"{name} must be {wanted}, not {value!r}")
+
+
+_TYPE_WORDS = {int: "a whole number", float: "a number", str: "text", Path: "a path"}
 
 
 class DataDirInUse(RuntimeError):

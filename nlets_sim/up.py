@@ -16,6 +16,7 @@ import click
 from lesc_daemon.daemon import DaemonConfig, LescDaemon
 from lesc_daemon.seed import seed_store
 from lesc_daemon.store import Store
+from nlets_sim.cli_errors import writable_directory
 from nlets_sim.cli_serve import cannot_listen, wait_for_signal
 from nlets_sim.config import Config, DataDirInUse
 from nlets_sim.logging_setup import configure_logging
@@ -88,9 +89,19 @@ async def run_demo(data_dir: Path, host: str, port: int) -> None:
     "--data-dir", type=click.Path(path_type=Path), default=Path("data"), show_default=True
 )
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=7700, show_default=True)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65_535),
+    default=7700,
+    show_default=True,
+    envvar="NLETS_SIM_PORT",
+    show_envvar=True,
+    help="TCP port of the switch (make run PORT=7701 sets it).",
+)
 def up_command(data_dir: Path, host: str, port: int) -> None:
-    """Start the switch and the LESC with demo data (what `make run` runs)."""
+    """Start the switch and the LESC with demo data (what `make run` runs): the switch's
+    journal in DATA_DIR/switch, the LESC's store in DATA_DIR/lesc.sqlite3."""
+    writable_directory(data_dir / "switch", "data directory")
     configure_logging()
     try:
         asyncio.run(run_demo(data_dir, host, port))

@@ -159,7 +159,11 @@ def test_desk_refuses_what_it_cannot_do(tmp_path: Path) -> None:
     assert the_desk.overdue(at.date() + VALIDATION_PERIOD) == the_desk.overdue(at.date())
     assert "I000000001" in [r.record.nic for r in the_desk.overdue(at.date() + timedelta(366))]
     code, output = desk(tmp_path / "missing.db", "list")
-    assert (code, output) == (1, f"Error: no LESC store at {tmp_path / 'missing.db'}\n")
+    assert (code, output) == (
+        1,
+        f"Error: no LESC store at {tmp_path / 'missing.db'}; give the --db of a store made by"
+        " lesc-daemon seed or import\n",
+    )
     code, output = desk(tmp_path / "lesc.db", "show", "W999999999")
     assert (code, output) == (1, "Error: no ICE record with NIC W999999999\n")
 
