@@ -116,8 +116,7 @@ def split(name: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 def name_keys(name: str) -> set[str]:
     """The keys of every part of a name of two letters or more (initials have none)."""
-    surname, given = split(name)
-    return {key(part) for part in (*surname, *given) if len(part) > 1}
+    return {key(part) for part in plain(name.replace(",", " ")).split() if len(part) > 1}
 
 
 def surname_keys(name: str) -> set[str]:
