@@ -398,8 +398,14 @@ def query(db: Path, rules: Path | None, source: BinaryIO) -> None:
 @main.command()
 @_db
 @click.option("--png", type=click.Path(path_type=Path), help="Also draw the chart here.")
-def report(db: Path, png: Path | None) -> None:
-    """IAQs per month by purpose and by requesting state."""
+@click.option(
+    "--month",
+    type=click.DateTime(["%Y-%m"]),
+    help="The chart's last month, YYYY-MM [default: this month].",
+)
+def report(db: Path, png: Path | None, month: datetime | None) -> None:
+    """IAQs per month by purpose and by requesting state; with --png, a chart of the past 12
+    months by purpose and by state."""
     store = open_store(db)
     rows = list(store.queries_by_month())
     click.echo(monthly_table(rows))
@@ -411,7 +417,11 @@ def report(db: Path, png: Path | None) -> None:
         f" ({yq.late_urgent} urgent past 10 minutes, {yq.late_routine} routine past 1 hour)"
     )
     if png is not None:
-        write_chart(rows, png)
+        last = month.date() if month is not None else datetime.now().astimezone().date()
+        try:
+            write_chart(rows, png, last)
+        except OSError as error:
+            raise UserError(f"cannot write the chart to {png}: {error.strerror}") from None
         click.echo(f"chart written to {png}")
 
 

@@ -1,80 +1,115 @@
 """``lesc-daemon report``: IAQs per month by purpose and by state, as a table and a PNG chart.
 
-The chart is drawn without a plotting library: one stacked bar per month (criminal justice in
-blue below, firearms in orange above), scaled to the busiest month, written as an 8-bit RGB
-PNG with the standard library's ``zlib``. The table carries the numbers.
+The chart is drawn with matplotlib (its Agg backend: no display needed): "queries processed in
+the past 12 months" by month, criminal justice (``PUR/C``) and firearms (``PUR/F``) stacked,
+with a second panel of the same months by requesting state. An IAQ without a usable purpose (a
+rejected query) is counted as "other": in the totals, by state and in the chart.
 """
 
 from __future__ import annotations
 
-import struct
-import zlib
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-Row = tuple[str, str, str, int]  # month, purpose, state, count
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
-BAR_WIDTH, GAP, HEIGHT, MARGIN = 24, 8, 200, 10
-COLOURS = {"C": (31, 119, 180), "F": (255, 127, 14)}
-BACKGROUND, AXIS = (255, 255, 255), (60, 60, 60)
+Row = tuple[str, str | None, str, int]  # month YYYY-MM, purpose, state, count
+
+PURPOSES = (("C", "criminal justice (PUR/C)"), ("F", "firearms (PUR/F)"), ("?", "other (rejected)"))
+COLOURS = {"C": "#1f77b4", "F": "#ff7f0e", "?": "#9e9e9e"}
+MONTHS = 12
+
+
+def _purpose(purpose: str | None) -> str:
+    return purpose if purpose in {"C", "F"} else "?"
 
 
 def monthly_table(rows: Sequence[Row]) -> str:
-    by_month: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    by_state: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    by_month: dict[str, Counter[str]] = defaultdict(Counter)
+    by_state: dict[str, Counter[str]] = defaultdict(Counter)
     for month, purpose, state, count in rows:
-        by_month[month][purpose or "?"] += count
+        by_month[month][_purpose(purpose)] += count
         by_state[month][state] += count
-    lines = ["month    PUR/C  PUR/F  total  by state"]
+    lines = ["month    PUR/C  PUR/F  other  total  by state"]
     for month in sorted(by_month):
-        c, f = by_month[month].get("C", 0), by_month[month].get("F", 0)
+        counts = by_month[month]
         states = " ".join(f"{s}:{n}" for s, n in sorted(by_state[month].items()))
-        lines.append(f"{month}  {c:>5}  {f:>5}  {c + f:>5}  {states}")
+        c, f, other = counts["C"], counts["F"], counts["?"]
+        lines.append(f"{month}  {c:>5}  {f:>5}  {other:>5}  {c + f + other:>5}  {states}")
     if len(lines) == 1:
         lines.append("(no queries yet)")
     return "\n".join(lines)
 
 
-def chart_pixels(rows: Sequence[Row]) -> list[list[tuple[int, int, int]]]:
-    totals: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for month, purpose, _state, count in rows:
-        totals[month][purpose] += count
-    months = sorted(totals)
-    width = MARGIN * 2 + max(1, len(months)) * (BAR_WIDTH + GAP)
-    image = [[BACKGROUND] * width for _ in range(HEIGHT + MARGIN * 2)]
-    peak = max((sum(t.values()) for t in totals.values()), default=1)
-    base = HEIGHT + MARGIN  # the row of the axis
-    for x in range(MARGIN, width - MARGIN):
-        image[base][x] = AXIS
-    for index, month in enumerate(months):
-        left = MARGIN + GAP // 2 + index * (BAR_WIDTH + GAP)
-        top = base
-        for purpose in ("C", "F"):
-            height = round(totals[month].get(purpose, 0) / peak * (HEIGHT - 1))
-            for y in range(top - height, top):
-                for x in range(left, left + BAR_WIDTH):
-                    image[y][x] = COLOURS[purpose]
-            top -= height
-    return image
+def last_months(last: date, count: int = MONTHS) -> list[str]:
+    """The ``count`` months ending with ``last``'s, oldest first, as YYYY-MM."""
+    index = last.year * 12 + last.month - 1
+    return [f"{i // 12:04d}-{i % 12 + 1:02d}" for i in range(index - count + 1, index + 1)]
 
 
-def png_bytes(image: list[list[tuple[int, int, int]]]) -> bytes:
-    height, width = len(image), len(image[0])
-    raw = b"".join(b"\x00" + bytes(v for pixel in row for v in pixel) for row in image)
+def write_chart(rows: Sequence[Row], path: Path, last: date) -> None:
+    """Two panels: the 12 months ending with ``last``'s by purpose, and those months' queries
+    by requesting state."""
+    import matplotlib  # noqa: PLC0415 - only this command needs it (about 0.3 s to import)
 
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+    matplotlib.use("Agg")
+    from matplotlib import pyplot  # noqa: PLC0415
+    from matplotlib.ticker import MaxNLocator  # noqa: PLC0415
 
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(raw, 9))
-        + chunk(b"IEND", b"")
+    months = last_months(last)
+    by_month: dict[str, Counter[str]] = defaultdict(Counter)
+    by_state: dict[str, Counter[str]] = defaultdict(Counter)
+    for month, purpose, state, count in rows:
+        if month in months:
+            by_month[_purpose(purpose)][month] += count
+            by_state[_purpose(purpose)][state] += count
+    states = sorted(
+        {state for counts in by_state.values() for state in counts},
+        key=lambda state: (-sum(by_state[p][state] for p, _ in PURPOSES), state),
     )
+    figure, (monthly, statewise) = pyplot.subplots(2, 1, figsize=(11, 8.5), dpi=100)
+    labels = [date(int(m[:4]), int(m[5:]), 1).strftime("%b\n%Y") for m in months]
+    _stacked(monthly, labels, [[by_month[p][m] for m in months] for p, _ in PURPOSES])
+    first, final = date.fromisoformat(months[0] + "-01"), date.fromisoformat(months[-1] + "-01")
+    monthly.set_title(
+        f"Queries processed in the past 12 months ({first:%B %Y} to {final:%B %Y})",
+        fontweight="bold",
+    )
+    monthly.set_xlabel("month received")
+    monthly.set_ylabel("IAQs")
+    _stacked(statewise, states, [[by_state[p][s] for s in states] for p, _ in PURPOSES])
+    statewise.set_title("The same months by requesting state", fontweight="bold")
+    statewise.set_xlabel("state of the requesting agency (first two letters of its ORI)")
+    statewise.set_ylabel("IAQs")
+    if not states:
+        statewise.text(
+            0.5, 0.5, "no queries in these months", ha="center", transform=statewise.transAxes
+        )
+    for axes in (monthly, statewise):
+        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+        axes.grid(axis="y", alpha=0.3)
+        axes.set_axisbelow(True)
+        axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=9)
+    figure.tight_layout()
+    figure.savefig(path, format="png")
+    pyplot.close(figure)
 
 
-def write_chart(rows: Sequence[Row], path: Path) -> None:
-    path.write_bytes(png_bytes(chart_pixels(rows)))
+def _stacked(axes: Axes, labels: list[str], layers: list[list[int]]) -> None:
+    """Stacked bars, one layer per purpose, with each bar's total on top."""
+    bottoms = [0] * len(labels)
+    positions = range(len(labels))
+    for (purpose, name), heights in zip(PURPOSES, layers, strict=True):
+        if purpose == "?" and not any(heights):
+            continue  # no "other" in the legend when there is none
+        axes.bar(positions, heights, bottom=bottoms, color=COLOURS[purpose], label=name, width=0.7)
+        bottoms = [b + h for b, h in zip(bottoms, heights, strict=True)]
+    for position, total in zip(positions, bottoms, strict=True):
+        if total:
+            axes.annotate(f"{total:,}", (position, total), ha="center", va="bottom", fontsize=8)
+    axes.set_xticks(list(positions), labels, fontsize=8)
+    axes.set_ylim(0, max(bottoms, default=0) * 1.15 or 1)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import zlib
-from datetime import datetime
+import struct
+from datetime import date, datetime
 from pathlib import Path
 
 from click.testing import CliRunner
 
 from lesc_daemon.cli import main
-from lesc_daemon.report import chart_pixels, monthly_table, png_bytes
+from lesc_daemon.report import last_months, monthly_table
 from lesc_daemon.store import Store
 from tests.lesc_fixtures import CATALOGUE
 
@@ -84,37 +84,49 @@ def test_inbox_list_show_and_reply(tmp_path: Path) -> None:
     assert run("inbox", "show", "--db", str(db), "9")[0] == 1
 
 
-def test_report_table_and_png(tmp_path: Path) -> None:
+def test_report_table_counts_every_iaq_and_draws_the_chart(tmp_path: Path) -> None:
     db = tmp_path / "lesc.db"
     store = Store(db)
     for month, purpose, requester in (
         ("01", "C", "NY0303000"),
         ("01", "F", "NJ0010000"),
         ("02", "C", "NY0303000"),
+        ("02", None, "TX0010000"),  # rejected: no usable purpose
     ):
         store.audit("IAQ", datetime(2026, int(month), 5), requester, "NR", purpose=purpose)
+    store.close()
     png = tmp_path / "chart.png"
-    code, output = run("report", "--db", str(db), "--png", str(png))
+    code, output = run("report", "--db", str(db), "--png", str(png), "--month", "2026-02")
     assert code == 0
     assert output.splitlines()[:3] == [
-        "month    PUR/C  PUR/F  total  by state",
-        "2026-01      1      1      2  NJ:1 NY:1",
-        "2026-02      1      0      1  NY:1",
+        "month    PUR/C  PUR/F  other  total  by state",
+        "2026-01      1      1      0      2  NJ:1 NY:1",
+        "2026-02      1      0      1      2  NY:1 TX:1",
     ]
+    assert "total IAQs: 4" in output
+    assert output.splitlines()[-1] == f"chart written to {png}"
     data = png.read_bytes()
     assert data.startswith(b"\x89PNG\r\n\x1a\n")
-    assert monthly_table([]) == "month    PUR/C  PUR/F  total  by state\n(no queries yet)"
+    width, height = struct.unpack(">II", data[16:24])
+    assert (width, height) == (1100, 850)
+    assert monthly_table([]) == "month    PUR/C  PUR/F  other  total  by state\n(no queries yet)"
 
 
-def test_chart_bars_scale_to_the_busiest_month() -> None:
-    image = chart_pixels([("2026-01", "C", "NY", 2), ("2026-02", "C", "NY", 1)])
-    column = [row[10 + 4 + 1] for row in image]  # inside the first bar
-    blue = sum(pixel == (31, 119, 180) for pixel in column)
-    column = [row[10 + 4 + 32 + 1] for row in image]  # inside the second bar
-    assert sum(pixel == (31, 119, 180) for pixel in column) * 2 in {blue - 1, blue, blue + 1}
-    raw = png_bytes(image)
-    idat = raw[raw.index(b"IDAT") + 4 : raw.index(b"IEND") - 8]
-    assert len(zlib.decompress(idat)) == len(image) * (1 + 3 * len(image[0]))
+def test_the_chart_shows_the_twelve_months_ending_with_the_one_asked() -> None:
+    assert last_months(date(2026, 2, 14)) == [
+        "2025-03", "2025-04", "2025-05", "2025-06", "2025-07", "2025-08",
+        "2025-09", "2025-10", "2025-11", "2025-12", "2026-01", "2026-02",
+    ]  # fmt: skip
+
+
+def test_report_refuses_a_chart_it_cannot_write(tmp_path: Path) -> None:
+    db = tmp_path / "lesc.db"
+    Store(db).close()
+    code, output = run("report", "--db", str(db), "--png", str(tmp_path / "no" / "c.png"))
+    assert code == 1
+    assert output.splitlines()[-1] == (
+        f"Error: cannot write the chart to {tmp_path / 'no' / 'c.png'}: No such file or directory"
+    )
 
 
 def test_run_refuses_a_bad_rules_file_or_delay(tmp_path: Path) -> None:
