@@ -21,6 +21,7 @@ from nlets_sim.cli_serve import cannot_listen, wait_for_signal
 from nlets_sim.config import Config, DataDirInUse
 from nlets_sim.logging_setup import configure_logging
 from nlets_sim.server import SwitchServer
+from nlets_sim.up_nodes import run_nodes
 
 DEMO_PERSONS = 10_000
 READY_IAQ = (
@@ -98,12 +99,22 @@ async def run_demo(data_dir: Path, host: str, port: int) -> None:
     show_envvar=True,
     help="TCP port of the switch (make run PORT=7701 sets it).",
 )
-def up_command(data_dir: Path, host: str, port: int) -> None:
+@click.option("--nodes", default=0, help="Run N switch nodes and a broker instead of one switch.")
+@click.option("--broker-port", default=1883, show_default=True, help="With --nodes (0: free).")
+def up_command(data_dir: Path, host: str, port: int, nodes: int, broker_port: int) -> None:
     """Start the switch and the LESC with demo data (what `make run` runs): the switch's
     journal in DATA_DIR/switch, the LESC's store in DATA_DIR/lesc.sqlite3."""
     writable_directory(data_dir / "switch", "data directory")
     configure_logging()
+    if nodes < 0 or nodes == 1:
+        raise click.BadParameter("give 2 or more nodes (or none: one switch)", param_hint="--nodes")
     try:
+        if nodes:
+            persons = seed_demo_store(data_dir / "lesc.sqlite3")
+            asyncio.run(
+                run_nodes(data_dir, host, port, nodes, broker_port=broker_port, persons=persons)
+            )
+            return
         asyncio.run(run_demo(data_dir, host, port))
     except OSError as error:
         raise click.ClickException(cannot_listen(host, port, error)) from None

@@ -53,3 +53,29 @@ def test_the_hint_names_a_command_the_shell_can_run(monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("PATH", "/usr/bin:/bin")
     monkeypatch.chdir(venv_bin.parent.parent)
     assert command_name() == os.path.relpath(venv_bin / "nlets-sim")
+
+
+async def test_up_with_nodes_runs_a_broker_and_a_cluster(tmp_path: Path) -> None:
+    process = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "nlets_sim", "up", "--data-dir", str(tmp_path)),
+        *("--nodes", "3", "--port", "0", "--broker-port", "0"),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    assert process.stdout is not None
+    lines: list[str] = []
+    async with asyncio.timeout(60):
+        while not lines or lines[-1] != "Ctrl-C stops all.":
+            lines.append((await process.stdout.readline()).decode().rstrip("\n"))
+    assert lines[0].startswith("broker mqtt://127.0.0.1:")
+    assert [line.split()[1] for line in lines[1:4]] == ["node1", "node2", "node3"]
+    at = {line.split()[0]: line.split()[2] for line in lines if line.startswith("  ")}
+    assert at["NY0303000"] != at["VTINS07S0"]  # the IAQ below crosses nodes
+    host, port = at["NY0303000"].split(":")
+    async with Terminal(host, int(port), "NY0303000", "S3CRET") as terminal:
+        ack, response = await terminal.request(READY_IAQ.replace("\n", "\r\n").encode(), count=2)
+    assert parse_iar(response.message.text).res is not None
+    process.send_signal(signal.SIGINT)
+    rest = await process.stdout.read()
+    assert await process.wait() == 0
+    assert rest.decode().splitlines()[-1] == "stopped"
