@@ -75,6 +75,7 @@ async def test_up_with_nodes_runs_a_broker_and_a_cluster(tmp_path: Path) -> None
     async with Terminal(host, int(port), "NY0303000", "S3CRET") as terminal:
         ack, response = await terminal.request(READY_IAQ.replace("\n", "\r\n").encode(), count=2)
     assert parse_iar(response.message.text).res is not None
+    assert parse_iar(ack.message.text).qrn == parse_iar(response.message.text).qrn
     process.send_signal(signal.SIGINT)
     rest = await process.stdout.read()
     assert await process.wait() == 0
