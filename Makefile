@@ -28,6 +28,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.bench_formats
 	$(BIN)/python -m bench.bench_core
 	$(BIN)/python -m bench.bench_switch
+	$(BIN)/python -m bench.bench_cluster
 	$(BIN)/python -m bench.bench_lesc
 	$(BIN)/python -m bench.bench_matching
 

@@ -15,10 +15,8 @@ import click
 
 from nlets_sim.bus.address import DEFAULT_URL, BadBrokerUrl, BrokerAddress, parse_broker_url
 from nlets_sim.bus.broker import DEFAULT_PORT, BrokerUnavailable, mosquitto_path, write_config
-from nlets_sim.bus.events import KINDS, subscription, unpack
+from nlets_sim.bus.events import ENVELOPE, KINDS, in_order, subscription, unpack
 from nlets_sim.bus.publisher import BACKOFF_MAX_S, client
-
-ENVELOPE = ("v", "node", "kind", "line", "n", "at")
 
 
 @click.command("broker")
@@ -89,9 +87,10 @@ def matches(event: dict[str, Any], wanted: dict[str, str]) -> bool:
 def describe(event: dict[str, Any]) -> str:
     """One readable line: time, node, kind, line, then the event's own fields."""
     at = str(event.get("at", ""))[11:19] or "-"
+    fields = {"ori": event.get("ori"), **event}  # the ORI first
     rest = " ".join(
         f"{key}={','.join(map(str, value)) if isinstance(value, list) else value}"
-        for key, value in event.items()
+        for key, value in fields.items()
         if key not in ENVELOPE and value is not None
     )
     return f"{at} {event.get('node')} {event.get('kind'):<9} {event.get('line')} {rest}".rstrip()
@@ -115,7 +114,7 @@ async def _watch(
                     for event in unpack(message.payload):
                         if not matches(event, wanted):
                             continue
-                        click.echo(json.dumps(event) if as_json else describe(event))
+                        click.echo(json.dumps(in_order(event)) if as_json else describe(event))
                         seen += 1
                         if count is not None and seen >= count:
                             return

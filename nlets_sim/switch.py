@@ -720,7 +720,8 @@ class Switch:
         if self.events is None:
             return
         agency = self.directory.agencies.get(ori)
-        self.events.append(Event(kind, agency.line if agency else "-", {"ori": ori, **fields}))
+        fields["ori"] = ori
+        self.events.append(Event(kind, agency.line if agency else "-", fields))
 
     def _pump(self, session: Session) -> None:
         if not session.backlog or len(session.in_flight) >= self.window:

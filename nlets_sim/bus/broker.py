@@ -129,6 +129,10 @@ class LocalBroker:
             self.kill()
             raise
 
+    def process_id(self) -> int:
+        """The running broker's pid (0 when it is not running)."""
+        return self.process.pid if self.process is not None else 0
+
     def kill(self) -> None:
         """SIGKILL: the broker gets no chance to save anything."""
         if self.process is not None:

@@ -36,6 +36,7 @@ SESSION_EXPIRY_S = 24 * 3600  # how long the broker keeps a node's session while
 BACKOFF_FIRST_S = 0.1
 BACKOFF_MAX_S = 5.0
 PUBLISH_TIMEOUT_S = 10.0
+LINGER_S = 0.02  # how long a drain waits for more events before publishing
 
 
 def client(address: BrokerAddress, identifier: str, *, persistent: bool = True) -> aiomqtt.Client:
@@ -110,13 +111,18 @@ class EventPublisher:
 
     def offer(self, events: Iterable[Event], at: str) -> None:
         """Buffer ``events`` (stamped ``at``, switch-local ISO time); never blocks."""
-        buffer, numbers = self._buffer, self._numbers
-        for event in events:
-            number = next(numbers)
-            if len(buffer) >= self.capacity:
-                self.dropped += 1
-                continue
-            buffer.append(stamped(event, self.node, number, at, with_text=self.with_text))
+        buffer, numbers, node, with_text = self._buffer, self._numbers, self.node, self.with_text
+        events = list(events)
+        room = self.capacity - len(buffer)
+        if room < len(events):  # the newest are dropped, numbered all the same (a gap)
+            kept = max(room, 0)
+            self.dropped += len(events) - kept
+            for _ in range(len(events) - kept):
+                next(numbers)
+            events = events[:kept]
+        buffer.extend(
+            [stamped(event, node, next(numbers), at, with_text=with_text) for event in events]
+        )
         if buffer:
             self._empty.clear()
             self._wake.set()
@@ -167,6 +173,9 @@ class EventPublisher:
             if not buffer:
                 self._wake.clear()
                 await self._wake.wait()
+            # let a few flushes' events gather: with a topic per node, kind and line, one
+            # flush's events span many topics, and each publish costs the switch's loop
+            await asyncio.sleep(LINGER_S)
             taken = list(itertools.islice(buffer, 0, len(buffer)))
             async with asyncio.TaskGroup() as group:
                 for name, events in by_topic(self.node, taken).items():
