@@ -140,15 +140,16 @@ class LoadRun:
         return config.duration_s is None or self.elapsed() < config.duration_s
 
     async def open_loop(self, schedule: Schedule) -> None:
-        while self.more():
+        """Send each request when it is due, up to ``count`` or those due before the end of
+        ``duration`` (all of them, however late the loop wakes near the end)."""
+        config = self.config
+        limit = config.count if config.count is not None else math.inf
+        if config.duration_s is not None:
+            limit = min(limit, math.ceil(schedule.due(config.duration_s)))
+        while not self.stopping and self.sent < limit:
             elapsed = self.elapsed()
-            due = math.floor(schedule.due(elapsed)) + 1
-            if self.config.count is not None:
-                due = min(due, self.config.count)
-            if self.config.duration_s is not None:
-                due = min(due, math.ceil(schedule.due(self.config.duration_s)))
             first = True
-            while self.sent < due:
+            while self.sent < limit:
                 moment = schedule.moment(self.sent)
                 if moment > elapsed:
                     break
