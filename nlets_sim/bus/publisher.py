@@ -61,6 +61,21 @@ def client(address: BrokerAddress, identifier: str, *, persistent: bool = True) 
     )
 
 
+STOP_WAIT_S = 15.0  # a link that will not close by then is left to the process's exit
+
+
+async def cancel_and_wait(task: asyncio.Task[None]) -> None:
+    """Cancel ``task`` and wait for it, at most ``STOP_WAIT_S``: closing a link to a broker
+    that has gone quiet can take aiomqtt's whole timeout, and an error on the way out could
+    turn the cancellation into one more reconnect; stopping must not hang on either."""
+    task.cancel()
+    done, _ = await asyncio.wait({task}, timeout=STOP_WAIT_S)
+    if not done:
+        log.warning("broker link did not close in time")
+    elif not task.cancelled() and task.exception() is not None:
+        log.warning("broker link closed with an error", error=str(task.exception()))
+
+
 async def watch_link(mqtt: aiomqtt.Client) -> None:
     """Raise ``MqttError`` as soon as the connection breaks (the message iterator does)."""
     async for _ in mqtt.messages:
@@ -91,6 +106,7 @@ class EventPublisher:
         self.published = 0  # events the broker acknowledged (a re-send counts again)
         self.dropped = 0  # events never published: the buffer was full
         self._task: asyncio.Task[None] | None = None
+        self.stopping = False  # set by stop: a broken link is then not mended
         self._up = asyncio.Event()
         self._down = asyncio.Event()
         self._down.set()
@@ -104,9 +120,8 @@ class EventPublisher:
         if self._task is None:
             return
         await self.drained(drain_s)
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
+        self.stopping = True
+        await cancel_and_wait(self._task)
         self._task = None
 
     def offer(self, events: Iterable[Event], at: str) -> None:
@@ -149,12 +164,14 @@ class EventPublisher:
                         group.create_task(self._drain(mqtt))
                         group.create_task(watch_link(mqtt))
             except* aiomqtt.MqttError as errors:
-                if self.connected:
+                if self.connected and not self.stopping:
                     error = str(errors.exceptions[0])
                     log.warning("broker lost", broker=str(self.address), error=error)
-                else:
+                elif not self.stopping:
                     log.info("broker not reachable", broker=str(self.address), retry_s=backoff)
                 self._link(up=False)
+            if self.stopping:
+                return
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, BACKOFF_MAX_S)
 

@@ -20,7 +20,7 @@ import structlog
 
 from nlets_sim.bus.address import BrokerAddress
 from nlets_sim.bus.events import TOPIC_ROOT
-from nlets_sim.bus.publisher import BACKOFF_FIRST_S, BACKOFF_MAX_S, client
+from nlets_sim.bus.publisher import BACKOFF_FIRST_S, BACKOFF_MAX_S, cancel_and_wait, client
 
 log = structlog.get_logger("nlets_sim.cluster")
 
@@ -50,14 +50,15 @@ class ClusterLink:
         self._sends: set[asyncio.Task[None]] = set()
         self._task: asyncio.Task[None] | None = None
         self.connected = False
+        self.stopping = False  # set by stop: a broken link is then not mended
 
     def start(self) -> None:
         self._task = asyncio.create_task(self.run())
 
     async def stop(self) -> None:
+        self.stopping = True
         if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+            await cancel_and_wait(self._task)
         for task in list(self._sends):
             task.cancel()
 
@@ -105,6 +106,8 @@ class ClusterLink:
                     async for message in mqtt.messages:
                         self._arrived(str(message.topic), message.payload)
             except aiomqtt.MqttError as error:
+                if self.stopping:
+                    return
                 if self.connected:
                     log.warning("cluster link lost", broker=str(self.address), error=str(error))
                 self._mqtt, self.connected = None, False
