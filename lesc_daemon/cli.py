@@ -429,6 +429,7 @@ def report(db: Path, png: Path | None, month: datetime | None) -> None:
 
 _operator = click.option(
     "--operator",
+    "--by",
     default=getpass.getuser,
     show_default="your login name",
     help="Who makes the change (audited with the time).",
@@ -459,7 +460,9 @@ def ncic() -> None:
 @_db
 @_operator
 @click.option("--person", "person_id", required=True, help="The person's id in the store.")
-@click.option("--type", "kind", required=True, type=click.Choice(sorted(NCIC_TYPES)))
+@click.option(
+    "--type", "kind", required=True, type=click.Choice(sorted(NCIC_TYPES), case_sensitive=False)
+)
 @click.option("--ori", default="VTINS07S0", show_default=True, help="Originating agency.")
 @click.option("--oca", help="Originating agency case number.")
 @click.option("--nic", help="The NIC (a letter and 9 digits); default: the next I-number.")
@@ -491,7 +494,7 @@ def ncic_enter(
 @_db
 @_operator
 @click.argument("nic")
-@click.option("--type", "kind", type=click.Choice(sorted(NCIC_TYPES)))
+@click.option("--type", "kind", type=click.Choice(sorted(NCIC_TYPES), case_sensitive=False))
 @click.option("--ori")
 @click.option("--oca")
 def ncic_modify(

@@ -6,6 +6,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import csv
+import io
+import os
+import stat
 import sys
 from collections.abc import Callable
 from datetime import datetime
@@ -150,7 +153,12 @@ def _progress(total: int) -> Any:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the results here instead of standard output (needed for --resume).",
 )
-@click.option("--resume", is_flag=True, help="Skip the rows already answered in --output.")
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Skip the rows already answered in --output (or in the file standard output is"
+    " appended to: >> results.csv) and add the others.",
+)
 @click.argument("persons", type=click.File("r", encoding="utf-8-sig"))
 def screen_command(
     *,
@@ -172,8 +180,6 @@ def screen_command(
     optionally ARN FBI SID OLN SOC REM, ID (your reference) and per-row PUR ATN PHN CUS OFF.
     Bad rows are reported by line number and skipped; a summary goes to standard error.
     """
-    if resume and output is None:
-        raise click.UsageError("--resume needs --output FILE: the results file to continue")
     today = datetime.now().astimezone().date()
     try:
         rows = list(read_rows(persons, Defaults(pur, atn, phn, cus, off), today))
@@ -181,16 +187,23 @@ def screen_command(
         raise click.ClickException(f"{persons.name}: {error}") from None
     except csv.Error as error:
         raise click.ClickException(f"{persons.name}: not CSV: {error}") from None
-    done = (
-        answered_lines(output.read_text("utf-8")) if resume and output and output.exists() else {}
-    )
+    results = output or (_stdout_file() if resume else None)
+    if resume and results is None:
+        raise click.UsageError(
+            "--resume needs the results so far: --output FILE, or standard output appended to"
+            " the file (>> results.csv)"
+        )
+    existing = _whole_rows(results) if resume and results is not None else ""
+    done = answered_lines(existing)
     target: IO[str] = (
-        output.open("a" if done else "w", encoding="utf-8", newline="") if output else sys.stdout
+        output.open("a" if existing else "w", encoding="utf-8", newline="")
+        if output
+        else sys.stdout
     )
     summary = Summary(rows=sum(1 for r in rows if r.line > 1))
     summary.unanswered.sort()
     try:
-        if not done:
+        if not existing:
             target.write(header_line())
         _screen(
             link,
@@ -207,6 +220,30 @@ def screen_command(
     click.echo(summary.text(), err=True)
     if summary.unanswered:
         sys.exit(1)
+
+
+def _stdout_file() -> Path | None:
+    """The regular file standard output goes to (``>> results.csv``), if it does."""
+    try:
+        number = sys.stdout.fileno()
+        if stat.S_ISREG(os.fstat(number).st_mode):
+            return Path(f"/proc/self/fd/{number}")
+    except (OSError, ValueError, io.UnsupportedOperation):
+        pass
+    return None
+
+
+def _whole_rows(results: Path) -> str:
+    """The results file's text up to its last line end; a last line cut short by an
+    interruption is removed from the file, so that the rows appended next start a line."""
+    try:
+        data = results.read_bytes()
+    except FileNotFoundError:
+        return ""
+    whole = data[: data.rfind(b"\n") + 1]
+    if len(whole) != len(data):
+        os.truncate(results, len(whole))
+    return whole.decode("utf-8")
 
 
 def _screen(

@@ -11,6 +11,8 @@ Input columns, named in the first row (case and surrounding spaces do not matter
 * optional per-row overrides of the command's options: ``PUR``, ``ATN``, ``PHN``, ``CUS``,
   ``OFF``;
 * ``ID``: the list's own reference for the row, copied to the results (default: none);
+* other usual names are taken for these (``COLUMN_ALIASES``: ``NAME``, ``LAST_NAME``,
+  ``FIRST_NAME``, ``DATE_OF_BIRTH``, ``GENDER``, ``PLACE_OF_BIRTH``, ``A_NUMBER``, ...);
 * any other column is ignored (and named once on standard error).
 
 A row is bad when a required value is missing or the IAQ it makes would be refused by the
@@ -91,6 +93,22 @@ def _clean(value: str | None) -> str:
     return _SPACES.sub(" ", (value or "").strip()).upper()
 
 
+# Other names a list may give its columns (after upper case, with _ and - as spaces).
+COLUMN_ALIASES = {
+    "NAME": "NAM", "FULL NAME": "NAM", "LAST NAME": "LAST", "SURNAME": "LAST",
+    "FAMILY NAME": "LAST", "FIRST NAME": "FIRST", "GIVEN NAME": "FIRST", "GIVEN": "FIRST",
+    "MIDDLE NAME": "MIDDLE", "DATE OF BIRTH": "DOB", "BIRTH DATE": "DOB", "BIRTHDATE": "DOB",
+    "GENDER": "SEX", "PLACE OF BIRTH": "POB", "BIRTHPLACE": "POB", "A NUMBER": "ARN",
+    "ANUMBER": "ARN", "ALIEN NUMBER": "ARN", "FBI NUMBER": "FBI", "SSN": "SOC",
+    "REFERENCE": "ID", "REF": "ID",
+}  # fmt: skip
+
+
+def _column(name: str) -> str:
+    cleaned = _clean(name.replace("_", " ").replace("-", " "))
+    return COLUMN_ALIASES.get(cleaned, cleaned)
+
+
 def normal_dob(value: str) -> str:
     """A DOB in one of the accepted forms as the IAQ's ``ccyymmdd`` (``mmddyy`` kept)."""
     for pattern, (year, month, day) in _DOB_FORMS:
@@ -104,7 +122,7 @@ def read_rows(text: Iterable[str], defaults: Defaults, today: date) -> Iterator[
     """The rows of a CSV list, in order, each a ``Row`` (a valid IAQ) or a ``BadRow``; the
     header's unknown columns are first returned as a ``BadRow`` of line 1 when there are any."""
     reader = csv.DictReader(text)
-    header = [_clean(name) for name in reader.fieldnames or ()]
+    header = [_column(name) for name in reader.fieldnames or ()]
     if not header:
         raise ScreenError("the list is empty: the first line must name the columns")
     missing = [c for c in ("DOB", "SEX", "POB") if c not in header]

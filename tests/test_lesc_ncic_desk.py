@@ -48,8 +48,8 @@ async def test_enter_a_record_and_the_next_yq_confirms_it(
     terminal = await nlets_terminal("NY0303000")
     assert "CON/N." in await yq(terminal, "I000000001")
     code, output = desk(
-        db, "enter", "--person", "T000002", "--type", "CRIM_WARRANT", "--oca", "NY-77",
-        "--operator", "jones",
+        db, "enter", "--person", "T000002", "--type", "crim_warrant", "--oca", "NY-77",
+        "--by", "jones",
     )  # fmt: skip
     assert (code, output) == (0, "entered I000000001 CRIM_WARRANT ORI/VTINS07S0 on T000002\n")
     after = await yq(terminal, "I000000001")

@@ -180,3 +180,43 @@ async def test_a_progress_bar_goes_to_stderr_on_a_terminal(
     assert b"screening" in seen
     assert b"100%" in seen
     assert b"screening" not in out  # the results stay clean
+
+
+def test_usual_column_names_are_taken() -> None:
+    text = "Last_Name,First Name,Date-of-Birth,Gender,Place of Birth,A_Number\n"
+    text += "DOE,JOHN,1980-01-15,M,MX,012345678\n"
+    (row,) = read_rows(io.StringIO(text), Defaults(), TODAY)
+    assert isinstance(row, Row)
+    assert (row.iaq.nam, row.iaq.dob, row.iaq.arn) == ("DOE, JOHN", "19800115", "012345678")
+
+
+@pytest.mark.usefixtures("nlets_lesc")
+async def test_resume_appends_to_the_file_standard_output_goes_to(
+    nlets_switch: SwitchServer, tmp_path: Path
+) -> None:
+    """``--resume`` with ``>> results.csv``: the rows already there are skipped, a last line
+    cut short by the interruption is dropped, the header is not written again."""
+    source = tmp_path / "persons.csv"
+    source.write_text(
+        'nam,dob,sex,pob\n"SAMPLE, CITIZEN",19750303,F,VT\n"NOBODY, NEMO",19990909,M,MM\n'
+        '"WANTED, WALTER",19700707,M,HD\n'
+    )
+    results = tmp_path / "results.csv"
+    results.write_text(
+        "line,id,nam,dob,status,qrn,res,fap,a_number,fbi,nic,detail\n"
+        '2,,"SAMPLE, CITIZEN",19750303,ANSWERED,L260101000009,US,,,,,STATUS: X\n'
+        '3,,"NOBODY, NE'
+    )
+    with results.open("a") as appended:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "nlets_sim", "screen", "--to", f"127.0.0.1:{nlets_switch.port}",
+            "--ori", "DCUSSS000", "--key", "K-DCUSSS000", "--resume", str(source),
+            stdout=appended, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        _, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 0, err
+    rows = list(csv.DictReader(io.StringIO(results.read_text())))
+    assert [(r["line"], r["res"]) for r in rows] == [("2", "US"), ("3", "NR"), ("4", "WT")]
+    assert err.decode().splitlines()[-1] == (
+        "screened 3 row(s), 2 answered, 1 already in the results file (--resume); RES NR:1 WT:1"
+    )
