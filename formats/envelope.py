@@ -138,7 +138,8 @@ def parse_input(raw: bytes) -> InputMessage:
         raise MessageRejected(ErCode.NO_TXT)
     parts = text[:end].split(".")
     rest = text[end + 4 :]
-    crlf = rest.startswith(("\r\n", "\n"))
+    # the header's line end: an optional CR, then an optional LF (§2.1); a lone CR is one too
+    crlf = rest.startswith(("\r", "\n"))
     body = rest[2:] if rest.startswith("\r\n") else rest[1:] if crlf else rest
     if "\n" in body:
         body = normalize_line_ends(body)

@@ -19,8 +19,10 @@ def apply(address: HelpAddress, current: str, text: str) -> str:
     match address.verb:
         case "UPDT":
             return text
-        case "APND":
-            return f"{current}{CRLF}{text}" if current else text
+        case "APND":  # on a new line: a file that ends with a line end has one already
+            if not current or current.endswith(CRLF):
+                return current + text
+            return f"{current}{CRLF}{text}"
         case "CNCL":
             return ""
         case _:

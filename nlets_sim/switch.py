@@ -189,13 +189,13 @@ class Switch:
         if ori is None:
             return
         peer = self._peer(ori)
-        self._ack_due.add(conn)
-        if seq <= peer.lst:
-            return  # a duplicate: acknowledged again, not routed again
-        if seq != peer.lst + 1:
+        if seq > peer.lst + 1:  # NK and close; no AK: nothing new was stored
             self._out(conn, SwitchLink.nak(seq, f"SEQUENCE GAP EXPECTED {peer.lst + 1}"))
             self._drop(conn)
             return
+        self._ack_due.add(conn)
+        if seq <= peer.lst:
+            return  # a duplicate: acknowledged again, not routed again
         fault = self.faults.pick_inbound(payload) if self.faults.faults else None
         if fault is not None and fault.kind == "drop":
             return  # as if it never arrived: not stored, not acknowledged
@@ -271,7 +271,9 @@ class Switch:
             self.note("expired", ori, to=addressed, seq=seq, notify=notify)
             if notify:
                 notice = StatusNotice(SmCode.EXPIRED, addressed, echo(raw)).build()
-                self._to_ori(notify, Outgoing("SM", SWITCH_ORI, None, notice, now, 0, None), now)
+                control = peek_header(raw)[1]  # returned in every reply (§2.1)
+                outgoing = Outgoing("SM", SWITCH_ORI, control, notice, now, 0, None)
+                self._to_ori(notify, outgoing, now)
 
     def next_deadline(self) -> datetime | None:
         try:

@@ -70,6 +70,14 @@ def test_text_may_follow_txt_directly() -> None:
     assert parse_input(b"AM.NY0303000.NJ.TXTHELLO").text == "HELLO"
 
 
+def test_a_lone_cr_after_txt_is_the_optional_cr_not_text() -> None:
+    """§2.1: after TXT an optional CR, LF, DEL; a CR alone ends the header line too, so the
+    delivered text does not start with a bare CR."""
+    message = parse_input(b"AM.NY0303000.NJ.TXT\rHELLO\r\nWORLD")
+    assert message.text == "HELLO\r\nWORLD"
+    assert message.crlf_after_txt
+
+
 def test_an_ori_starting_with_txt_is_a_destination_not_the_end_of_the_header() -> None:
     message = parse_input(b"AM.NY0303000.TXT000000.TXT\r\nHI")
     assert message.destinations == ("TXT000000",)

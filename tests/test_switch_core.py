@@ -112,8 +112,7 @@ def test_sequence_gap_gets_nk_and_close(harness: Harness) -> None:
     harness.send(ny, AM_NJ, seq=3)
     assert ny.take() == [
         Frame(FrameKind.AK, 1),
-        Frame(FrameKind.AK, 1),
-        Frame(FrameKind.NK, 3, b"SEQUENCE GAP EXPECTED 2"),
+        Frame(FrameKind.NK, 3, b"SEQUENCE GAP EXPECTED 2"),  # no AK before it: nothing stored
     ]
     assert ny.closed
 
@@ -301,6 +300,21 @@ def test_stored_message_expires_with_sm_07(tmp_path: Path) -> None:
     assert harness.logon("NJ0010000").deliveries() == []
 
 
+def test_sm_07_carries_the_control_field_of_the_expired_message(tmp_path: Path) -> None:
+    """§2.1: the control field is returned to the sender in every reply, SM .07. included."""
+    harness = Harness(tmp_path, store_expiry=timedelta(hours=1))
+    ny = harness.logon("NY0303000")
+    harness.send(ny, b"AM.NY0303000.NJ0010000.*E7.TXT\nNEVER READ")
+    ny.take()
+    harness.switch.tick(NOW + timedelta(hours=1))
+    harness.flush()
+    assert [frame.payload for frame in ny.take()] == [
+        b"SM.NL0000000.*E7\r\n09:00 01/01/2026 00000\r\n09:00 01/01/2026 00002 NY0303000\r\n"
+        b"TXT\r\n.07. MESSAGE EXPIRED UNDELIVERED\r\nDESTINATION NJ0010000\r\n"
+        b"ORIGINAL MESSAGE\r\nAM.NY0303000.NJ0010000.*E7.TXT\r\nNEVER READ"
+    ]
+
+
 def test_removed_line_and_key_gets_sm_04_and_nothing_is_stored(harness: Harness) -> None:
     harness.switch.set_removed("NJ", "AM", removed=True)
     ny = harness.logon("NY0303000")
@@ -394,6 +408,23 @@ def test_help_file_update_append_read_and_clear(harness: Harness) -> None:
     assert ask("AXADMAPND", "YQ: SEND TO VTINS07S0") == "IAQ: SEND TO AX\r\nYQ: SEND TO VTINS07S0"
     assert ask("AXADMHELP") == "IAQ: SEND TO AX\r\nYQ: SEND TO VTINS07S0"
     assert ask("AXADMCNCL") == "NO ADM HELP INFORMATION AVAILABLE FOR THIS USER"
+
+
+def test_apnd_to_a_file_that_ends_with_a_line_end_adds_no_empty_line(harness: Harness) -> None:
+    """§2.7: APND puts the text on a new line; after a final CR LF that line is already there."""
+    vt = harness.logon("VTINS07S0")
+    vt.take()
+    harness.send(vt, b"AM.VTINS07S0.AXADMUPDT.TXT\nLINE 1\n")
+    harness.send(vt, b"AM.VTINS07S0.AXADMAPND.TXT\nLINE 2\n")
+    harness.send(vt, b"AM.VTINS07S0.AXADMAPND.TXT\nLINE 3")
+    harness.send(vt, b"AM.VTINS07S0.AXADMAPND.TXT\nLINE 4")
+    replies = [frame.payload.split(b"TXT\r\n", 1)[1] for frame in vt.take() if frame.payload]
+    assert replies == [
+        b"LINE 1\r\n",
+        b"LINE 1\r\nLINE 2\r\n",
+        b"LINE 1\r\nLINE 2\r\nLINE 3",
+        b"LINE 1\r\nLINE 2\r\nLINE 3\r\nLINE 4",
+    ]
 
 
 def test_help_file_of_another_line_cannot_be_changed(harness: Harness) -> None:
