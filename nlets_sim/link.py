@@ -20,7 +20,7 @@ from formats.frames import (
     logoff,
 )
 from formats.records import record
-from formats.tagged import TaggedFieldsError, as_mapping, parse_fields
+from formats.tagged import TaggedFieldsError, as_mapping, duplicates, parse_fields
 
 LOGON_REQUIRED = "LOGON REQUIRED"
 UNKNOWN_ORI = "UNKNOWN ORI"
@@ -106,9 +106,12 @@ LinkEvent = (
 def parse_logon(payload: bytes) -> LogonRequested | None:
     """``ORI/<9>.KEY/<secret>[.RST/Y]``; None when the payload is not that."""
     try:
-        fields = as_mapping(parse_fields(payload.decode("ascii"), free_text=()))
+        parsed = parse_fields(payload.decode("ascii"), free_text=())
     except (UnicodeDecodeError, TaggedFieldsError):
         return None
+    if duplicates(parsed):  # two ORIs (or keys): which one logs on is not the switch's guess
+        return None
+    fields = as_mapping(parsed)
     ori, key = fields.get("ORI"), fields.get("KEY")
     if ori is None or key is None or set(fields) - {"ORI", "KEY", "RST"}:
         return None

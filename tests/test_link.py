@@ -81,6 +81,17 @@ def test_logon_fields_parsed_with_optional_reset() -> None:
     assert parse_logon(b"\xff") is None
 
 
+def test_logon_with_a_repeated_field_is_refused_as_unknown_ori() -> None:
+    """An LI naming two ORIs (or two keys) is not ``ORI/...KEY/...[.RST/Y]``: LJ UNKNOWN ORI,
+    rather than a logon as whichever ORI came first."""
+    link = SwitchLink()
+    payload = b"ORI/NY0303000.KEY/S3CRET.ORI/NY0010000"
+    (event,) = link.receive_data(build_frame(Frame(FrameKind.LI, 0, payload)))
+    assert isinstance(event, ProtocolViolation)
+    assert event.reply == b"NL1LJ00000000000011UNKNOWN ORI"
+    assert parse_logon(b"ORI/NY0303000.KEY/S3CRET.KEY/OTHER") is None
+
+
 def test_active_link_turns_frames_into_events() -> None:
     link = _link_in(LinkState.ACTIVE)
     events = link.receive_data(_frame_of(FrameKind.DT) + build_frame(Frame(FrameKind.AK, 7)))
