@@ -30,7 +30,13 @@ from lesc_daemon.responder import Responder
 from lesc_daemon.rules import Rules, RulesError, load_rules
 from lesc_daemon.seed import catalogue, seed_store
 from lesc_daemon.store import Store
-from lesc_daemon.store_faults import StoreDamaged, damaged_text, integrity_problems, is_damaged
+from lesc_daemon.store_faults import (
+    StoreDamaged,
+    cannot_write_now,
+    damaged_text,
+    integrity_problems,
+    is_damaged,
+)
 from lesc_daemon.totals import totals
 from nlets_sim import __version__
 from nlets_sim.bus.address import parse_broker_url
@@ -69,18 +75,24 @@ NO_STORE_HINT = "give the --db of a store made by lesc-daemon seed or import"
 
 
 class _Commands(FriendlyGroup):
-    """A damaged store is told in a paragraph naming the file, whichever command met it."""
+    """A damaged store is told in a paragraph naming the file, and a store that cannot be
+    written in a sentence, whichever command met it."""
 
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
         except StoreDamaged as error:
             raise click.ClickException(str(error)) from None
-        except sqlite3.DatabaseError as error:
-            if not is_damaged(error):
-                raise
+        except sqlite3.Error as error:
             db = ctx.meta.get("lesc_db", DEFAULT_DB)
-            raise click.ClickException(damaged_text(db, str(error))) from None
+            if is_damaged(error):
+                raise click.ClickException(damaged_text(db, str(error))) from None
+            if cannot_write_now(error):
+                raise click.ClickException(
+                    f"cannot write the LESC store {db} ({error}); make room on its disk or"
+                    " mend the device, then run the command again"
+                ) from None
+            raise
 
 
 def open_store(db: Path, *, create: bool = False) -> Store:

@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import signal
 import sqlite3
+import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
@@ -141,3 +142,21 @@ async def test_a_full_disk_under_the_lesc_store_loses_nothing(tmp_path: Path) ->
             await daemon.kill()
             switch.terminate()
             await switch.wait()
+
+
+def test_a_command_that_cannot_write_the_store_says_so_in_a_sentence(tmp_path: Path) -> None:
+    with small_disk(tmp_path / "disk", "1m") as disk:
+        fill(disk / "filler")
+        db = disk / "lesc.sqlite3"
+        result = subprocess.run(
+            [sys.executable, "-m", "lesc_daemon", "seed", "--db", str(db), "--persons", "10"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode == 1
+        assert result.stderr == (
+            f"Error: cannot write the LESC store {db} (database or disk is full); make room on"
+            " its disk or mend the device, then run the command again\n"
+        )
