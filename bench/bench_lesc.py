@@ -26,7 +26,7 @@ from bench.timing import cpu_seconds
 from fixtures.make_directory import demo_key
 from formats.envelope import OutputMessage
 from formats.iaq import Iaq
-from lesc_daemon.daemon import BATCH_MAX
+from lesc_daemon.daemon import BATCH_MAX, DaemonConfig
 from lesc_daemon.ledger import Ledger
 from lesc_daemon.responder import Responder
 from lesc_daemon.rules import load_rules
@@ -113,7 +113,7 @@ def forget_the_link(path: Path) -> None:
     """No link state in the store: each run meets a new switch, which would take what the
     last daemon left (``lesc_daemon/ledger.py``) for a session it lost."""
     store = Store(path)
-    ledger = Ledger(store.db)
+    ledger = Ledger(store.db, DaemonConfig().ori)
     with store.transaction():
         ledger.forget()
     store.close()

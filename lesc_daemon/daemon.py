@@ -79,7 +79,7 @@ class LescDaemon:
     def __init__(self, config: DaemonConfig) -> None:
         self.config = config
         self.store = Store(config.db)
-        self.ledger = Ledger(self.store.db)
+        self.ledger = Ledger(self.store.db, config.ori)
         self.responder = Responder(self.store, load_rules(config.rules), config.oris)
         self.terminal = Terminal(
             config.host, config.port, config.ori, config.key, tls=config.tls, auto_ack=False

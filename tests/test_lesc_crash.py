@@ -137,7 +137,7 @@ async def test_a_switch_that_lost_the_lesc_session_gets_fresh_answers_only(
     db = tmp_path / "lesc.sqlite3"
     store = Store(db)
     store.add_persons(catalogue())
-    ledger = Ledger(store.db)
+    ledger = Ledger(store.db, "VTINS07S0")
     with store.transaction():
         stale = [b"AM.VTINS07S0.NY0303000.*STALE%d.TXT\r\nOLD" % n for n in (51, 52)]
         ledger.record_posted(51, stale)
@@ -161,3 +161,16 @@ async def test_a_switch_that_lost_the_lesc_session_gets_fresh_answers_only(
         await daemon.wait()
         switch.terminate()
         await switch.wait()
+
+
+def test_two_lesc_oris_on_one_store_keep_their_own_link_state(tmp_path: Path) -> None:
+    store = Store(tmp_path / "lesc.sqlite3")
+    first, second = Ledger(store.db, "VTINS07S0"), Ledger(store.db, "VTICE0900")
+    with store.transaction():
+        first.record_posted(1, [b"A1", b"A2"])
+        first.set_delivered(7)
+        second.record_posted(1, [b"B1"])
+        first.settle(1)
+    assert (first.pending(), first.delivered(), first.sent_through()) == ([(2, b"A2")], 7, 1)
+    assert (second.pending(), second.delivered(), second.sent_through()) == ([(1, b"B1")], 0, 0)
+    store.close()
