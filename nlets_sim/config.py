@@ -45,6 +45,12 @@ class Config:
     logon_timeout_s: float = 10.0  # time allowed for the first frame (LI)
     max_frame_bytes: int = 65_536  # largest DT payload accepted
     window: int = 64  # un-acknowledged DT frames to one terminal
+    held_per_ori: int = 2_000  # deliveries held in memory for a logged-on ORI; more wait in
+    # the journal and are read back as its window frees
+    wal_limit_bytes: int = 64 << 20  # a WAL above this gets a TRUNCATE checkpoint
+    retention_s: int = 7 * 86_400  # messages older than this leave the journal (0: kept)
+    retention_bytes: int = 4 << 30  # above this journal size the oldest leave too (0: no cap)
+    # Retention never removes a message with a delivery still queued or unacknowledged.
     store_expiry_s: int = 72 * 3600  # how long a stored message waits for its destination
     faults: tuple[dict[str, Any], ...] = ()  # fault rules ([[fault]] tables), see faults.py
     tls_cert: Path | None = None  # PEM server certificate (chain): TLS on when given

@@ -13,7 +13,7 @@ import itertools
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -201,7 +201,7 @@ class SwitchServer:
             plan = checked_plan(config.cluster, config.node, directory, config.mqtt)
         self._lock = lock_data_dir(config.data_dir)
         self.journal = Journal(config.journal_path)
-        self.journal.checkpoint_in_background()
+        self.journal.checkpoint_in_background(wal_limit_bytes=config.wal_limit_bytes)
         self.switch = Switch(
             directory,
             self.journal,
@@ -209,6 +209,7 @@ class SwitchServer:
             heartbeat_s=config.heartbeat_s,
             store_expiry=config.store_expiry,
             next_numbers=next_numbers,
+            held_per_ori=config.held_per_ori,
         )
         for rule in config.faults:
             self.switch.faults.add(make_fault(dict(rule)))
@@ -348,6 +349,8 @@ class SwitchServer:
         if self.journal.failure is not None:
             self.journal.probe()
             self._log_journal_state()
+        else:
+            self._retain()
         if self.node is not None:
             self.node.check(now)
         deadline = self.switch.next_deadline()
@@ -355,6 +358,19 @@ class SwitchServer:
         if deadline is not None and deadline <= switch_now:
             self.switch.tick(switch_now)
             self.schedule_flush()
+
+    def _retain(self) -> None:
+        """Journal retention, a chunk at a time with the next batch (see ``Journal.prune``)."""
+        config = self.config
+        older_than = None
+        if config.retention_s > 0:
+            older_than = config.now() - timedelta(seconds=config.retention_s)
+        try:
+            over = 0 < config.retention_bytes < self.journal.used_bytes()
+            self.journal.prune(older_than, over)
+        except JournalDamaged as damaged:
+            self.switch.unreadable["(retention)"] = damaged.reason
+        self.schedule_flush()
 
     def status(self) -> dict[str, Any]:
         unreadable = dict(self.switch.unreadable)

@@ -52,6 +52,7 @@ from nlets_sim.switch_state import (
 )
 
 DEFAULT_WINDOW = 64
+DEFAULT_HELD_PER_ORI = 2_000
 DEFAULT_STORE_EXPIRY = timedelta(hours=72)
 
 
@@ -75,6 +76,7 @@ class Switch:
         heartbeat_s: int = 30,
         store_expiry: timedelta = DEFAULT_STORE_EXPIRY,
         next_numbers: Mapping[tuple[str, str], int] | None = None,
+        held_per_ori: int = DEFAULT_HELD_PER_ORI,
     ) -> None:
         """``next_numbers``: (line, ``input`` or ``output``) -> the number the line's next
         message gets, replacing the journal's counter (to reproduce recorded traffic)."""
@@ -83,6 +85,8 @@ class Switch:
         self.window = window
         self.heartbeat_s = heartbeat_s
         self.store_expiry = store_expiry
+        self.held_per_ori = held_per_ori  # deliveries a session holds in memory, at most
+        self._now: datetime | None = None  # the last time an event brought, for read-backs
         self.sessions: dict[str, Session] = {}
         self._conn_ori: dict[int, str] = {}
         self._peers = {ori: Peer(*state) for ori, state in journal.peers().items()}
@@ -109,6 +113,7 @@ class Switch:
         self.events: list[Event] | None = None  # a list: collect events for the bus
         self._backlog_before: dict[str, deque[Pending]] = {}  # before an SM reordered it
         self.cluster: Forwards | None = None  # a switch node: forwards to the other nodes
+        self._spilled_before: dict[str, bool] = {}  # before the batch changed it
 
     # Events from connections -----------------------------------------------------------
 
@@ -150,7 +155,19 @@ class Switch:
         self._conn_ori[conn] = ori
         self._out(conn, accepted(peer.lst, self.heartbeat_s))
         self._logged_on.add(conn)
-        for row in stored:
+        self._now = now
+        self._hold(session, stored, now)
+        self._pump(session)
+        return True
+
+    def _hold(self, session: Session, rows: list[QueuedRow], now: datetime) -> None:
+        """Take deliveries read from the journal into a session's memory (building those
+        that were stored unbuilt), up to ``held_per_ori``; with more, it is ``spilled``."""
+        room = self.held_per_ori - len(session.backlog)
+        ori = session.ori
+        self._spilled_before.setdefault(ori, session.spilled)
+        session.spilled = len(rows) > room
+        for row in rows[:room]:
             payload = row.payload
             if payload is None:
                 number = self._count(self.directory.agencies[ori].line, "output")
@@ -158,17 +175,25 @@ class Switch:
                 self.journal.mark_sent(row.id, number, now, payload)
                 self.note("forwarded", ori, to=row.addressed_ori, mke=row.mke, seq=row.seq)
             session.backlog.append(Pending(row.seq, payload, first=row.mke == "SM"))
-        self._pump(session)
-        return True
+
+    def _read_back(self, session: Session) -> None:
+        """A spilled session's window frees: hold the next deliveries waiting in the journal
+        (those above every seq held here)."""
+        self._touch(session)
+        held = [*session.in_flight, *(pending.seq for pending in session.backlog)]
+        after = max(held, default=self._peers[session.ori].acked)
+        room = self.held_per_ori - len(session.backlog)
+        rows = self.journal.pending(session.ori, after, room + 1)
+        self._hold(session, rows, self._now or datetime.now())  # noqa: DTZ005 - never: a logon set it
 
     def _stored_for(self, request: LogonRequested) -> tuple[int | None, list[QueuedRow]]:
         """The deliveries waiting for an ORI that logs on (renumbered from 1 by ``RST/Y``,
         then the new ``next_out`` comes first, else None). Raises ``JournalDamaged``."""
-        acked = self._peer(request.ori).acked
+        acked, most = self._peer(request.ori).acked, self.held_per_ori + 1
         if not request.reset:
-            return None, self.journal.pending(request.ori, acked)
+            return None, self.journal.pending(request.ori, acked, most)
         next_out = self.journal.renumber(request.ori, acked)
-        return next_out, self.journal.pending(request.ori, 0)
+        return next_out, self.journal.pending(request.ori, 0, most)
 
     def logon_refusal(self, request: LogonRequested, *, check_key: bool = True) -> str | None:
         """The LJ text for a logon, None when it may go ahead; without ``check_key`` a known
@@ -188,6 +213,7 @@ class Switch:
         ori = self._conn_ori.get(conn)
         if ori is None:
             return
+        self._now = now
         peer = self._peer(ori)
         if seq > peer.lst + 1:  # NK and close; no AK: nothing new was stored
             self._out(conn, SwitchLink.nak(seq, f"SEQUENCE GAP EXPECTED {peer.lst + 1}"))
@@ -261,6 +287,7 @@ class Switch:
     def tick(self, now: datetime) -> None:
         """Expire stored messages whose time has come (SM .07. to whoever sent them); a
         damaged page leaves them for the next tick."""
+        self._now = now
         try:
             due = self.journal.due_for_expiry(now)
         except JournalDamaged as damaged:
@@ -337,6 +364,7 @@ class Switch:
         self._first_dt.clear()
         self._undo.clear()
         self._backlog_before.clear()
+        self._spilled_before.clear()
         commands: list[Command] = []
         for conn in self._ack_due:
             ori = self._conn_ori.get(conn) or self._closing_ori.get(conn)
@@ -388,12 +416,17 @@ class Switch:
             session = self.sessions.get(ori)
             if session is not None:
                 session.backlog = backlog
+        for ori, spilled in self._spilled_before.items():
+            session = self.sessions.get(ori)
+            if session is not None:
+                session.spilled = spilled
         commands.extend(Close(conn) for conn in self._closing)
         for pending in (
             self._outbox,
             self._first_dt,
             self._undo,
             self._backlog_before,
+            self._spilled_before,
             self._closing_ori,
         ):
             pending.clear()
@@ -640,17 +673,9 @@ class Switch:
         peer = self._peer(session_ori)
         peer.next_out += 1
         self._dirty_peers.add(session_ori)
-        session = self.sessions.get(session_ori)
-        seq = peer.next_out
+        session = self._holding(session_ori)
         first = outgoing.mke == "SM"
-        if first:
-            if session is not None:
-                ahead = seq_ahead(session.backlog)
-            else:
-                ahead = self.journal.first_unsent(session_ori, peer.acked)
-            if ahead is not None:
-                self.journal.make_room(session_ori, ahead)
-                seq = ahead
+        seq = self._sm_seq(session_ori, session) if first else peer.next_out
         row = QueuedRow(
             0,
             session_ori,
@@ -667,6 +692,9 @@ class Switch:
         self._note_queued(row, session is not None, outgoing.message_id)
         if session is None:
             self.journal.enqueue(outgoing.message_id, row, notify_ori=notify, expires_at=expires)
+            spilled = self.sessions.get(session_ori)
+            if spilled is not None:
+                self._pump(spilled)  # reads it back if the session holds little now
             return
         self._touch(session)
         number = self._count(self.directory.agencies[session_ori].line, "output")
@@ -687,6 +715,30 @@ class Switch:
         else:
             session.backlog.append(pending)
         self._pump(session)
+
+    def _sm_seq(self, ori: str, session: Session | None) -> int:
+        """The seq a new SM to ``ori`` takes: the first of those not gone out yet, in the
+        session's memory or else in the journal (which moves them up by one); else the next."""
+        peer = self._peers[ori]
+        if session is not None:
+            ahead = seq_ahead(session.backlog)
+        else:
+            ahead = self.journal.first_unsent(ori, peer.acked)
+        if ahead is None:
+            return peer.next_out
+        self.journal.make_room(ori, ahead)
+        return ahead
+
+    def _holding(self, ori: str) -> Session | None:
+        """The session a new delivery to ``ori`` is held in memory by; None when ``ori`` is
+        not logged on, or holds ``held_per_ori`` already (the delivery waits in the journal
+        and the session is ``spilled`` until it has read everything back)."""
+        session = self.sessions.get(ori)
+        if session is not None and (session.spilled or len(session.backlog) >= self.held_per_ori):
+            self._spilled_before.setdefault(ori, session.spilled)
+            session.spilled = True
+            return None
+        return session
 
     @staticmethod
     def _build(row: QueuedRow, output_number: int, now: datetime) -> bytes:
@@ -726,7 +778,11 @@ class Switch:
         self.events.append(Event(kind, agency.line if agency else "-", fields))
 
     def _pump(self, session: Session) -> None:
-        if not session.backlog or len(session.in_flight) >= self.window:
+        if len(session.in_flight) >= self.window:
+            return
+        if session.spilled and len(session.backlog) <= self.held_per_ori // 2:
+            self._read_back(session)
+        if not session.backlog:
             return
         self._touch(session)
         pumped = self._undo[session.ori][2]

@@ -93,6 +93,7 @@ class Session:
     conn: int
     in_flight: deque[int] = field(default_factory=deque)  # seqs sent, not acknowledged
     backlog: deque[Pending] = field(default_factory=deque)  # waiting for the window
+    spilled: bool = False  # more deliveries wait in the journal, above those held here
 
 
 @record
