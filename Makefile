@@ -31,6 +31,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.bench_cluster
 	$(BIN)/python -m bench.bench_lesc
 	$(BIN)/python -m bench.bench_load
+	$(BIN)/python -m bench.bench_door
 	$(BIN)/python -m bench.bench_matching
 
 instructions: $(STAMP)
