@@ -19,7 +19,7 @@ from nlets_sim.journal import Journal
 from nlets_sim.logging_setup import configure_logging
 from nlets_sim.record import record
 from nlets_sim.replay import TranscriptResult, replay
-from nlets_sim.transcript import Transcript, TranscriptError, parse_transcript, render
+from nlets_sim.transcript import Transcript, TranscriptError, decode_transcript, render
 
 
 def junit(results: list[tuple[TranscriptResult, float]]) -> bytes:
@@ -40,16 +40,21 @@ def junit(results: list[tuple[TranscriptResult, float]]) -> bytes:
     return bytes(ET.tostring(suite, encoding="utf-8", xml_declaration=True))
 
 
-def load(paths: tuple[Path, ...]) -> list[Transcript]:
-    transcripts = []
-    for path in paths:
-        files = sorted(path.glob("*.txt")) if path.is_dir() else [path]
-        for file in files:
-            try:
-                transcripts.append(parse_transcript(file.read_text("ascii"), str(file)))
-            except (TranscriptError, UnicodeDecodeError) as error:
-                raise click.ClickException(str(error)) from None
-    return transcripts
+def transcript_files(paths: tuple[Path, ...]) -> list[Path]:
+    """The files to replay: each file given, and each directory's ``*.txt`` in name order."""
+    return [
+        file for path in paths for file in (sorted(path.glob("*.txt")) if path.is_dir() else [path])
+    ]
+
+
+def read(file: Path) -> Transcript | TranscriptResult:
+    """The transcript in ``file``, or a failed result saying why it cannot be read."""
+    try:
+        return decode_transcript(file.read_bytes(), str(file))
+    except TranscriptError as error:
+        return TranscriptResult(str(file), unreadable=str(error))
+    except OSError as error:
+        return TranscriptResult(str(file), unreadable=f"{file}: {error.strerror or error}")
 
 
 @click.command("replay")
@@ -87,7 +92,7 @@ def replay_command(
     if target and embedded:
         raise click.UsageError("--to and --embedded exclude each other")
     configure_logging(quiet=True)
-    transcripts = load(paths)
+    files = transcript_files(paths)
     cluster = None
     if cluster_file is not None:
         if target or embedded:
@@ -99,19 +104,16 @@ def replay_command(
             cluster = PlanMap(plan, directory, data_dirs)
         except ClusterFileError as error:
             raise click.ClickException(str(error)) from None
+    admin = Config(data_dir=data_dir).admin_path if data_dir else None
     results: list[tuple[TranscriptResult, float]] = []
-    with click.progressbar(
-        transcripts,
-        label="replaying",
-        file=sys.stderr,
-        item_show_func=lambda t: t.name if t else "",
-    ) as bar:
-        for transcript in bar:
-            started = time.monotonic()
-            admin = Config(data_dir=data_dir).admin_path if data_dir else None
+    for file in files:  # each result printed as its transcript finishes
+        started = time.monotonic()
+        transcript = read(file)
+        if isinstance(transcript, Transcript):
             result = asyncio.run(replay(transcript, target, admin, cluster))
-            results.append((result, time.monotonic() - started))
-    for result, _ in results:
+        else:
+            result = transcript
+        results.append((result, time.monotonic() - started))
         if not quiet or not result.passed:
             click.echo(result.report())
     failed = sum(not result.passed for result, _ in results)

@@ -11,7 +11,7 @@ import re
 
 from formats.envelope import CRLF
 from nlets_sim.journal import Journal
-from nlets_sim.transcript import Expect, Logon, Send, Step, Transcript
+from nlets_sim.transcript import Expect, Logon, Send, Step, Transcript, escaped
 
 _STAMP_LINE = re.compile(r"^\d\d:\d\d \d\d/\d\d/\d{4} \d{5}(?P<ori> [A-Z0-9]{9})?$")
 _QRN = re.compile(r"L\d{12}")
@@ -35,7 +35,7 @@ def record(journal: Journal, ori: str, since: str | None = None) -> Transcript:
     sent = [m for m in sent if m.logon_ori == ori]
     for number, message in enumerate(sent):
         following = sent[number + 1].id if number + 1 < len(sent) else None
-        steps.append(Send(0, ori, message.raw.decode("ascii", "replace")))
+        steps.append(Send(0, ori, escaped(message.raw)))
         answers = journal.answers_to(ori, message.id, message.control, following)
         if answers:
             steps.append(Expect(0, ori, tuple(with_placeholders(a) for a in answers)))

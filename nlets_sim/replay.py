@@ -27,6 +27,7 @@ from nlets_sim.transcript import (
     Transcript,
     diff,
     matches,
+    message_bytes,
 )
 
 
@@ -50,13 +51,16 @@ class TranscriptResult:
     name: str
     steps: list[StepResult] = field(default_factory=list)
     not_run: int = 0
+    unreadable: str = ""  # why the transcript could not be read (then nothing ran)
 
     @property
     def passed(self) -> bool:
-        return all(result.ok for result in self.steps) and not self.not_run
+        return all(result.ok for result in self.steps) and not self.not_run and not self.unreadable
 
     def report(self) -> str:
         lines = [f"{'PASS' if self.passed else 'FAIL'} {self.name}"]
+        if self.unreadable:
+            lines.append(f"  FAIL not read: {self.unreadable}")
         for result in self.steps:
             lines.append(f"  {'ok  ' if result.ok else 'FAIL'} {result.title()}")
             if result.detail:
@@ -125,7 +129,7 @@ class Player:
                     del self.terminals[ori]
                 case Send(_, ori, message):
                     terminal = self._terminal(ori)
-                    await terminal.send(message.encode("ascii"))
+                    await terminal.send(message_bytes(message))
                     await terminal.drain()
                 case Expect():
                     await self._expect(step)

@@ -20,6 +20,10 @@ A message is written as it travels, one line per line (CR LF on the wire). In ex
 messages, placeholders stand for what varies: {TIME} (HH:MM), {DATE} (MM/DD/CCYY), {SEQ} (a
 5-digit input or output number), {QRN} (an LESC query number), {ANY} (the rest of anything on
 the line) and {/REGEX/} (a regular expression); {{ and }} are literal braces.
+
+A transcript is ASCII text. In a message to send, {0xHH} stands for the byte HH (two hex
+digits), so that bytes a switch must refuse (non-ASCII text, control characters) can be sent
+and a recorded message replays byte for byte; elsewhere in a send, braces are literal.
 """
 
 from __future__ import annotations
@@ -38,6 +42,8 @@ PLACEHOLDERS = {
     "ANY": r".*?",
 }
 _TOKEN = re.compile(r"\{\{|\}\}|\{/(?P<regex>.+?)/\}|\{(?P<name>[A-Z]+)\}")
+_BYTE = re.compile(r"\{0x(?P<hex>[0-9A-Fa-f]{2})\}")
+_PLAIN = re.compile(rb"[\x20-\x7a\x7c-\x7e]+")  # printable ASCII but an opening brace
 DEFAULT_WITHIN_S = 10.0
 
 
@@ -145,12 +151,57 @@ def diff(expected: str, received: str) -> str:
     )
 
 
+def message_bytes(message: str) -> bytes:
+    """A ``send`` step's message as it goes on the wire: CR LF line ends, ``{0xHH}`` as the
+    byte HH."""
+    return _BYTE.sub(lambda byte: chr(int(byte["hex"], 16)), message).encode("latin-1")
+
+
+def escaped(raw: bytes) -> str:
+    """``raw`` written as a ``send`` step's message: lines split at CR LF, each byte that is not
+    printable ASCII (and each opening brace) as ``{0xHH}``, and a line that would read ``end`` or
+    ``next`` with its first letter so written; ``message_bytes`` gives ``raw`` back."""
+    lines = []
+    for line in raw.split(b"\r\n"):
+        parts, position = [], 0
+        for plain in _PLAIN.finditer(line):
+            parts += [f"{{0x{byte:02X}}}" for byte in line[position : plain.start()]]
+            parts.append(plain.group(0).decode("ascii"))
+            position = plain.end()
+        parts += [f"{{0x{byte:02X}}}" for byte in line[position:]]
+        written = "".join(parts)
+        if written.strip() in ("end", "next"):
+            first = len(written) - len(written.lstrip())
+            written = f"{written[:first]}{{0x{ord(written[first]):02X}}}{written[first + 1 :]}"
+        lines.append(written)
+    return CRLF.join(lines)
+
+
+def decode_transcript(data: bytes, name: str = "transcript") -> Transcript:
+    """A transcript file's bytes, which must be ASCII (the error names the line and byte)."""
+    try:
+        text = data.decode("ascii")
+    except UnicodeDecodeError as error:
+        byte, line = data[error.start], data.count(b"\n", 0, error.start) + 1
+        raise TranscriptError(
+            f"{name}:{line}: byte 0x{byte:02X} is not ASCII: a transcript is ASCII text "
+            f"(in a message to send, write a byte as {{0x{byte:02X}}})"
+        ) from None
+    return parse_transcript(text, name)
+
+
 _DIRECTIVE = re.compile(r"(?P<verb>logon|logoff|send|expect)\s+(?P<ori>[A-Z0-9]{9})(?P<rest>.*)")
 _OPERATOR = re.compile(r"(?P<verb>remove|restore)\s+(?P<code>[A-Z0-9]{2})\s+(?P<mke>[A-Z]{2,3})")
 _OUTAGE = re.compile(r"outage\s+(?:end|(?P<until>\d{4})\s+(?P<zone>[A-Z]{1,5}))")
 
 
 def parse_transcript(text: str, name: str = "transcript") -> Transcript:
+    if not text.isascii():
+        at = next(i for i, character in enumerate(text) if not character.isascii())
+        raise TranscriptError(
+            f"{name}:{text.count(chr(10), 0, at) + 1}: {text[at]!r} is not ASCII: a transcript "
+            f"is ASCII text (in a message to send, write a byte as {{0xHH}})"
+        )
     lines = text.splitlines()
     steps: list[Step] = []
     index = 0
