@@ -33,18 +33,23 @@ from nlets_sim.client import Terminal
 from nlets_sim.config import PINNED_CLOCK, Config
 from nlets_sim.replay import Player, TranscriptResult
 from nlets_sim.server import SwitchServer
-from nlets_sim.transcript import parse_transcript
+from nlets_sim.transcript import decode_transcript, parse_transcript
 
 TerminalFactory = Callable[..., Awaitable[Terminal]]
 
 
 @pytest.fixture
 def nlets_config(tmp_path: Path) -> Config:
+    """The switch's ``Config``: a free port, a data directory under ``tmp_path``, the clock
+    pinned to 2026-01-01 08:00. Override the fixture (same name, in your ``conftest.py``) to
+    change any of it."""
     return Config(port=0, data_dir=tmp_path / "switch", clock=PINNED_CLOCK)
 
 
 @pytest.fixture(scope="session")
 def nlets_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalBroker]:
+    """A real Mosquitto broker on a free port of 127.0.0.1 for the whole test session (put its
+    ``url`` in ``Config(mqtt=...)``); needs the ``mosquitto`` program."""
     broker = LocalBroker(tmp_path_factory.mktemp("broker"))
     try:
         broker.start()
@@ -67,6 +72,8 @@ if HAVE_PYTEST_ASYNCIO:
 
     @pytest_asyncio.fixture
     async def nlets_switch(nlets_config: Config) -> AsyncIterator[SwitchServer]:
+        """A running switch (``SwitchServer``) on ``nlets_config``; its address is
+        ``nlets_switch.config.host`` and ``nlets_switch.port``. Stopped after the test."""
         server = SwitchServer(nlets_config)
         await server.start()
         try:
@@ -76,6 +83,9 @@ if HAVE_PYTEST_ASYNCIO:
 
     @pytest_asyncio.fixture
     async def nlets_terminal(nlets_switch: SwitchServer) -> AsyncIterator[TerminalFactory]:
+        """``await nlets_terminal("NY0303000")``: a ``Terminal`` logged on to ``nlets_switch``
+        as that ORI, with its demo key unless given (``nlets_terminal(ori, key, **options)``,
+        options as ``Terminal``'s). Every terminal is closed after the test."""
         opened: list[Terminal] = []
 
         async def connect(ori: str, key: str | None = None, **options: object) -> Terminal:
@@ -98,6 +108,9 @@ if HAVE_PYTEST_ASYNCIO:
     async def nlets_lesc(
         nlets_switch: SwitchServer, nlets_config: Config
     ) -> AsyncIterator[LescDaemon]:
+        """The LESC daemon logged on to ``nlets_switch`` as ``VTINS07S0`` (line ``AX``),
+        answering at once from a store holding the test identities
+        (``fixtures/LESC_IDENTITIES.md``), on the switch's clock."""
         config = DaemonConfig(
             nlets_config.host,
             nlets_switch.port,
@@ -113,11 +126,14 @@ if HAVE_PYTEST_ASYNCIO:
     async def nlets_replay(
         nlets_switch: SwitchServer, nlets_lesc: LescDaemon
     ) -> AsyncIterator[Callable[[str | Path], Awaitable[TranscriptResult]]]:
+        """``await nlets_replay(Path("my.txt"))`` (or the transcript's text): replays a
+        transcript against ``nlets_switch`` and ``nlets_lesc``; a transcript that does not
+        replay fails the test with its report and diff."""
         del nlets_lesc  # running is all it needs to do
 
         async def run(source: str | Path) -> TranscriptResult:
             if isinstance(source, Path):
-                transcript = parse_transcript(source.read_text("ascii"), str(source))
+                transcript = decode_transcript(source.read_bytes(), str(source))
             else:
                 transcript = parse_transcript(source)
             result = await Player(nlets_switch.config.host, nlets_switch.port).run(transcript)

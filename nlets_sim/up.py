@@ -40,26 +40,31 @@ def command_name() -> str:
     return os.path.relpath(script) if script.is_relative_to(Path.cwd()) else str(script)
 
 
-def seed_demo_store(path: Path) -> int:
-    """Seed the store once; returns how many persons it holds."""
+def seed_demo_store(path: Path, clock: datetime | None = None) -> int:
+    """Seed the store once (as of the clock's day, or today); returns how many persons it
+    holds."""
     store = Store(path)
     try:
         if not store.count_persons():
-            seed_store(store, DEMO_PERSONS, 1, datetime.now().astimezone().date())
+            today = clock.date() if clock is not None else datetime.now().astimezone().date()
+            seed_store(store, DEMO_PERSONS, 1, today)
         return store.count_persons()
     finally:
         store.close()
 
 
-async def run_demo(data_dir: Path, host: str, port: int) -> None:
-    persons = seed_demo_store(data_dir / "lesc.sqlite3")
-    switch = SwitchServer(Config(host=host, port=port, data_dir=data_dir / "switch"))
+async def run_demo(data_dir: Path, host: str, port: int, clock: datetime | None = None) -> None:
+    """``clock``: the switch's clock pinned there, the LESC's started there."""
+    persons = seed_demo_store(data_dir / "lesc.sqlite3", clock)
+    switch = SwitchServer(Config(host=host, port=port, data_dir=data_dir / "switch", clock=clock))
     try:
         await switch.start()
     except OSError:
         await switch.stop()
         raise
-    daemon = LescDaemon(DaemonConfig(host, switch.port, db=data_dir / "lesc.sqlite3", seed=None))
+    daemon = LescDaemon(
+        DaemonConfig(host, switch.port, db=data_dir / "lesc.sqlite3", seed=None, clock=clock)
+    )
     task = asyncio.create_task(daemon.run())
     try:
         async with asyncio.timeout(15):
@@ -101,13 +106,22 @@ async def run_demo(data_dir: Path, host: str, port: int) -> None:
 )
 @click.option("--nodes", default=0, help="Run N switch nodes and a broker instead of one switch.")
 @click.option("--broker-port", default=1883, show_default=True, help="With --nodes (0: free).")
-def up_command(data_dir: Path, host: str, port: int, nodes: int, broker_port: int) -> None:
+@click.option(
+    "--clock",
+    type=click.DateTime(["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]),
+    help="Pin the switch's clock and start the LESC's there, e.g. 2026-11-23T08:24.",
+)
+def up_command(
+    *, data_dir: Path, host: str, port: int, nodes: int, broker_port: int, clock: datetime | None
+) -> None:
     """Start the switch and the LESC with demo data (what `make run` runs): the switch's
     journal in DATA_DIR/switch, the LESC's store in DATA_DIR/lesc.sqlite3."""
     writable_directory(data_dir / "switch", "data directory")
     configure_logging()
     if nodes < 0 or nodes == 1:
         raise click.BadParameter("give 2 or more nodes (or none: one switch)", param_hint="--nodes")
+    if nodes and clock is not None:
+        raise click.UsageError("--clock runs with one switch, not with --nodes")
     try:
         if nodes:
             persons = seed_demo_store(data_dir / "lesc.sqlite3")
@@ -115,7 +129,7 @@ def up_command(data_dir: Path, host: str, port: int, nodes: int, broker_port: in
                 run_nodes(data_dir, host, port, nodes, broker_port=broker_port, persons=persons)
             )
             return
-        asyncio.run(run_demo(data_dir, host, port))
+        asyncio.run(run_demo(data_dir, host, port, clock))
     except OSError as error:
         raise click.ClickException(cannot_listen(host, port, error)) from None
     except DataDirInUse as error:

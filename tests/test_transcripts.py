@@ -219,14 +219,6 @@ async def test_plugin_replay_helper(
         await nlets_replay(WRONG)
 
 
-async def test_the_readme_transcript_replays() -> None:
-    readme = (FIXTURES.parent.parent / "README.md").read_text()
-    start = readme.index("```text\n") + len("```text\n")
-    text = readme[start : readme.index("```", start)]
-    result = await replay(parse_transcript(text, "README.md"))
-    assert result.passed, result.report()
-
-
 def test_operator_steps_parse_and_need_the_admin_socket_against_a_running_switch() -> None:
     transcript = parse_transcript("remove NJ AM\nrestore NJ AM\n", "t")
     assert transcript.steps == (Operator(1, "NJ", "AM", True), Operator(2, "NJ", "AM", False))
