@@ -18,11 +18,11 @@ from fixtures.make_directory import demo_key
 from formats.envelope import InputMessage
 from formats.iaq import Iaq
 from formats.iar import Iar, IarType, Result
-from nlets_sim.config import PINNED_CLOCK, default_directory
-from nlets_sim.directory import load_directory
-from nlets_sim.journal import Journal
-from nlets_sim.link import LogonRequested
-from nlets_sim.switch import Switch
+from nlets_sim.link.protocol import LogonRequested
+from nlets_sim.switch.config import PINNED_CLOCK, default_directory
+from nlets_sim.switch.core import Switch
+from nlets_sim.switch.directory import load_directory
+from nlets_sim.switch.journal import Journal
 
 COUNT, BATCH = 20_000, 64
 IAQ_BATCH = 32  # IAQs per flush (the terminal then gets a window of 64 IARs per flush)

@@ -22,8 +22,8 @@ import time
 from pathlib import Path
 
 from formats.frames import Frame, FrameKind, build_frame
-from nlets_sim.admin import admin_request
-from nlets_sim.key_hash import hash_key, verify_key
+from nlets_sim.switch.admin import admin_request
+from nlets_sim.switch.key_hash import hash_key, verify_key
 
 MALFORMED = b"NL1\xff\xfe00000000000000"
 

@@ -32,7 +32,7 @@ from lesc_daemon.responder import Responder
 from lesc_daemon.rules import load_rules
 from lesc_daemon.seed import catalogue, seed_store
 from lesc_daemon.store import Store
-from nlets_sim.client import Terminal
+from nlets_sim.link.terminal import Terminal
 from tests.switch_process import start_switch
 
 NOW = datetime(2026, 11, 23, 9, 0)

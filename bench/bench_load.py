@@ -19,13 +19,13 @@ import tempfile
 from datetime import datetime
 from pathlib import Path
 
-from nlets_sim.cli_load import directory_terminals
-from nlets_sim.config import default_directory
-from nlets_sim.load.identities import read_identities
-from nlets_sim.load.profiles import builtin
-from nlets_sim.load.report import summary_table
-from nlets_sim.load.runner import LoadConfig, run_load
-from nlets_sim.load.schedule import parse_rate
+from nlets_sim.switch.config import default_directory
+from nlets_sim.tools.cli_load import directory_terminals
+from nlets_sim.tools.load.identities import read_identities
+from nlets_sim.tools.load.profiles import builtin
+from nlets_sim.tools.load.report import summary_table
+from nlets_sim.tools.load.runner import LoadConfig, run_load
+from nlets_sim.tools.load.schedule import parse_rate
 from tests.switch_process import start_switch
 
 PERSONS = 10_000

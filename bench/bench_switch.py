@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from fixtures.make_directory import demo_key
-from nlets_sim.client import Terminal
+from nlets_sim.link.terminal import Terminal
 from tests.switch_process import start_switch
 
 MESSAGE_BYTES = 250

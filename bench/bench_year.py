@@ -24,13 +24,13 @@ from datetime import datetime
 from pathlib import Path
 
 from bench.bench_lesc import build_store
-from nlets_sim.cli_load import year_terminals
-from nlets_sim.config import default_directory
-from nlets_sim.load.identities import Identity, read_identities
-from nlets_sim.load.report import summary_table
-from nlets_sim.load.runner import LoadConfig, run_load
-from nlets_sim.load.schedule import parse_compress
-from nlets_sim.load.year import FY2013, YearProfile, year_schedule
+from nlets_sim.switch.config import default_directory
+from nlets_sim.tools.cli_load import year_terminals
+from nlets_sim.tools.load.identities import Identity, read_identities
+from nlets_sim.tools.load.report import summary_table
+from nlets_sim.tools.load.runner import LoadConfig, run_load
+from nlets_sim.tools.load.schedule import parse_compress
+from nlets_sim.tools.load.year import FY2013, YearProfile, year_schedule
 from tests.switch_process import start_switch
 
 START = datetime(2012, 10, 1)

@@ -29,8 +29,8 @@ from lesc_daemon.delays import NO_DELAY
 from lesc_daemon.responder import Responder
 from lesc_daemon.rules import load_rules
 from lesc_daemon.store import Store
-from nlets_sim.client import Delivery
-from nlets_sim.logging_setup import configure_logging
+from nlets_sim.console.logging_setup import configure_logging
+from nlets_sim.link.terminal import Delivery
 
 STORE = Path("data/bench/lesc-1m.sqlite3")
 SAMPLED = 600  # IAQs sampled in every run, used or not, so that sampling cancels out

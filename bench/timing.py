@@ -6,7 +6,7 @@ import statistics
 import time
 from collections.abc import Callable
 
-from nlets_sim.load.cpu import process_cpu_s
+from nlets_sim.tools.load.cpu import process_cpu_s
 
 
 def rate(work: Callable[[], object], count: int, repeats: int = 7) -> float:

@@ -41,7 +41,7 @@ from lesc_daemon.totals import totals
 from nlets_sim import __version__
 from nlets_sim.bus.address import parse_broker_url
 from nlets_sim.bus.events import check_node_name
-from nlets_sim.cli_errors import (
+from nlets_sim.console.errors import (
     HOST_PORT,
     BadSetting,
     FriendlyGroup,
@@ -49,11 +49,11 @@ from nlets_sim.cli_errors import (
     existing_file,
     writable_directory,
 )
-from nlets_sim.cli_traffic import tls_options
-from nlets_sim.client import LogonRejected, SessionTakenOver
-from nlets_sim.lint import prepare
-from nlets_sim.logging_setup import configure_logging
-from nlets_sim.simclock import clock_rate as checked_rate
+from nlets_sim.console.lint import prepare
+from nlets_sim.console.logging_setup import configure_logging
+from nlets_sim.link.simclock import clock_rate as checked_rate
+from nlets_sim.link.terminal import LogonRejected, SessionTakenOver
+from nlets_sim.tools.cli_traffic import tls_options
 
 DEFAULT_DB = Path("data/lesc.sqlite3")
 

@@ -38,8 +38,8 @@ from lesc_daemon.store import Store
 from lesc_daemon.store_faults import cannot_write_now, damaged_text, is_damaged
 from nlets_sim.bus.address import parse_broker_url
 from nlets_sim.bus.publisher import EventPublisher
-from nlets_sim.client import Delivery, LinkClosed, LogonRejected, SessionTakenOver, Terminal
-from nlets_sim.simclock import SimulatedClock
+from nlets_sim.link.simclock import SimulatedClock
+from nlets_sim.link.terminal import Delivery, LinkClosed, LogonRejected, SessionTakenOver, Terminal
 
 log = structlog.get_logger("lesc_daemon")
 

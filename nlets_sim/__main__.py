@@ -1,5 +1,5 @@
 """``python -m nlets_sim`` runs the ``nlets-sim`` command."""
 
-from nlets_sim.cli import main
+from nlets_sim.tools.cli import main
 
 main()

@@ -29,11 +29,11 @@ from fixtures.make_directory import demo_key
 from lesc_daemon.daemon import DaemonConfig, LescDaemon, running
 from lesc_daemon.delays import NO_DELAY
 from nlets_sim.bus.broker import BrokerUnavailable, LocalBroker
-from nlets_sim.client import Terminal
-from nlets_sim.config import PINNED_CLOCK, Config
-from nlets_sim.replay import Player, TranscriptResult
-from nlets_sim.server import SwitchServer
-from nlets_sim.transcript import decode_transcript, parse_transcript
+from nlets_sim.link.terminal import Terminal
+from nlets_sim.switch.config import PINNED_CLOCK, Config
+from nlets_sim.switch.server import SwitchServer
+from nlets_sim.tools.replay import Player, TranscriptResult
+from nlets_sim.tools.transcript import decode_transcript, parse_transcript
 
 TerminalFactory = Callable[..., Awaitable[Terminal]]
 

@@ -14,12 +14,12 @@ from pathlib import Path
 from fixtures.make_directory import demo_key
 from formats.envelope import OutputMessage, parse_output
 from formats.frames import EMPTY_KINDS_FROM_SWITCH, Frame, FrameKind, FrameReader
-from nlets_sim.config import default_directory
-from nlets_sim.directory import Directory, load_directory
-from nlets_sim.journal import Journal
-from nlets_sim.link import LogonRequested
-from nlets_sim.switch import Switch
-from nlets_sim.switch_state import Close, Send
+from nlets_sim.link.protocol import LogonRequested
+from nlets_sim.switch.config import default_directory
+from nlets_sim.switch.core import Switch
+from nlets_sim.switch.directory import Directory, load_directory
+from nlets_sim.switch.journal import Journal
+from nlets_sim.switch.state import Close, Send
 
 NOW = datetime(2026, 1, 1, 8, 0)
 

@@ -12,8 +12,8 @@ from click.testing import CliRunner
 
 from nlets_sim.bus.address import BadBrokerUrl, parse_broker_url
 from nlets_sim.bus.broker import LocalBroker, broker_config, free_port, wait_listening
-from nlets_sim.cli import main
-from nlets_sim.server import SwitchServer
+from nlets_sim.switch.server import SwitchServer
+from nlets_sim.tools.cli import main
 from tests.bus_events import collecting
 from tests.test_events import AM_TO_NJ, bus_config, terminal
 

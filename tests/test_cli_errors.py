@@ -16,7 +16,7 @@ from click import Command
 from click.testing import CliRunner
 
 from lesc_daemon.cli import main as lesc
-from nlets_sim.cli import main as nlets
+from nlets_sim.tools.cli import main as nlets
 from tests.switch_process import running_switch
 
 PERSON = {"id": "P1", "names": ["DOE, JOHN"], "dob": "1980-01-15", "sex": "M"}

@@ -8,7 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from lesc_daemon.cli import main as lesc_main
-from nlets_sim.cli import main
+from nlets_sim.tools.cli import main
 
 IAQ = (
     "IAQ.NY0303000.AX.*Q77.TXT\n"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from nlets_sim.cli import main
+from nlets_sim.tools.cli import main
 from tests.switch_process import running_switch
 
 

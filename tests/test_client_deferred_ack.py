@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from nlets_sim.client import Terminal
+from nlets_sim.link.terminal import Terminal
 from nlets_sim.pytest_plugin import TerminalFactory
 
 

@@ -14,14 +14,14 @@ import pytest_asyncio
 
 from fixtures.make_directory import demo_key
 from nlets_sim.bus.broker import LocalBroker
-from nlets_sim.client import LogonRejected, Terminal
-from nlets_sim.cluster.plan import Plan
-from nlets_sim.cluster_run import PlanMap, running_cluster, split_plan
-from nlets_sim.config import PINNED_CLOCK, default_directory
-from nlets_sim.directory import load_directory
-from nlets_sim.replay import Player
-from nlets_sim.server import SwitchServer
-from nlets_sim.transcript import Logon, parse_transcript
+from nlets_sim.link.terminal import LogonRejected, Terminal
+from nlets_sim.switch.cluster.plan import Plan
+from nlets_sim.switch.config import PINNED_CLOCK, default_directory
+from nlets_sim.switch.directory import load_directory
+from nlets_sim.switch.server import SwitchServer
+from nlets_sim.tools.cluster_run import PlanMap, running_cluster, split_plan
+from nlets_sim.tools.replay import Player
+from nlets_sim.tools.transcript import Logon, parse_transcript
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "transcripts"
 _clusters = itertools.count(1)

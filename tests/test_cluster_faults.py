@@ -15,9 +15,9 @@ import pytest
 
 from fixtures.make_directory import demo_key
 from nlets_sim.bus.broker import LocalBroker
-from nlets_sim.client import Delivery, Terminal
-from nlets_sim.cluster.plan import write_plan
-from nlets_sim.cluster_run import split_plan
+from nlets_sim.link.terminal import Delivery, Terminal
+from nlets_sim.switch.cluster.plan import write_plan
+from nlets_sim.tools.cluster_run import split_plan
 from tests.switch_process import start_switch
 
 COUNT = 300  # messages each way

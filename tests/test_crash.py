@@ -7,7 +7,7 @@ import asyncio
 import signal
 from pathlib import Path
 
-from nlets_sim.client import LinkClosed, Terminal
+from nlets_sim.link.terminal import LinkClosed, Terminal
 from tests.switch_process import start_switch
 
 TOTAL = 600

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from nlets_sim.client import LogonRejected, Terminal
-from nlets_sim.config import PINNED_CLOCK, Config
-from nlets_sim.journal import Journal, QueuedRow
-from nlets_sim.server import SwitchServer
-from nlets_sim.switch import QUEUE_UNREADABLE
+from nlets_sim.link.terminal import LogonRejected, Terminal
+from nlets_sim.switch.config import PINNED_CLOCK, Config
+from nlets_sim.switch.core import QUEUE_UNREADABLE
+from nlets_sim.switch.journal import Journal, QueuedRow
+from nlets_sim.switch.server import SwitchServer
 
 PAGE = 4096  # SQLite's default page size, the journal's
 AT = datetime(2026, 1, 1, 7, 0)

@@ -7,9 +7,9 @@ import dataclasses
 import stat
 from pathlib import Path
 
-from nlets_sim.config import Config
 from nlets_sim.pytest_plugin import TerminalFactory
-from nlets_sim.server import SwitchServer
+from nlets_sim.switch.config import Config
+from nlets_sim.switch.server import SwitchServer
 
 
 def _mode(path: Path) -> int:

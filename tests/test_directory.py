@@ -8,10 +8,10 @@ import pytest
 from click.testing import CliRunner
 
 from fixtures.make_directory import render
-from nlets_sim.cli import main
-from nlets_sim.config import default_directory
-from nlets_sim.directory import REGIONS, check_directory, load_directory, parse_directory
-from nlets_sim.key_hash import hash_key, sha256_key, verify_key
+from nlets_sim.switch.config import default_directory
+from nlets_sim.switch.directory import REGIONS, check_directory, load_directory, parse_directory
+from nlets_sim.switch.key_hash import hash_key, sha256_key, verify_key
+from nlets_sim.tools.cli import main
 
 
 def test_default_directory_has_every_line_region_and_the_lesc() -> None:

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from formats.frames import Frame, FrameKind, FrameReader, build_frame
-from nlets_sim.client import LinkClosed, Terminal
+from nlets_sim.link.terminal import LinkClosed, Terminal
 from tests.small_disk import fill, small_disk
 from tests.switch_process import start_switch
 

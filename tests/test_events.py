@@ -10,12 +10,12 @@ from typing import Any
 from fixtures.make_directory import demo_key
 from lesc_daemon.daemon import DaemonConfig, running
 from lesc_daemon.delays import NO_DELAY
-from nlets_sim.admin import admin_request
 from nlets_sim.bus.broker import LocalBroker
 from nlets_sim.bus.events import LESC_KINDS, SWITCH_KINDS
-from nlets_sim.client import Terminal
-from nlets_sim.config import PINNED_CLOCK, Config
-from nlets_sim.server import SwitchServer
+from nlets_sim.link.terminal import Terminal
+from nlets_sim.switch.admin import admin_request
+from nlets_sim.switch.config import PINNED_CLOCK, Config
+from nlets_sim.switch.server import SwitchServer
 from tests.bus_events import collecting, gapless
 
 AM_TO_NJ = b"AM.NY0303000.NJNLETS00.*A1.TXT\r\nMEET AT NOON"

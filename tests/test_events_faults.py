@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from nlets_sim.bus.broker import LocalBroker
-from nlets_sim.client import Terminal
-from nlets_sim.server import SwitchServer
+from nlets_sim.link.terminal import Terminal
+from nlets_sim.switch.server import SwitchServer
 from tests.bus_events import collecting, gapless
 from tests.test_events import bus_config, terminal
 

@@ -11,13 +11,13 @@ import pytest
 from click.testing import CliRunner
 
 from formats.frames import Frame, FrameKind
-from nlets_sim.admin import admin_request
-from nlets_sim.cli import main
-from nlets_sim.config import Config, load_config
-from nlets_sim.faults import FaultError, make_fault
 from nlets_sim.pytest_plugin import TerminalFactory
-from nlets_sim.server import SwitchServer
-from nlets_sim.switch_state import Send
+from nlets_sim.switch.admin import admin_request
+from nlets_sim.switch.config import Config, load_config
+from nlets_sim.switch.faults import FaultError, make_fault
+from nlets_sim.switch.server import SwitchServer
+from nlets_sim.switch.state import Send
+from nlets_sim.tools.cli import main
 from tests.switch_harness import Harness
 from tests.switch_process import running_switch
 

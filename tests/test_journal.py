@@ -10,7 +10,7 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nlets_sim.journal import Journal, QueuedRow
+from nlets_sim.switch.journal import Journal, QueuedRow
 
 NOW = datetime(2026, 1, 1, 8, 0)
 MEMORY = Path(":memory:")

@@ -18,7 +18,7 @@ from formats.iar import parse_iar
 from lesc_daemon.ledger import Ledger
 from lesc_daemon.seed import catalogue
 from lesc_daemon.store import Store
-from nlets_sim.client import Delivery, Terminal
+from nlets_sim.link.terminal import Delivery, Terminal
 from tests.switch_process import start_switch
 
 QUERIES = int(os.environ.get("LESC_CRASH_QUERIES", "2000"))

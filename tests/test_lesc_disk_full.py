@@ -17,7 +17,7 @@ from pathlib import Path
 from formats.iar import parse_iar
 from lesc_daemon.seed import catalogue
 from lesc_daemon.store import Store
-from nlets_sim.client import Terminal
+from nlets_sim.link.terminal import Terminal
 from tests.small_disk import fill, small_disk
 from tests.switch_process import start_switch
 

@@ -15,10 +15,10 @@ from lesc_daemon.daemon import DaemonConfig, LescDaemon
 from lesc_daemon.delays import NO_DELAY
 from lesc_daemon.seed import catalogue
 from lesc_daemon.store import Store
-from nlets_sim.client import Delivery, LinkClosed, Terminal
-from nlets_sim.config import PINNED_CLOCK, Config
+from nlets_sim.link.terminal import Delivery, LinkClosed, Terminal
 from nlets_sim.pytest_plugin import TerminalFactory
-from nlets_sim.server import SwitchServer
+from nlets_sim.switch.config import PINNED_CLOCK, Config
+from nlets_sim.switch.server import SwitchServer
 
 IAQ = (
     b"IAQ.NY0303000.AX.*Q77.TXT\r\nPUR/F.ATN/DET J SMITH.PHN/5185551212.NAM/DOE, JOHN A."

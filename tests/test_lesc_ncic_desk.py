@@ -14,10 +14,10 @@ from lesc_daemon.daemon import DaemonConfig, LescDaemon, running
 from lesc_daemon.delays import NO_DELAY
 from lesc_daemon.ncic_desk import VALIDATION_PERIOD, DeskError, NcicDesk
 from lesc_daemon.store import Store
-from nlets_sim.client import Terminal
-from nlets_sim.config import PINNED_CLOCK, Config
+from nlets_sim.link.terminal import Terminal
 from nlets_sim.pytest_plugin import TerminalFactory
-from nlets_sim.server import SwitchServer
+from nlets_sim.switch.config import PINNED_CLOCK, Config
+from nlets_sim.switch.server import SwitchServer
 from tests.lesc_fixtures import catalogue_store
 
 

@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from formats.frames import Frame, FrameKind, build_frame, parse_frame
-from nlets_sim.link import (
+from nlets_sim.link.protocol import (
     TRANSITIONS,
     AckReceived,
     DataReceived,

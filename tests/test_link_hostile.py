@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from formats.frames import EMPTY_KINDS_FROM_SWITCH, Frame, FrameKind, FrameReader, build_frame
-from nlets_sim.client import Terminal
-from nlets_sim.config import Config, default_directory
-from nlets_sim.key_hash import hash_key, quick_to_verify
+from nlets_sim.link.terminal import Terminal
 from nlets_sim.pytest_plugin import TerminalFactory
-from nlets_sim.server import SwitchServer
+from nlets_sim.switch.config import Config, default_directory
+from nlets_sim.switch.key_hash import hash_key, quick_to_verify
+from nlets_sim.switch.server import SwitchServer
 
 LOGON = build_frame(Frame(FrameKind.LI, 0, b"ORI/NY0303000.KEY/S3CRET"))
 

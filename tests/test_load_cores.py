@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nlets_sim.load.correlate import Correlator, reply_code
-from nlets_sim.load.failif import FailIfError, broken, parse_fail_if
-from nlets_sim.load.schedule import RateError, Schedule, parse_duration, parse_rate
+from nlets_sim.tools.load.correlate import Correlator, reply_code
+from nlets_sim.tools.load.failif import FailIfError, broken, parse_fail_if
+from nlets_sim.tools.load.schedule import RateError, Schedule, parse_duration, parse_rate
 
 RATES = st.floats(min_value=0.5, max_value=5000, allow_nan=False)
 SECONDS = st.floats(min_value=0.5, max_value=600, allow_nan=False)
@@ -229,19 +229,22 @@ def test_any_fail_if_text_parses_or_says_why(text: str) -> None:
 
 
 def test_nothing_below_the_tools_imports_the_load_generator() -> None:
-    """The switch, the LESC and the formats never import ``nlets_sim.load`` (DESIGN.md)."""
+    """The switch, the LESC and the formats never import ``nlets_sim.tools.load`` (DESIGN.md)."""
     import ast  # noqa: PLC0415
     from pathlib import Path  # noqa: PLC0415
 
     root = Path(__file__).resolve().parent.parent
     below = [*root.glob("formats/*.py"), *root.glob("lesc_daemon/*.py")]
-    below += [p for p in root.glob("nlets_sim/*.py") if not p.name.startswith("cli")]
+    for room in ("link", "console", "bus", "switch"):
+        below += root.glob(f"nlets_sim/{room}/**/*.py")
     offenders = []
     for path in below:
         for node in ast.walk(ast.parse(path.read_text("utf-8"))):
             names = [node.module or ""] if isinstance(node, ast.ImportFrom) else []
             if isinstance(node, ast.Import):
                 names = [alias.name for alias in node.names]
-            offenders += [f"{path.name}: {n}" for n in names if n.startswith("nlets_sim.load")]
+            offenders += [
+                f"{path.name}: {n}" for n in names if n.startswith("nlets_sim.tools.load")
+            ]
     assert below
     assert offenders == []

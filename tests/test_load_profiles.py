@@ -12,9 +12,9 @@ import pytest
 
 from formats.envelope import parse_input
 from formats.iaq import parse_iaq
-from nlets_sim.lint import lint_message
-from nlets_sim.load.identities import IdentitiesError, read_identities
-from nlets_sim.load.profiles import (
+from nlets_sim.console.lint import lint_message
+from nlets_sim.tools.load.identities import IdentitiesError, read_identities
+from nlets_sim.tools.load.profiles import (
     BRADY_SHARE,
     Draw,
     Profile,

@@ -18,13 +18,13 @@ from click.testing import CliRunner
 
 from fixtures.make_directory import demo_key
 from lesc_daemon.daemon import LescDaemon
-from nlets_sim.cli import main
-from nlets_sim.config import PINNED_CLOCK, Config
-from nlets_sim.load.identities import read_identities
-from nlets_sim.load.profiles import builtin
-from nlets_sim.load.runner import LoadConfig, live_line, run_load
-from nlets_sim.load.schedule import parse_rate
-from nlets_sim.server import SwitchServer
+from nlets_sim.switch.config import PINNED_CLOCK, Config
+from nlets_sim.switch.server import SwitchServer
+from nlets_sim.tools.cli import main
+from nlets_sim.tools.load.identities import read_identities
+from nlets_sim.tools.load.profiles import builtin
+from nlets_sim.tools.load.runner import LoadConfig, live_line, run_load
+from nlets_sim.tools.load.schedule import parse_rate
 from tests.switch_process import running_switch
 
 TEN = [

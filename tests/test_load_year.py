@@ -16,15 +16,15 @@ from lesc_daemon.delays import NO_DELAY
 from lesc_daemon.ncic_desk import hit_confirmations
 from lesc_daemon.store import Store
 from lesc_daemon.totals import totals
-from nlets_sim.cli_load import year_terminals
-from nlets_sim.config import Config, default_directory, load_config
-from nlets_sim.load.identities import read_identities
-from nlets_sim.load.profiles import Draw
-from nlets_sim.load.runner import LoadConfig, run_load
-from nlets_sim.load.schedule import parse_compress
-from nlets_sim.load.year import FY2013, KINDS, YearProfile, factor, year_schedule
-from nlets_sim.server import SwitchServer
-from nlets_sim.simclock import SimulatedClock
+from nlets_sim.link.simclock import SimulatedClock
+from nlets_sim.switch.config import Config, default_directory, load_config
+from nlets_sim.switch.server import SwitchServer
+from nlets_sim.tools.cli_load import year_terminals
+from nlets_sim.tools.load.identities import read_identities
+from nlets_sim.tools.load.profiles import Draw
+from nlets_sim.tools.load.runner import LoadConfig, run_load
+from nlets_sim.tools.load.schedule import parse_compress
+from nlets_sim.tools.load.year import FY2013, KINDS, YearProfile, factor, year_schedule
 
 START = datetime(2012, 10, 1)  # FY 2013's first day, a Monday
 IDENTITIES = read_identities(None, START)

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import dataclasses
 
-from nlets_sim.admin import admin_request
-from nlets_sim.client import LogonRejected, Terminal
-from nlets_sim.config import Config
-from nlets_sim.logon_guard import Limit, LogonGuard
-from nlets_sim.server import SwitchServer
+from nlets_sim.link.terminal import LogonRejected, Terminal
+from nlets_sim.switch.admin import admin_request
+from nlets_sim.switch.config import Config
+from nlets_sim.switch.logon_guard import Limit, LogonGuard
+from nlets_sim.switch.server import SwitchServer
 
 PER_ORI = Limit(failures=3, window_s=60.0, lockout_s=600.0)
 PER_ADDRESS = Limit(failures=5, window_s=60.0, lockout_s=600.0)

@@ -14,7 +14,7 @@ import pytest
 
 from fixtures.make_directory import demo_key
 from formats.frames import Frame, FrameKind
-from nlets_sim.client import Terminal
+from nlets_sim.link.terminal import Terminal
 from tests.switch_harness import Harness
 from tests.switch_process import start_switch
 

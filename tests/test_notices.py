@@ -19,7 +19,7 @@ from formats.notices import (
     parse_error_notice,
     parse_status_notice,
 )
-from nlets_sim.lint import rejection
+from nlets_sim.console.lint import rejection
 from tests.strategies import PRINTABLE, oris
 
 TODAY = date(2026, 11, 23)

@@ -10,8 +10,8 @@ from click.testing import CliRunner
 
 from formats.frames import FrameKind
 from formats.notices import IN_SERVICE, out_of_service
-from nlets_sim.cli import main
-from nlets_sim.config import ConfigError, checked_counters, load_config
+from nlets_sim.switch.config import ConfigError, checked_counters, load_config
+from nlets_sim.tools.cli import main
 from tests.small_disk import fill, small_disk
 from tests.switch_harness import Harness, Wire
 from tests.switch_process import running_switch

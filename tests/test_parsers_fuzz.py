@@ -9,10 +9,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from lesc_daemon.rules import RulesError, parse_rules
-from nlets_sim.directory import parse_directory
-from nlets_sim.faults import FaultError, make_fault
-from nlets_sim.link import LogonRequested, parse_logon
-from nlets_sim.transcript import TranscriptError, parse_transcript
+from nlets_sim.link.protocol import LogonRequested, parse_logon
+from nlets_sim.switch.directory import parse_directory
+from nlets_sim.switch.faults import FaultError, make_fault
+from nlets_sim.tools.transcript import TranscriptError, parse_transcript
 
 TOML_ISH = st.text(
     alphabet=st.sampled_from(list('[]="\n .,abcdeflinorstuxyz0123ACDZ#')), max_size=300

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nlets_sim.refusal_log import RefusalLog
+from nlets_sim.switch.refusal_log import RefusalLog
 
 
 class Lines:

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from lesc_daemon.daemon import LescDaemon
-from nlets_sim.screen import BadRow, Defaults, Row, ScreenError, answered_lines, read_rows
-from nlets_sim.server import SwitchServer
+from nlets_sim.switch.server import SwitchServer
+from nlets_sim.tools.screen import BadRow, Defaults, Row, ScreenError, answered_lines, read_rows
 
 TODAY = date(2026, 1, 1)
 LIST = """id,nam,dob,sex,pob,arn,notes

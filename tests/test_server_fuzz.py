@@ -13,7 +13,7 @@ from pathlib import Path
 from fixtures.make_directory import demo_key
 from formats.errors import FrameError
 from formats.frames import EMPTY_KINDS_FROM_SWITCH, Frame, FrameKind, FrameReader, build_frame
-from nlets_sim.client import Terminal
+from nlets_sim.link.terminal import Terminal
 from tests.switch_process import ready_port, serve_command
 
 SEED = 1313

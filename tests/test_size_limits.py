@@ -7,13 +7,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from formats.frames import DEFAULT_MAX_PAYLOAD
-from nlets_sim.admin import admin_request
-from nlets_sim.client import Terminal
-from nlets_sim.config import Config
-from nlets_sim.journal import Journal, QueuedRow
-from nlets_sim.limits import MAX_TEXT_BYTES
+from nlets_sim.link.terminal import Terminal
 from nlets_sim.pytest_plugin import TerminalFactory
-from nlets_sim.server import SwitchServer
+from nlets_sim.switch.admin import admin_request
+from nlets_sim.switch.config import Config
+from nlets_sim.switch.journal import Journal, QueuedRow
+from nlets_sim.switch.limits import MAX_TEXT_BYTES
+from nlets_sim.switch.server import SwitchServer
 
 
 def am(text: str, mke: str = "AM", control: str = "C123456789") -> bytes:

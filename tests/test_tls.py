@@ -15,10 +15,10 @@ from click.testing import CliRunner
 from fixtures.make_directory import demo_key
 from lesc_daemon.daemon import DaemonConfig, LescDaemon
 from lesc_daemon.delays import NO_DELAY
-from nlets_sim.cli import main
-from nlets_sim.client import LinkClosed, LogonRejected, Terminal
-from nlets_sim.config import PINNED_CLOCK, Config, client_tls_context, default_directory
-from nlets_sim.server import SwitchServer
+from nlets_sim.link.terminal import LinkClosed, LogonRejected, Terminal
+from nlets_sim.switch.config import PINNED_CLOCK, Config, client_tls_context, default_directory
+from nlets_sim.switch.server import SwitchServer
+from nlets_sim.tools.cli import main
 from tests.switch_process import running_switch
 
 AM = b"AM.NY0303000.NJNLETS00.*T1.TXT\r\nOVER TLS"

@@ -15,9 +15,9 @@ from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nlets_sim.cli import main
-from nlets_sim.client import Terminal
-from nlets_sim.transcript import (
+from nlets_sim.link.terminal import Terminal
+from nlets_sim.tools.cli import main
+from nlets_sim.tools.transcript import (
     Send,
     Transcript,
     TranscriptError,

@@ -13,11 +13,11 @@ from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nlets_sim.cli import main
-from nlets_sim.client import Terminal
-from nlets_sim.record import with_placeholders
-from nlets_sim.replay import Player, TranscriptResult, embedded, replay
-from nlets_sim.transcript import (
+from nlets_sim.link.terminal import Terminal
+from nlets_sim.tools.cli import main
+from nlets_sim.tools.record import with_placeholders
+from nlets_sim.tools.replay import Player, TranscriptResult, embedded, replay
+from nlets_sim.tools.transcript import (
     Expect,
     Logon,
     Operator,

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from formats.iar import parse_iar
-from nlets_sim.client import Terminal
-from nlets_sim.up import READY_IAQ, command_name
+from nlets_sim.link.terminal import Terminal
+from nlets_sim.tools.up import READY_IAQ, command_name
 
 
 async def test_up_serves_an_iaq_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:

@@ -1,0 +1,295 @@
+"""Operators' commands: ``status``, ``remove``, ``journal``, ``directory``."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from nlets_sim.switch.admin import AdminError, admin_request
+from nlets_sim.switch.config import Config, default_directory
+from nlets_sim.switch.directory import check_directory, legacy_key_warnings
+from nlets_sim.switch.journal import Journal, MessageRecord
+from nlets_sim.switch.journal_faults import JournalDamaged, integrity_problems
+from nlets_sim.switch.key_hash import hash_key
+
+_data_dir = click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    default=Path("data/switch"),
+    show_default=True,
+    help="The switch's data directory.",
+)
+
+
+def ask(data_dir: Path, request: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return asyncio.run(admin_request(Config(data_dir=data_dir).admin_path, request))
+    except AdminError as error:
+        raise click.ClickException(str(error)) from None
+
+
+@click.command("status")
+@_data_dir
+@click.option("--json", "as_json", is_flag=True, help="Print the raw JSON.")
+def status_command(data_dir: Path, *, as_json: bool) -> None:
+    """Logged-on ORIs, queue depths, counters and uptime of a running switch."""
+    status = ask(data_dir, {"command": "status"})
+    if as_json:
+        click.echo(json.dumps(status, indent=2))
+        return
+    click.echo(f"uptime {status['uptime_s']} s")
+    click.echo(_journal_line(status["journal"]))
+    click.echo(f"logged on ({len(status['online'])}):")
+    for ori, in_flight in status["online"].items():
+        click.echo(f"  {ori}  in flight {in_flight}")
+    click.echo("queued for delivery:")
+    for ori, depth in status["queues"].items():
+        click.echo(f"  {ori}  {depth}")
+    dead_letters = status.get("dead_letters", {})
+    click.echo(f"dead letters, refused for good ({sum(dead_letters.values())}):")
+    for ori, count in dead_letters.items():
+        click.echo(f"  {ori}  {count}")
+    click.echo(_logons_line(status["logons"]))
+    for kind in ("oris", "addresses"):
+        for name, left in status["logons"][f"locked_{kind}"].items():
+            click.echo(f"  locked out: {name}  {left} s left")
+    click.echo("counters:")
+    for name, value in status["counters"].items():
+        click.echo(f"  {name}  {value:05d}")
+    cluster = status.get("cluster")
+    if cluster is not None:
+        link = "connected" if cluster["connected"] else "AWAY"
+        waiting = ", ".join(f"{node} {n}" for node, n in cluster["waiting"].items()) or "none"
+        click.echo(
+            f"cluster: node {cluster['node']} (lines {','.join(cluster['lines'])}), broker "
+            f"{cluster['broker']} {link}, forwards waiting: {waiting}"
+        )
+    events = status.get("events")
+    if events is not None:
+        link = "connected" if events["connected"] else "AWAY"
+        click.echo(
+            f"events: node {events['node']}, broker {events['broker']} {link}, "
+            f"published {events['published']}, buffered {events['buffered']}, "
+            f"dropped {events['dropped']}"
+        )
+
+
+def _logons_line(logons: dict[str, Any]) -> str:
+    return (
+        f"failed logons {logons['failures']}, refused while locked out "
+        f"{logons['refused_while_locked']}"
+    )
+
+
+def _journal_line(health: dict[str, Any]) -> str:
+    """``journal ok``, or what is wrong with it and since when."""
+    if health["ok"]:
+        line = "journal ok"
+    else:
+        line = (
+            f"journal CANNOT STORE for {health['failing_for_s']} s: {health['error']}"
+            f" ({health['refused_batches']} batches refused; traffic gets NK until it stores)"
+        )
+    for ori, reason in health.get("unreadable", {}).items():
+        line += f"; damaged pages refuse {ori}: {reason}"
+    if health.get("checkpoint_error"):
+        line += f"; last checkpoint failed: {health['checkpoint_error']}"
+    return line
+
+
+@click.command("remove")
+@_data_dir
+@click.option("--line", required=True, help="The line code, e.g. NY.")
+@click.option("--mke", required=True, help="The message key, e.g. AM.")
+@click.option("--clear", is_flag=True, help="Put the line back in service for the key.")
+def remove_command(data_dir: Path, line: str, mke: str, *, clear: bool) -> None:
+    """Put a line in "remove" status for a key: messages of that key to it get SM .04."""
+    answer = ask(data_dir, {"command": "remove", "line": line, "mke": mke, "on": not clear})
+    click.echo("removed: " + (", ".join("/".join(pair) for pair in answer["removed"]) or "none"))
+
+
+@click.command("outage")
+@_data_dir
+@click.option("--until", metavar="HHMM", help="24-hour time the switch is back, e.g. 1400.")
+@click.option(
+    "--tz",
+    metavar="ZONE",
+    help="Time zone shown: EST, or an IANA name such as America/Phoenix [default: the switch's].",
+)
+@click.option("--end", is_flag=True, help="Announce NLETS IN SERVICE instead.")
+def outage_command(data_dir: Path, until: str | None, tz: str | None, *, end: bool) -> None:
+    """Tell every line's control terminal: NLETS TEMPORARILY OUT OF SERVICE UNTIL HHMM ZZZ
+    (--until), or NLETS IN SERVICE (--end). The SM goes ahead of anything queued."""
+    if end == (until is not None):
+        raise click.UsageError("give either --until HHMM or --end")
+    if end and tz is not None:
+        raise click.UsageError("--tz goes with --until, not with --end")
+    request: dict[str, Any] = {"command": "outage", "end": end, "until": until, "tz": tz}
+    answer = ask(data_dir, request)
+    terminals = answer["control_terminals"]
+    click.echo(f"sent to {len(terminals)} control terminals: {answer['text']}")
+
+
+@click.group("journal")
+def journal_group() -> None:
+    """Search the switch's journal (works while the switch runs)."""
+
+
+def _open(data_dir: Path) -> Journal:
+    path = Config(data_dir=data_dir).journal_path
+    if not path.exists():
+        raise click.ClickException(f"no journal at {path}")
+    try:
+        return Journal(path)
+    except JournalDamaged as error:
+        raise click.ClickException(str(error)) from None
+
+
+def _summary(record: MessageRecord) -> str:
+    outcome = record.error or f"-> {record.destinations}"
+    sender = record.sender_ori or record.logon_ori
+    return f"{record.id:>7} {record.received_at} {record.mke or '?':<3} {sender} {outcome}"
+
+
+@journal_group.command("search")
+@_data_dir
+@click.option("--ori", help="Sent by, logged on as, or addressed to this ORI.")
+@click.option("--mke", help="Message key.")
+@click.option("--since", help="Received at or after, ISO 8601 (switch-local).")
+@click.option("--until", help="Received before, ISO 8601 (switch-local).")
+@click.option("--text", help="Text contained in the message.")
+@click.option("--limit", default=100, show_default=True)
+def journal_search(
+    *,
+    data_dir: Path,
+    ori: str | None,
+    mke: str | None,
+    since: str | None,
+    until: str | None,
+    text: str | None,
+    limit: int,
+) -> None:
+    """List received messages: number, time, key, sender, destinations or error."""
+    journal = _open(data_dir)
+    for record in journal.search(
+        ori=ori, mke=mke, since=since, until=until, text=text, limit=limit
+    ):
+        click.echo(_summary(record))
+
+
+@journal_group.command("check")
+@_data_dir
+def journal_check(data_dir: Path) -> None:
+    """SQLite's integrity check of the journal: OK, or each problem found (exit status 1)."""
+    path = Config(data_dir=data_dir).journal_path
+    if not path.exists():
+        raise click.ClickException(f"no journal at {path}")
+    problems = integrity_problems(path)
+    for problem in problems:
+        click.echo(f"{path}: {problem}")
+    if problems:
+        click.echo(
+            f"{path}: damaged. Stop the switch, keep a copy, and recover what can be read with"
+            f" `sqlite3 {path} .recover | sqlite3 {path}.recovered`.",
+            err=True,
+        )
+        raise SystemExit(1)
+    click.echo(f"{path}: OK")
+
+
+@journal_group.command("show")
+@_data_dir
+@click.argument("number", type=int)
+def journal_show(data_dir: Path, number: int) -> None:
+    """One message as received, and each of its deliveries."""
+    journal = _open(data_dir)
+    record = journal.message(number)
+    if record is None:
+        raise click.ClickException(f"no message {number}")
+    click.echo(_summary(record))
+    click.echo(
+        f"logon {record.logon_ori} seq {record.in_seq} input number {record.input_number:05d}"
+    )
+    click.echo(record.raw.decode("ascii", "replace").replace("\r\n", "\n"))
+    for ori, addressed, seq, sent_at, state in journal.deliveries_of(number):
+        click.echo(f"  delivery to {addressed} via {ori} seq {seq} sent {sent_at or '-'} {state}")
+
+
+@click.group("directory")
+def directory_group() -> None:
+    """Directory tools."""
+
+
+@directory_group.command("hash-key")
+@click.argument("secret")
+def directory_hash_key(secret: str) -> None:
+    """Print the key_hash value for a logon key (salted scrypt, N=2**14 r=8 p=1)."""
+    click.echo(hash_key(secret))
+
+
+@directory_group.command("check")
+@click.argument("path", type=click.Path(exists=True, path_type=Path), required=False)
+def directory_check(path: Path | None) -> None:
+    """Validate a directory file (default: the shipped one); print every problem."""
+    path = path or default_directory()
+    problems = check_directory(path)
+    for problem in problems:
+        click.echo(f"{path}: {problem}")
+    if problems:
+        raise SystemExit(1)
+    for warning in legacy_key_warnings(path):
+        click.echo(f"{path}: warning: {warning}", err=True)
+    click.echo(f"{path}: OK")
+
+
+@click.group("fault")
+def fault_group() -> None:
+    """Fault and latency injection on a running switch (see nlets_sim/switch/faults.py)."""
+
+
+@fault_group.command("add")
+@_data_dir
+@click.argument("kind", type=click.Choice(["drop", "close", "reply", "delay", "duplicate"]))
+@click.option("--mke", help="Only messages with this key.")
+@click.option("--sender", help="Only messages from this ORI.")
+@click.option("--destination", help="Only messages to this ORI or line code.")
+@click.option("--count", type=int, help="Apply to this many matching messages.")
+@click.option("--probability", type=float, help="Apply to each match with this chance.")
+@click.option("--delay-s", type=float, help="delay: seconds.")
+@click.option("--lognormal", help="delay: MU,SIGMA of the log of the seconds.")
+@click.option("--code", help="reply: an ER number (.02., 0) or SM.02. / SM.04. ...")
+def fault_add(data_dir: Path, kind: str, lognormal: str | None, **filters: Any) -> None:
+    """Add a rule: KIND is drop, close, reply, delay or duplicate."""
+    rule = {key: value for key, value in filters.items() if value is not None}
+    if lognormal:
+        mu, _, sigma = lognormal.partition(",")
+        rule.update(mu=float(mu), sigma=float(sigma))
+    answer = ask(data_dir, {"command": "fault-add", "fault": {"kind": kind, **rule}})
+    _print_faults(answer["faults"])
+
+
+@fault_group.command("list")
+@_data_dir
+def fault_list(data_dir: Path) -> None:
+    """The rules in force, with how often each has fired."""
+    _print_faults(ask(data_dir, {"command": "fault-list"})["faults"])
+
+
+@fault_group.command("clear")
+@_data_dir
+def fault_clear(data_dir: Path) -> None:
+    """Remove every rule."""
+    ask(data_dir, {"command": "fault-clear"})
+    click.echo("no fault rules")
+
+
+def _print_faults(faults: list[dict[str, Any]]) -> None:
+    if not faults:
+        click.echo("no fault rules")
+    for number, fault in enumerate(faults, start=1):
+        fields = " ".join(f"{key}={value}" for key, value in fault.items() if key != "kind")
+        click.echo(f"{number}. {fault['kind']} {fields}")
