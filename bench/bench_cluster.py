@@ -21,10 +21,10 @@ from pathlib import Path
 
 from bench.bench_switch import MESSAGE_BYTES, am, percentile, sent_time
 from bench.timing import cpu_seconds
-from fixtures.make_directory import demo_key
 from nlets_sim.bus.broker import LocalBroker
 from nlets_sim.link.terminal import Terminal
 from nlets_sim.switch.cluster.plan import write_plan
+from nlets_sim.switch.directory import demo_key
 from nlets_sim.tools.cluster_run import split_plan
 from tests.switch_process import start_switch
 

@@ -14,14 +14,13 @@ import time
 from pathlib import Path
 
 from bench.bench_switch import am
-from fixtures.make_directory import demo_key
 from formats.envelope import InputMessage
 from formats.iaq import Iaq
 from formats.iar import Iar, IarType, Result
 from nlets_sim.link.protocol import LogonRequested
 from nlets_sim.switch.config import PINNED_CLOCK, default_directory
 from nlets_sim.switch.core import Switch
-from nlets_sim.switch.directory import load_directory
+from nlets_sim.switch.directory import demo_key, load_directory
 from nlets_sim.switch.journal import Journal
 
 COUNT, BATCH = 20_000, 64

@@ -23,7 +23,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from bench.timing import cpu_seconds
-from fixtures.make_directory import demo_key
 from formats.envelope import OutputMessage
 from formats.iaq import Iaq
 from lesc_daemon.daemon import BATCH_MAX, DaemonConfig
@@ -33,6 +32,7 @@ from lesc_daemon.rules import load_rules
 from lesc_daemon.seed import catalogue, seed_store
 from lesc_daemon.store import Store
 from nlets_sim.link.terminal import Terminal
+from nlets_sim.switch.directory import demo_key
 from tests.switch_process import start_switch
 
 NOW = datetime(2026, 11, 23, 9, 0)

@@ -18,9 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from fixtures.make_directory import demo_key
 from formats.frames import Frame, FrameKind, build_frame
 from nlets_sim.link.terminal import Terminal
+from nlets_sim.switch.directory import demo_key
 from tests.switch_process import start_switch
 
 SENDER, READER, STALLED = "NY0010000", "NJ0010000", "PA0010000"

@@ -16,8 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from fixtures.make_directory import demo_key
 from nlets_sim.link.terminal import Terminal
+from nlets_sim.switch.directory import demo_key
 from tests.switch_process import start_switch
 
 MESSAGE_BYTES = 250

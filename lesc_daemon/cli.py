@@ -51,9 +51,9 @@ from nlets_sim.console.errors import (
 )
 from nlets_sim.console.lint import prepare
 from nlets_sim.console.logging_setup import configure_logging
+from nlets_sim.console.tls import tls_options
 from nlets_sim.link.simclock import clock_rate as checked_rate
 from nlets_sim.link.terminal import LogonRejected, SessionTakenOver
-from nlets_sim.tools.cli_traffic import tls_options
 
 DEFAULT_DB = Path("data/lesc.sqlite3")
 

@@ -25,12 +25,12 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.make_directory import demo_key
 from lesc_daemon.daemon import DaemonConfig, LescDaemon, running
 from lesc_daemon.delays import NO_DELAY
 from nlets_sim.bus.broker import BrokerUnavailable, LocalBroker
 from nlets_sim.link.terminal import Terminal
 from nlets_sim.switch.config import PINNED_CLOCK, Config
+from nlets_sim.switch.directory import demo_key
 from nlets_sim.switch.server import SwitchServer
 from nlets_sim.tools.replay import Player, TranscriptResult
 from nlets_sim.tools.transcript import decode_transcript, parse_transcript

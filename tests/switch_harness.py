@@ -11,13 +11,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from fixtures.make_directory import demo_key
 from formats.envelope import OutputMessage, parse_output
 from formats.frames import EMPTY_KINDS_FROM_SWITCH, Frame, FrameKind, FrameReader
 from nlets_sim.link.protocol import LogonRequested
 from nlets_sim.switch.config import default_directory
 from nlets_sim.switch.core import Switch
-from nlets_sim.switch.directory import Directory, load_directory
+from nlets_sim.switch.directory import Directory, demo_key, load_directory
 from nlets_sim.switch.journal import Journal
 from nlets_sim.switch.state import Close, Send
 

@@ -12,12 +12,11 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from fixtures.make_directory import demo_key
 from nlets_sim.bus.broker import LocalBroker
 from nlets_sim.link.terminal import LogonRejected, Terminal
 from nlets_sim.switch.cluster.plan import Plan
 from nlets_sim.switch.config import PINNED_CLOCK, default_directory
-from nlets_sim.switch.directory import load_directory
+from nlets_sim.switch.directory import demo_key, load_directory
 from nlets_sim.switch.server import SwitchServer
 from nlets_sim.tools.cluster_run import PlanMap, running_cluster, split_plan
 from nlets_sim.tools.replay import Player

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.make_directory import demo_key
 from nlets_sim.bus.broker import LocalBroker
 from nlets_sim.link.terminal import Delivery, Terminal
 from nlets_sim.switch.cluster.plan import write_plan
+from nlets_sim.switch.directory import demo_key
 from nlets_sim.tools.cluster_run import split_plan
 from tests.switch_process import start_switch
 

@@ -7,7 +7,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from fixtures.make_directory import demo_key
 from lesc_daemon.daemon import DaemonConfig, running
 from lesc_daemon.delays import NO_DELAY
 from nlets_sim.bus.broker import LocalBroker
@@ -15,6 +14,7 @@ from nlets_sim.bus.events import LESC_KINDS, SWITCH_KINDS
 from nlets_sim.link.terminal import Terminal
 from nlets_sim.switch.admin import admin_request
 from nlets_sim.switch.config import PINNED_CLOCK, Config
+from nlets_sim.switch.directory import demo_key
 from nlets_sim.switch.server import SwitchServer
 from tests.bus_events import collecting, gapless
 

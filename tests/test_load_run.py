@@ -16,9 +16,9 @@ import pytest
 import pytest_asyncio
 from click.testing import CliRunner
 
-from fixtures.make_directory import demo_key
 from lesc_daemon.daemon import LescDaemon
 from nlets_sim.switch.config import PINNED_CLOCK, Config
+from nlets_sim.switch.directory import demo_key
 from nlets_sim.switch.server import SwitchServer
 from nlets_sim.tools.cli import main
 from nlets_sim.tools.load.identities import read_identities

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.make_directory import demo_key
 from formats.frames import Frame, FrameKind
 from nlets_sim.link.terminal import Terminal
+from nlets_sim.switch.directory import demo_key
 from tests.switch_harness import Harness
 from tests.switch_process import start_switch
 

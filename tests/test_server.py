@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.make_directory import demo_key
 from formats.frames import Frame, FrameKind, FrameReader, build_frame
 from nlets_sim.link.terminal import LinkClosed, LogonRejected, Terminal
 from nlets_sim.pytest_plugin import TerminalFactory
 from nlets_sim.switch.admin import AdminError, admin_request
 from nlets_sim.switch.config import PINNED_CLOCK, Config, DataDirInUse
+from nlets_sim.switch.directory import demo_key
 from nlets_sim.switch.server import SwitchServer
 
 AM = b"AM.NY0303000.NJNLETS00.*B1.TXT\r\nHELLO"

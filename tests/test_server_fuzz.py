@@ -10,10 +10,10 @@ import random
 import subprocess
 from pathlib import Path
 
-from fixtures.make_directory import demo_key
 from formats.errors import FrameError
 from formats.frames import EMPTY_KINDS_FROM_SWITCH, Frame, FrameKind, FrameReader, build_frame
 from nlets_sim.link.terminal import Terminal
+from nlets_sim.switch.directory import demo_key
 from tests.switch_process import ready_port, serve_command
 
 SEED = 1313

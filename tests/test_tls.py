@@ -12,11 +12,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from fixtures.make_directory import demo_key
 from lesc_daemon.daemon import DaemonConfig, LescDaemon
 from lesc_daemon.delays import NO_DELAY
+from nlets_sim.console.tls import client_tls_context
 from nlets_sim.link.terminal import LinkClosed, LogonRejected, Terminal
-from nlets_sim.switch.config import PINNED_CLOCK, Config, client_tls_context, default_directory
+from nlets_sim.switch.config import PINNED_CLOCK, Config, default_directory
+from nlets_sim.switch.directory import demo_key
 from nlets_sim.switch.server import SwitchServer
 from nlets_sim.tools.cli import main
 from tests.switch_process import running_switch

@@ -236,16 +236,3 @@ def lock_data_dir(data_dir: Path) -> IO[bytes]:
         handle.close()
         raise DataDirInUse(f"another switch is running on data directory {data_dir}") from None
     return handle
-
-
-def client_tls_context(
-    ca: Path | None, cert: Path | None = None, key: Path | None = None
-) -> ssl.SSLContext | None:
-    """A terminal's TLS context: trust ``ca`` (else the system's), present ``cert`` if given;
-    None when neither is given (plain TCP)."""
-    if ca is None and cert is None:
-        return None
-    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=ca)
-    if cert is not None:
-        context.load_cert_chain(cert, key)
-    return context

@@ -21,6 +21,15 @@ ACCESS_CATEGORIES = frozenset("ACDZ")
 REGIONS = tuple(f"{letter}1" for letter in "ABCDEFGH")
 HELP_SUFFIXES = ("HELP", "UPDT", "APND", "CNCL")
 _HELP_ORI = re.compile(r"(?P<line>[A-Z0-9]{2})(?P<file>[A-Z0-9]{3})(?P<verb>HELP|UPDT|APND|CNCL)")
+# The demo logon keys of the shipped directory (``fixtures/directory.toml``, written by
+# ``fixtures/make_directory.py``): published, for tests, demos and load runs only.
+SPECIAL_KEYS = {"NY0303000": "S3CRET"}
+
+
+def demo_key(ori: str) -> str:
+    """The demo logon key of ``ori`` in the shipped directory: ``S3CRET`` for NY0303000 (the
+    examples' Albany PD), else ``K-`` and the ORI."""
+    return SPECIAL_KEYS.get(ori, f"K-{ori}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,11 +13,10 @@ from typing import Any
 
 import click
 
-from fixtures.make_directory import demo_key
+from nlets_sim.console.tls import tls_options
 from nlets_sim.link.terminal import LinkClosed, parse_address
 from nlets_sim.switch.config import default_directory
-from nlets_sim.switch.directory import DirectoryError, load_directory
-from nlets_sim.tools.cli_traffic import tls_options
+from nlets_sim.switch.directory import DirectoryError, demo_key, load_directory
 from nlets_sim.tools.load.cpu import process_cpu_s
 from nlets_sim.tools.load.failif import Condition, FailIfError, broken, parse_fail_if
 from nlets_sim.tools.load.identities import IdentitiesError, read_identities

@@ -8,7 +8,6 @@ import ssl
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, BinaryIO
 
 import click
@@ -17,8 +16,8 @@ from formats.envelope import InputMessage
 from formats.errors import LocalProtocolError
 from nlets_sim.console.errors import HOST_PORT, ascii_text
 from nlets_sim.console.lint import prepare
+from nlets_sim.console.tls import tls_options
 from nlets_sim.link.terminal import Delivery, LinkClosed, Terminal
-from nlets_sim.switch.config import client_tls_context
 
 _wait = click.option(
     "--wait", default=2.0, show_default=True, help="Seconds to collect what comes back."
@@ -41,38 +40,6 @@ class Link:
     def terminal(self) -> Terminal:
         host, port = self.switch
         return Terminal(host, port, self.ori, self.key, tls=self.tls)
-
-
-def tls_options(command: Callable[..., None]) -> Callable[..., None]:
-    """``--tls-ca --tls-cert --tls-key``, handed to the command as ``tls`` (an SSL context, or
-    None for plain TCP)."""
-
-    @click.option(
-        "--tls-ca",
-        type=click.Path(exists=True, path_type=Path),
-        help="Connect with TLS, trusting this PEM CA (or a self-signed certificate).",
-    )
-    @click.option(
-        "--tls-cert",
-        type=click.Path(exists=True, path_type=Path),
-        help="Connect with TLS, presenting this PEM client certificate.",
-    )
-    @click.option(
-        "--tls-key",
-        type=click.Path(exists=True, path_type=Path),
-        help="The client certificate's PEM key (if not in the certificate file).",
-    )
-    @functools.wraps(command)
-    def with_tls(
-        *, tls_ca: Path | None, tls_cert: Path | None, tls_key: Path | None, **rest: Any
-    ) -> None:
-        try:
-            tls = client_tls_context(tls_ca, tls_cert, tls_key)
-        except (OSError, ssl.SSLError) as error:
-            raise click.UsageError(f"TLS: {error}") from None
-        command(tls=tls, **rest)
-
-    return with_tls
 
 
 def link_options(command: Callable[..., None]) -> Callable[..., None]:

@@ -9,12 +9,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from fixtures.make_directory import demo_key
 from lesc_daemon.daemon import DaemonConfig, running
 from lesc_daemon.delays import NO_DELAY
 from nlets_sim.link.terminal import Delivery, LinkClosed, Terminal
 from nlets_sim.switch.admin import AdminError, admin_request
 from nlets_sim.switch.config import PINNED_CLOCK, Config
+from nlets_sim.switch.directory import demo_key
 from nlets_sim.switch.server import SwitchServer
 from nlets_sim.tools.transcript import (
     Expect,
