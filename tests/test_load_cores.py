@@ -226,25 +226,3 @@ def test_any_fail_if_text_parses_or_says_why(text: str) -> None:
         assert message
     else:
         assert conditions
-
-
-def test_nothing_below_the_tools_imports_the_load_generator() -> None:
-    """The switch, the LESC and the formats never import ``nlets_sim.tools.load`` (DESIGN.md)."""
-    import ast  # noqa: PLC0415
-    from pathlib import Path  # noqa: PLC0415
-
-    root = Path(__file__).resolve().parent.parent
-    below = [*root.glob("formats/*.py"), *root.glob("lesc_daemon/*.py")]
-    for room in ("link", "console", "bus", "switch"):
-        below += root.glob(f"nlets_sim/{room}/**/*.py")
-    offenders = []
-    for path in below:
-        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
-            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else []
-            if isinstance(node, ast.Import):
-                names = [alias.name for alias in node.names]
-            offenders += [
-                f"{path.name}: {n}" for n in names if n.startswith("nlets_sim.tools.load")
-            ]
-    assert below
-    assert offenders == []
