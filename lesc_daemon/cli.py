@@ -149,6 +149,7 @@ def main() -> None:
 )
 @tls_options
 @click.option("--mqtt", help="Publish events to this broker, e.g. mqtt://127.0.0.1:1883.")
+@click.option("--mqtt-ca", type=click.Path(exists=True, path_type=Path), help="CA for mqtts://.")
 @click.option("--node", default="lesc", show_default=True, help="The LESC's name on the bus.")
 @click.option("--events-with-text", is_flag=True, help="Names, DOBs and identifiers in events.")
 @click.option("-v", "--verbose", is_flag=True)
@@ -165,6 +166,7 @@ def run(
     clock_origin: float | None,
     tls: ssl.SSLContext | None,
     mqtt: str | None,
+    mqtt_ca: Path | None,
     node: str,
     events_with_text: bool,
     verbose: bool,
@@ -185,11 +187,12 @@ def run(
             clock_origin=clock_origin,
             tls=tls,
             mqtt=mqtt,
+            mqtt_ca=mqtt_ca,
             node=check_node_name(node),
             events_with_text=events_with_text,
         )
         if mqtt is not None:
-            parse_broker_url(mqtt)
+            parse_broker_url(mqtt, mqtt_ca)
     except (ValueError, ssl.SSLError) as error:
         raise click.UsageError(str(error)) from None
     checked_rules(rules)

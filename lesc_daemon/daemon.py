@@ -71,6 +71,7 @@ class DaemonConfig:
     oris: frozenset[str] = field(default=LESC_ORIS)
     tls: ssl.SSLContext | None = None  # None: plain TCP to the switch
     mqtt: str | None = field(default=None, repr=False)  # publish events to this broker URL
+    mqtt_ca: Path | None = None  # PEM CA of an mqtts:// broker (default: the system's)
     node: str = "lesc"  # the LESC's name on the bus
     events_with_text: bool = False  # names, DOBs and identifiers in events too
 
@@ -102,7 +103,7 @@ class LescDaemon:
         self.publisher: EventPublisher | None = None
         if config.mqtt is not None:
             self.publisher = EventPublisher(
-                parse_broker_url(config.mqtt),
+                parse_broker_url(config.mqtt, config.mqtt_ca),
                 config.node,
                 client_id=f"lesc-daemon-{config.node}-events",
                 with_text=config.events_with_text,

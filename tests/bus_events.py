@@ -46,10 +46,14 @@ class Collector:
 
 
 @contextlib.asynccontextmanager
-async def collecting(url: str, topic: str = "nlets/v1/#") -> AsyncIterator[Collector]:
-    """Subscribe to ``topic`` (subscribed when entered); every payload must match the schema."""
+async def collecting(
+    url: str, topic: str = "nlets/v1/#", ca: Path | None = None
+) -> AsyncIterator[Collector]:
+    """Subscribe to ``topic`` (subscribed when entered); every payload must match the schema.
+    ``ca``: the CA of an ``mqtts://`` broker."""
     collector = Collector()
-    async with client(parse_broker_url(url), f"test-{next(_ids)}", persistent=False) as mqtt:
+    address = parse_broker_url(url, ca)
+    async with client(address, f"test-{next(_ids)}", persistent=False) as mqtt:
         await mqtt.subscribe(topic, qos=1)
 
         async def read() -> None:

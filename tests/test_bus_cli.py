@@ -95,7 +95,7 @@ async def test_watch_prints_one_line_per_event_and_json(
         (["serve", "--mqtt", "http://x"], "broker URL must start with mqtt:// or mqtts://"),
         (["serve", "--mqtt", "mqtt://u:secret@h:99999"], "has a bad port"),
         (["serve", "--mqtt", "mqtt://h", "--node", "a/b"], "node name 'a/b' must be"),
-        (["watch", "--mqtt", "mqtt://127.0.0.1:1"], "cannot reach the broker mqtt://127.0.0.1:1"),
+        (["watch", "--mqtt", "mqtt://127.0.0.1:1"], "nothing listens at mqtt://127.0.0.1:1"),
         (["broker", "--public-host", "0.0.0.0"], "needs --password-file"),
     ],
 )

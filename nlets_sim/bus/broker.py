@@ -74,11 +74,12 @@ def broker_config(
     return "\n".join(lines) + "\n"
 
 
-def write_config(data_dir: Path, port: int = DEFAULT_PORT, **listener: object) -> Path:
-    """Write the configuration into ``data_dir`` (created, owner-only); return its path."""
+def write_config(data_dir: Path, text: str) -> Path:
+    """Write the configuration ``text`` into ``data_dir`` (created, owner-only); return its
+    path."""
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = data_dir / "mosquitto.conf"
-    path.write_text(broker_config(data_dir, port, **listener), "ascii")  # type: ignore[arg-type]
+    path.write_text(text, "ascii")
     return path
 
 
@@ -88,6 +89,18 @@ def free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+def port_free(port: int) -> bool:
+    """Whether a listener could bind 127.0.0.1:``port`` now (as Mosquitto does, reusing an
+    address that only closed connections still hold)."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
 
 
 def wait_listening(port: int, timeout_s: float = 10.0) -> None:
@@ -116,15 +129,27 @@ class LocalBroker:
     def url(self) -> str:
         return f"mqtt://127.0.0.1:{self.port}"
 
+    def config_text(self) -> str:
+        """The broker's configuration (a broker with other listeners overrides it)."""
+        return broker_config(self.data_dir, self.port)
+
+    def ports(self) -> tuple[int, ...]:
+        """The ports the broker listens on, all waited for by ``start``."""
+        return (self.port,)
+
     def start(self, timeout_s: float = 10.0) -> None:
-        config = write_config(self.data_dir, self.port)
+        for port in self.ports():  # else the wait below would take another broker for ours
+            if not port_free(port):
+                raise BrokerUnavailable(f"port {port} of 127.0.0.1 is in use: choose another")
+        config = write_config(self.data_dir, self.config_text())
         log = (self.data_dir / "mosquitto.log").open("ab")
         with log:
             self.process = subprocess.Popen(  # noqa: S603 - our own config, mosquitto from PATH
                 [mosquitto_path(), "-c", str(config)], stdout=log, stderr=log
             )
         try:
-            wait_listening(self.port, timeout_s)
+            for port in self.ports():
+                wait_listening(port, timeout_s)
         except BrokerUnavailable:
             self.kill()
             raise

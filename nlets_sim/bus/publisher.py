@@ -27,6 +27,7 @@ from paho.mqtt.properties import Properties
 
 from nlets_sim.bus.address import BrokerAddress
 from nlets_sim.bus.events import Event, by_topic, payload, stamped
+from nlets_sim.bus.health import LinkHealth
 
 log = structlog.get_logger("nlets_sim.bus")
 
@@ -110,6 +111,7 @@ class EventPublisher:
         self._up = asyncio.Event()
         self._down = asyncio.Event()
         self._down.set()
+        self.health = LinkHealth(address, "events")
 
     def start(self) -> None:
         """Run in the background until ``stop``."""
@@ -146,6 +148,7 @@ class EventPublisher:
         return {
             "broker": str(self.address),
             "connected": self.connected,
+            "problem": None if self.connected else self.health.problem,
             "published": self.published,
             "buffered": len(self._buffer),
             "dropped": self.dropped,
@@ -159,23 +162,21 @@ class EventPublisher:
                 async with client(self.address, self.client_id) as mqtt:
                     self._link(up=True)
                     backoff = BACKOFF_FIRST_S
-                    log.info("broker connected", broker=str(self.address), node=self.node)
                     async with asyncio.TaskGroup() as group:
                         group.create_task(self._drain(mqtt))
                         group.create_task(watch_link(mqtt))
-            except* aiomqtt.MqttError as errors:
-                if self.connected and not self.stopping:
-                    error = str(errors.exceptions[0])
-                    log.warning("broker lost", broker=str(self.address), error=error)
-                elif not self.stopping:
-                    log.info("broker not reachable", broker=str(self.address), retry_s=backoff)
-                self._link(up=False)
+            except* (aiomqtt.MqttError, OSError) as errors:
+                self._link(up=False, error=errors.exceptions[0])
             if self.stopping:
                 return
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, BACKOFF_MAX_S)
 
-    def _link(self, *, up: bool) -> None:
+    def _link(self, *, up: bool, error: BaseException | None = None) -> None:
+        if up:
+            self.health.up(node=self.node)
+        elif error is not None and not self.stopping:
+            self.health.down(error, node=self.node)
         self.connected = up
         (self._up if up else self._down).set()
         (self._down if up else self._up).clear()

@@ -10,16 +10,19 @@ from typing import Any
 import click
 
 from nlets_sim.switch.admin import AdminError, admin_request
+from nlets_sim.switch.cluster.plan import ClusterFileError, load_plan
 from nlets_sim.switch.config import Config, default_directory
 from nlets_sim.switch.directory import check_directory, legacy_key_warnings
 from nlets_sim.switch.journal import Journal, MessageRecord
 from nlets_sim.switch.journal_faults import JournalDamaged, integrity_problems
 from nlets_sim.switch.key_hash import hash_key
+from nlets_sim.tools.cluster_status import cluster_status, describe_cluster, link_lines
 
+DEFAULT_DATA_DIR = Path("data/switch")
 _data_dir = click.option(
     "--data-dir",
     type=click.Path(path_type=Path),
-    default=Path("data/switch"),
+    default=DEFAULT_DATA_DIR,
     show_default=True,
     help="The switch's data directory.",
 )
@@ -33,11 +36,25 @@ def ask(data_dir: Path, request: dict[str, Any]) -> dict[str, Any]:
 
 
 @click.command("status")
-@_data_dir
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    help="The switch's data directory [default: data/switch]; with --cluster, the directory "
+    "holding each node's as DIR/<node> [default: the cluster file's].",
+)
+@click.option(
+    "--cluster",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Every node of this cluster file, each asked at its own admin socket.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the raw JSON.")
-def status_command(data_dir: Path, *, as_json: bool) -> None:
-    """Logged-on ORIs, queue depths, counters and uptime of a running switch."""
-    status = ask(data_dir, {"command": "status"})
+def status_command(data_dir: Path | None, cluster: Path | None, *, as_json: bool) -> None:
+    """Logged-on ORIs, queue depths, counters and uptime of a running switch; with --cluster,
+    every node, its link to the broker and the forwards waiting."""
+    if cluster is not None:
+        _cluster_status(cluster, data_dir or cluster.parent, as_json=as_json)
+        return
+    status = ask(data_dir or DEFAULT_DATA_DIR, {"command": "status"})
     if as_json:
         click.echo(json.dumps(status, indent=2))
         return
@@ -60,21 +77,25 @@ def status_command(data_dir: Path, *, as_json: bool) -> None:
     click.echo("counters:")
     for name, value in status["counters"].items():
         click.echo(f"  {name}  {value:05d}")
-    cluster = status.get("cluster")
-    if cluster is not None:
-        link = "connected" if cluster["connected"] else "AWAY"
-        waiting = ", ".join(f"{node} {n}" for node, n in cluster["waiting"].items()) or "none"
-        click.echo(
-            f"cluster: node {cluster['node']} (lines {','.join(cluster['lines'])}), broker "
-            f"{cluster['broker']} {link}, forwards waiting: {waiting}"
-        )
-    events = status.get("events")
-    if events is not None:
-        link = "connected" if events["connected"] else "AWAY"
-        click.echo(
-            f"events: node {events['node']}, broker {events['broker']} {link}, "
-            f"published {events['published']}, buffered {events['buffered']}, "
-            f"dropped {events['dropped']}"
+    for line in link_lines(status):
+        click.echo(line)
+
+
+def _cluster_status(path: Path, base: Path, *, as_json: bool) -> None:
+    try:
+        plan = load_plan(path)
+    except ClusterFileError as error:
+        raise click.ClickException(str(error)) from None
+    statuses = asyncio.run(cluster_status(plan, base))
+    if as_json:
+        click.echo(json.dumps(statuses, indent=2))
+    else:
+        for line in describe_cluster(path, statuses):
+            click.echo(line)
+    silent = [name for name, status in statuses.items() if "error" in status]
+    if silent:
+        raise click.ClickException(
+            f"{len(silent)} of {len(statuses)} nodes did not answer: {', '.join(silent)}"
         )
 
 

@@ -14,8 +14,15 @@ import aiomqtt
 import click
 
 from nlets_sim.bus.address import DEFAULT_URL, BadBrokerUrl, BrokerAddress, parse_broker_url
-from nlets_sim.bus.broker import DEFAULT_PORT, BrokerUnavailable, mosquitto_path, write_config
+from nlets_sim.bus.broker import (
+    DEFAULT_PORT,
+    BrokerUnavailable,
+    broker_config,
+    mosquitto_path,
+    write_config,
+)
 from nlets_sim.bus.events import ENVELOPE, KINDS, in_order, subscription, unpack
+from nlets_sim.bus.health import link_problem
 from nlets_sim.bus.publisher import BACKOFF_MAX_S, client
 
 
@@ -36,7 +43,8 @@ def broker_command(
     """Run a Mosquitto broker for the bus in the foreground (its state kept in DATA_DIR)."""
     try:
         program = mosquitto_path()
-        config = write_config(data_dir, port, public_host=public_host, password_file=password_file)
+        text = broker_config(data_dir, port, public_host=public_host, password_file=password_file)
+        config = write_config(data_dir, text)
     except (BrokerUnavailable, ValueError) as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"nlets-sim broker: mqtt://127.0.0.1:{port} (state in {data_dir})")
@@ -118,8 +126,8 @@ async def _watch(
                         seen += 1
                         if count is not None and seen >= count:
                             return
-        except aiomqtt.MqttError as error:
+        except (aiomqtt.MqttError, OSError) as error:
             if not connected_once:
-                raise click.ClickException(f"cannot reach the broker {address}: {error}") from None
-            click.echo(f"broker {address} lost ({error}); reconnecting", err=True)
+                raise click.ClickException(link_problem(error, address)) from None
+            click.echo(f"{link_problem(error, address)}; reconnecting", err=True)
             await asyncio.sleep(BACKOFF_MAX_S / 5)

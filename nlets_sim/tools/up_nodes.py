@@ -56,6 +56,7 @@ async def run_nodes(
                 node = mapping.node_of(ori)
                 click.echo(f"  {ori}  {node.name} {node.address}  ({who})")
             click.echo(f"\nWatch the traffic: nlets-sim watch --mqtt {broker.url}")
+            click.echo(f"Every node: nlets-sim status --cluster {data_dir / 'cluster.toml'}")
             click.echo("Ctrl-C stops all.")
             await wait_for_signal()
     finally:

@@ -20,6 +20,7 @@ import structlog
 
 from nlets_sim.bus.address import BrokerAddress
 from nlets_sim.bus.events import TOPIC_ROOT
+from nlets_sim.bus.health import LinkHealth
 from nlets_sim.bus.publisher import BACKOFF_FIRST_S, BACKOFF_MAX_S, cancel_and_wait, client
 
 log = structlog.get_logger("nlets_sim.cluster")
@@ -51,6 +52,7 @@ class ClusterLink:
         self._task: asyncio.Task[None] | None = None
         self.connected = False
         self.stopping = False  # set by stop: a broken link is then not mended
+        self.health = LinkHealth(address, "cluster")
 
     def start(self) -> None:
         self._task = asyncio.create_task(self.run())
@@ -101,15 +103,14 @@ class ClusterLink:
                     await mqtt.subscribe(node_topic(self.node, "+"), qos=1)
                     self._mqtt, self.connected = mqtt, True
                     backoff = BACKOFF_FIRST_S
-                    log.info("cluster link up", broker=str(self.address), node=self.node)
+                    self.health.up(node=self.node)
                     self._on_connected()
                     async for message in mqtt.messages:
                         self._arrived(str(message.topic), message.payload)
-            except aiomqtt.MqttError as error:
+            except (aiomqtt.MqttError, OSError) as error:
                 if self.stopping:
                     return
-                if self.connected:
-                    log.warning("cluster link lost", broker=str(self.address), error=str(error))
+                self.health.down(error, node=self.node)
                 self._mqtt, self.connected = None, False
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, BACKOFF_MAX_S)

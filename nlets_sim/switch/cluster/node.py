@@ -81,6 +81,7 @@ class NodeShell:
             "node": self.forwards.me,
             "broker": str(self.link.address),
             "connected": self.link.connected,
+            "problem": None if self.link.connected else self.link.health.problem,
             "waiting": self.forwards.waiting(),
             "lines": sorted(
                 line
