@@ -13,6 +13,7 @@ import pytest
 from formats.iar import parse_iar
 from nlets_sim.link.terminal import Terminal
 from nlets_sim.tools.up import READY_IAQ, command_name
+from tests.bus_events import collecting
 
 
 async def test_up_serves_an_iaq_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
@@ -80,3 +81,45 @@ async def test_up_with_nodes_runs_a_broker_and_a_cluster(tmp_path: Path) -> None
     rest = await process.stdout.read()
     assert await process.wait() == 0
     assert rest.decode().splitlines()[-1] == "stopped"
+
+
+async def test_up_with_events_runs_a_broker_and_both_publish(tmp_path: Path) -> None:
+    process = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "nlets_sim", "up", "--data-dir", str(tmp_path)),
+        *("--events", "--port", "0", "--broker-port", "0"),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    assert process.stdout is not None
+    lines: list[str] = []
+    async with asyncio.timeout(60):
+        while not lines or lines[-1] != "Ctrl-C stops both.":
+            lines.append((await process.stdout.readline()).decode().rstrip("\n"))
+    port = int(lines[0].rsplit(":", 1)[1])
+    (said,) = [line for line in lines if line.startswith("broker mqtt://")]
+    url = said.split()[1]
+    assert said == f"broker {url} (state in {tmp_path / 'broker'}); watch the traffic:"
+    assert lines[lines.index(said) + 2].endswith(f" watch --mqtt {url}")
+    async with collecting(url) as bus:
+
+        def delivered_to(ori: str) -> list[dict[str, object]]:
+            return [event for event in bus.of("delivered") if event["ori"] == ori]
+
+        async with Terminal("127.0.0.1", port, "NY0303000", "S3CRET") as terminal:
+            await terminal.request(READY_IAQ.replace("\n", "\r\n").encode(), count=2)
+        await bus.wait_for(
+            lambda _: bool(bus.of("query-answered")) and len(delivered_to("NY0303000")) == 2
+        )
+    process.send_signal(signal.SIGINT)
+    rest = await process.stdout.read()
+    assert await process.wait() == 0
+    assert rest.decode().splitlines()[-1] == "stopped"
+    assert {e["node"] for e in bus.of("accepted")} == {"main"}
+    (answered,) = bus.of("query-answered")
+    assert (answered["node"], answered["requester"], answered["purpose"]) == (
+        "lesc",
+        "NY0303000",
+        "C",
+    )
+    assert [e["mke"] for e in delivered_to("NY0303000")] == ["IAR", "IAR"]
+    assert "IAQ" in {e["mke"] for e in delivered_to("VTINS07S0")}

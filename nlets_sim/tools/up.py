@@ -16,6 +16,7 @@ import click
 from lesc_daemon.daemon import DaemonConfig, LescDaemon
 from lesc_daemon.seed import seed_store
 from lesc_daemon.store import Store
+from nlets_sim.bus.broker import BrokerUnavailable, LocalBroker
 from nlets_sim.console.errors import writable_directory
 from nlets_sim.console.logging_setup import configure_logging
 from nlets_sim.switch.config import Config, DataDirInUse
@@ -53,17 +54,41 @@ def seed_demo_store(path: Path, clock: datetime | None = None) -> int:
         store.close()
 
 
-async def run_demo(data_dir: Path, host: str, port: int, clock: datetime | None = None) -> None:
-    """``clock``: the switch's clock pinned there, the LESC's started there."""
+async def run_demo(
+    data_dir: Path,
+    host: str,
+    port: int,
+    clock: datetime | None = None,
+    broker_port: int | None = None,
+) -> None:
+    """The switch and the LESC until Ctrl-C. ``clock``: the switch's clock pinned there, the
+    LESC's started there; ``broker_port`` (0: a free one): a broker too, to which both publish
+    their events."""
     persons = seed_demo_store(data_dir / "lesc.sqlite3", clock)
-    switch = SwitchServer(Config(host=host, port=port, data_dir=data_dir / "switch", clock=clock))
+    with contextlib.ExitStack() as stack:
+        url = None
+        if broker_port is not None:
+            broker = LocalBroker(data_dir / "broker", broker_port or None)
+            broker.start()
+            stack.callback(broker.stop)
+            url = broker.url
+        await _run_demo(data_dir, host, port, clock=clock, persons=persons, url=url)
+
+
+async def _run_demo(
+    data_dir: Path, host: str, port: int, *, clock: datetime | None, persons: int, url: str | None
+) -> None:
+    config = Config(host=host, port=port, data_dir=data_dir / "switch", clock=clock, mqtt=url)
+    switch = SwitchServer(config)
     try:
         await switch.start()
     except OSError:
         await switch.stop()
         raise
     daemon = LescDaemon(
-        DaemonConfig(host, switch.port, db=data_dir / "lesc.sqlite3", seed=None, clock=clock)
+        DaemonConfig(
+            host, switch.port, db=data_dir / "lesc.sqlite3", seed=None, clock=clock, mqtt=url
+        )
     )
     task = asyncio.create_task(daemon.run())
     try:
@@ -80,6 +105,9 @@ async def run_demo(data_dir: Path, host: str, port: int, clock: datetime | None 
         click.echo(f"  {command} send --to {address} --ori NY0303000 --key S3CRET - <<'END'")
         click.echo(f"{READY_IAQ}\nEND\n")
         click.echo(f"  {command} terminal --to {address} --ori NY0303000 --key S3CRET")
+        if url is not None:
+            click.echo(f"\nbroker {url} (state in {data_dir / 'broker'}); watch the traffic:")
+            click.echo(f"\n  {command} watch --mqtt {url}")
         click.echo("\nCtrl-C stops both.")
         await wait_for_signal()
     finally:
@@ -105,14 +133,26 @@ async def run_demo(data_dir: Path, host: str, port: int, clock: datetime | None 
     help="TCP port of the switch (make run PORT=7701 sets it).",
 )
 @click.option("--nodes", default=0, help="Run N switch nodes and a broker instead of one switch.")
-@click.option("--broker-port", default=1883, show_default=True, help="With --nodes (0: free).")
+@click.option(
+    "--events", is_flag=True, help="Run a broker too, and publish the switch's and LESC's events."
+)
+@click.option(
+    "--broker-port", default=1883, show_default=True, help="With --nodes or --events (0: free)."
+)
 @click.option(
     "--clock",
     type=click.DateTime(["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]),
     help="Pin the switch's clock and start the LESC's there, e.g. 2026-11-23T08:24.",
 )
 def up_command(
-    *, data_dir: Path, host: str, port: int, nodes: int, broker_port: int, clock: datetime | None
+    *,
+    data_dir: Path,
+    host: str,
+    port: int,
+    nodes: int,
+    broker_port: int,
+    clock: datetime | None,
+    events: bool,
 ) -> None:
     """Start the switch and the LESC with demo data (what `make run` runs): the switch's
     journal in DATA_DIR/switch, the LESC's store in DATA_DIR/lesc.sqlite3."""
@@ -129,7 +169,9 @@ def up_command(
                 run_nodes(data_dir, host, port, nodes, broker_port=broker_port, persons=persons)
             )
             return
-        asyncio.run(run_demo(data_dir, host, port, clock))
+        asyncio.run(run_demo(data_dir, host, port, clock, broker_port if events else None))
+    except BrokerUnavailable as error:
+        raise click.ClickException(str(error)) from None
     except OSError as error:
         raise click.ClickException(cannot_listen(host, port, error)) from None
     except DataDirInUse as error:
