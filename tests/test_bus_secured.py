@@ -20,8 +20,7 @@ from typing import Any
 
 import pytest
 
-from lesc_daemon.daemon import DaemonConfig, running
-from lesc_daemon.delays import NO_DELAY
+from lesc_daemon.daemon import running
 from nlets_sim.bus.broker import LocalBroker, free_port
 from nlets_sim.link.terminal import Terminal
 from nlets_sim.switch.admin import admin_request
@@ -30,7 +29,7 @@ from nlets_sim.switch.directory import demo_key
 from nlets_sim.switch.server import SwitchServer
 from tests.bus_events import collecting
 from tests.switch_process import ready_port, serve_command
-from tests.test_events import AM_TO_NJ, IAQ, terminal
+from tests.test_events import AM_TO_NJ, IAQ, lesc_config, terminal
 from tests.test_tls import self_signed
 
 USER = "dispatch-lab"
@@ -179,15 +178,7 @@ async def test_switch_and_lesc_publish_over_tls_with_the_password_from_the_url(
         )
     )
     await server.start()
-    lesc = DaemonConfig(
-        port=server.port,
-        db=tmp_path / "lesc.sqlite3",
-        delay=NO_DELAY,
-        clock=PINNED_CLOCK,
-        mqtt=url,
-        mqtt_ca=secured.ca,
-        node="tls-lesc",
-    )
+    lesc = lesc_config(tmp_path, server.port, url, "tls-lesc", mqtt_ca=secured.ca)
     try:
         async with collecting(url, ca=secured.ca) as bus, running(lesc):
             ny = await terminal(server, "NY0303000")

@@ -132,17 +132,23 @@ YQ = (
 )
 
 
-async def test_lesc_events(tmp_path: Path, nlets_broker: LocalBroker) -> None:
-    server = SwitchServer(Config(port=0, data_dir=tmp_path / "switch", clock=PINNED_CLOCK))
-    await server.start()
-    lesc = DaemonConfig(
-        port=server.port,
+def lesc_config(tmp_path: Path, port: int, url: str, node: str, **options: Any) -> DaemonConfig:
+    """The LESC answering at once on the pinned clock, publishing to ``url`` as ``node``."""
+    return DaemonConfig(
+        port=port,
         db=tmp_path / "lesc.sqlite3",
         delay=NO_DELAY,
         clock=PINNED_CLOCK,
-        mqtt=nlets_broker.url,
-        node="lesc-test",
+        mqtt=url,
+        node=node,
+        **options,
     )
+
+
+async def test_lesc_events(tmp_path: Path, nlets_broker: LocalBroker) -> None:
+    server = SwitchServer(Config(port=0, data_dir=tmp_path / "switch", clock=PINNED_CLOCK))
+    await server.start()
+    lesc = lesc_config(tmp_path, server.port, nlets_broker.url, "lesc-test")
     try:
         async with collecting(nlets_broker.url, "nlets/v1/lesc-test/#") as bus, running(lesc):
             ny = await terminal(server, "NY0303000")

@@ -56,18 +56,35 @@ def test_the_hint_names_a_command_the_shell_can_run(monkeypatch: pytest.MonkeyPa
     assert command_name() == os.path.relpath(venv_bin / "nlets-sim")
 
 
-async def test_up_with_nodes_runs_a_broker_and_a_cluster(tmp_path: Path) -> None:
+async def start_up(
+    tmp_path: Path, *options: str, last: str
+) -> tuple[asyncio.subprocess.Process, list[str]]:
+    """``nlets-sim up --port 0 --broker-port 0 OPTIONS``, and what it printed up to ``last``."""
     process = await asyncio.create_subprocess_exec(
         *(sys.executable, "-m", "nlets_sim", "up", "--data-dir", str(tmp_path)),
-        *("--nodes", "3", "--port", "0", "--broker-port", "0"),
+        *(*options, "--port", "0", "--broker-port", "0"),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.DEVNULL,
     )
     assert process.stdout is not None
     lines: list[str] = []
     async with asyncio.timeout(60):
-        while not lines or lines[-1] != "Ctrl-C stops all.":
+        while not lines or lines[-1] != last:
             lines.append((await process.stdout.readline()).decode().rstrip("\n"))
+    return process, lines
+
+
+async def ctrl_c(process: asyncio.subprocess.Process) -> None:
+    """Ctrl-C: everything stops cleanly, ``stopped`` said last."""
+    assert process.stdout is not None
+    process.send_signal(signal.SIGINT)
+    rest = await process.stdout.read()
+    assert await process.wait() == 0
+    assert rest.decode().splitlines()[-1] == "stopped"
+
+
+async def test_up_with_nodes_runs_a_broker_and_a_cluster(tmp_path: Path) -> None:
+    process, lines = await start_up(tmp_path, "--nodes", "3", last="Ctrl-C stops all.")
     assert lines[0].startswith("broker mqtt://127.0.0.1:")
     assert [line.split()[1] for line in lines[1:4]] == ["node1", "node2", "node3"]
     at = {line.split()[0]: line.split()[2] for line in lines if line.startswith("  ")}
@@ -77,24 +94,11 @@ async def test_up_with_nodes_runs_a_broker_and_a_cluster(tmp_path: Path) -> None
         ack, response = await terminal.request(READY_IAQ.replace("\n", "\r\n").encode(), count=2)
     assert parse_iar(response.message.text).res is not None
     assert parse_iar(ack.message.text).qrn == parse_iar(response.message.text).qrn
-    process.send_signal(signal.SIGINT)
-    rest = await process.stdout.read()
-    assert await process.wait() == 0
-    assert rest.decode().splitlines()[-1] == "stopped"
+    await ctrl_c(process)
 
 
 async def test_up_with_events_runs_a_broker_and_both_publish(tmp_path: Path) -> None:
-    process = await asyncio.create_subprocess_exec(
-        *(sys.executable, "-m", "nlets_sim", "up", "--data-dir", str(tmp_path)),
-        *("--events", "--port", "0", "--broker-port", "0"),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    assert process.stdout is not None
-    lines: list[str] = []
-    async with asyncio.timeout(60):
-        while not lines or lines[-1] != "Ctrl-C stops both.":
-            lines.append((await process.stdout.readline()).decode().rstrip("\n"))
+    process, lines = await start_up(tmp_path, "--events", last="Ctrl-C stops both.")
     port = int(lines[0].rsplit(":", 1)[1])
     (said,) = [line for line in lines if line.startswith("broker mqtt://")]
     url = said.split()[1]
@@ -110,10 +114,7 @@ async def test_up_with_events_runs_a_broker_and_both_publish(tmp_path: Path) -> 
         await bus.wait_for(
             lambda _: bool(bus.of("query-answered")) and len(delivered_to("NY0303000")) == 2
         )
-    process.send_signal(signal.SIGINT)
-    rest = await process.stdout.read()
-    assert await process.wait() == 0
-    assert rest.decode().splitlines()[-1] == "stopped"
+    await ctrl_c(process)
     assert {e["node"] for e in bus.of("accepted")} == {"main"}
     (answered,) = bus.of("query-answered")
     assert (answered["node"], answered["requester"], answered["purpose"]) == (
