@@ -169,8 +169,10 @@ async def run(args: argparse.Namespace) -> None:
         broker = LocalBroker(base / "broker")
         broker.start()
         try:
-            await events_on_off(base, broker, args.repeats, args.messages)
-            await cross_node(base, broker, args.repeats, args.messages)
+            if args.only in {None, "events"}:
+                await events_on_off(base, broker, args.repeats, args.messages)
+            if args.only in {None, "nodes"}:
+                await cross_node(base, broker, args.repeats, args.messages)
         finally:
             broker.stop()
 
@@ -179,6 +181,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--messages", type=int, default=5_000, help="per pair, per run")
     parser.add_argument("--repeats", type=int, default=3, help="paired runs of each kind")
+    parser.add_argument(
+        "--only", choices=("events", "nodes"), help="only the event stream on/off, or the nodes"
+    )
     asyncio.run(run(parser.parse_args()))
     sys.stdout.flush()
 

@@ -6,6 +6,7 @@ when their timings cannot.
     python -m bench.instructions responder  # the LESC daemon's core: per IAQ
     python -m bench.instructions lesc-commit  # the same with the daemon's ledger and AKs
     python -m bench.instructions switch     # the switch core: per message routed
+    python -m bench.instructions switch-events  # the same with the event stream on
     python -m bench.instructions switch-iaq # the switch core: per IAQ with its two IARs
 
 Each measure runs twice under callgrind, with a small and a large amount of work after the same
@@ -38,6 +39,7 @@ WORK = {
     "responder": (100, 500),
     "lesc-commit": (96, 480),
     "switch": (640, 3200),
+    "switch-events": (640, 3200),
     "switch-iaq": (200, 1000),
 }
 _COLLECTED = re.compile(r"Collected : (\d+)")
@@ -85,6 +87,10 @@ def switch_work(count: int) -> None:
     bench_core.one_run(count)
 
 
+def switch_events_work(count: int) -> None:
+    bench_core.one_run(count, events=True)
+
+
 def switch_iaq_work(count: int) -> None:
     bench_core.iaq_run(count)
 
@@ -93,6 +99,7 @@ WORKERS = {
     "responder": responder_work,
     "lesc-commit": lesc_commit_work,
     "switch": switch_work,
+    "switch-events": switch_events_work,
     "switch-iaq": switch_iaq_work,
 }
 
@@ -135,6 +142,7 @@ def main() -> None:
         "responder": "IAQ",
         "lesc-commit": "IAQ",
         "switch": "message routed",
+        "switch-events": "message routed, events on",
         "switch-iaq": "IAQ round trip",
     }
     for measure in args.measures or WORK:

@@ -70,7 +70,7 @@ class Responder:
     def note(self, kind: str, requester: str, **fields: object) -> None:
         """An event for the bus; its line is the requester's state (an ORI's first letters)."""
         if self.events is not None:
-            self.events.append(Event(kind, requester[:2], {"requester": requester, **fields}))
+            self.events.append((kind, requester[:2], {"requester": requester, **fields}))
 
     def handle(self, message: OutputMessage, now: datetime, delay: timedelta) -> list[Reply]:
         """What the LESC sends for one delivered message (nothing for notices it only logs)."""

@@ -14,6 +14,7 @@ import aiomqtt
 import jsonschema
 
 from nlets_sim.bus.address import parse_broker_url
+from nlets_sim.bus.events import unpack
 from nlets_sim.bus.publisher import client
 
 SCHEMA = json.loads((Path(__file__).parent.parent / "docs" / "events.schema.json").read_text())
@@ -47,7 +48,7 @@ class Collector:
 
 @contextlib.asynccontextmanager
 async def collecting(
-    url: str, topic: str = "nlets/v1/#", ca: Path | None = None
+    url: str, topic: str = "nlets/v2/#", ca: Path | None = None
 ) -> AsyncIterator[Collector]:
     """Subscribe to ``topic`` (subscribed when entered); every payload must match the schema.
     ``ca``: the CA of an ``mqtts://`` broker."""
@@ -66,7 +67,7 @@ async def collecting(
                     except jsonschema.ValidationError as error:
                         collector.error = error
                     else:
-                        collector.events.extend(body["events"])
+                        collector.events.extend(unpack(message.payload))
                     collector.changed.notify_all()
 
         task = asyncio.create_task(read())

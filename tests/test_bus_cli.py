@@ -73,7 +73,7 @@ async def test_watch_prints_one_line_per_event_and_json(
         for watcher in watchers:  # subscribed once it says so
             assert watcher.stderr is not None
             line = await asyncio.wait_for(watcher.stderr.readline(), 30)
-            assert line == f"watching nlets/v1/watched/accepted/+ on {nlets_broker.url}\n".encode()
+            assert line == f"watching nlets/v2/watched/accepted/+ on {nlets_broker.url}\n".encode()
         ny = await terminal(server, "NY0303000")
         await ny.request(AM_TO_NJ)
         outputs = await asyncio.wait_for(
@@ -86,7 +86,7 @@ async def test_watch_prints_one_line_per_event_and_json(
     assert plain == (
         "08:00:00 watched accepted  NY ori=NY0303000 sender=NY0303000 mke=AM dest=NJNLETS00 msg=1\n"
     )
-    assert as_json.startswith('{"v": 1, "node": "watched", "kind": "accepted", "line": "NY", ')
+    assert as_json.startswith('{"v": 2, "node": "watched", "kind": "accepted", "line": "NY", ')
 
 
 @pytest.mark.parametrize(

@@ -205,7 +205,7 @@ async def test_serve_takes_the_credentials_from_the_environment_and_never_shows_
     env = {"NLETS_MQTT_USERNAME": USER, "NLETS_MQTT_PASSWORD": PASSWORD}
     async with (
         serving(tmp_path, "env", "--mqtt", url, "--mqtt-ca", str(secured.ca), env=env) as switch,
-        collecting(secured.broker.url_for(tls=True), "nlets/v1/env/#", secured.ca) as bus,
+        collecting(secured.broker.url_for(tls=True), "nlets/v2/env/#", secured.ca) as bus,
     ):
         ny = await switch.terminal("NY0303000")
         await ny.request(AM_TO_NJ)
@@ -276,7 +276,7 @@ async def test_watch_with_credentials_and_a_refused_password(
     )
     assert watcher.stderr is not None
     said = await asyncio.wait_for(watcher.stderr.readline(), 30)
-    assert said == f"watching nlets/v1/watched/accepted/+ on {tls}\n".encode()
+    assert said == f"watching nlets/v2/watched/accepted/+ on {tls}\n".encode()
     async with serving(tmp_path, "watched", "--mqtt", broker.url_for()) as switch:
         ny = await switch.terminal("NY0303000")
         await ny.request(AM_TO_NJ)

@@ -43,7 +43,7 @@ async def test_every_switch_event_kind_arrives_without_private_fields(
     server = SwitchServer(bus_config(tmp_path, nlets_broker.url, "kinds"))
     await server.start()
     try:
-        async with collecting(nlets_broker.url, "nlets/v1/kinds/#") as bus:
+        async with collecting(nlets_broker.url, "nlets/v2/kinds/#") as bus:
             ny = await terminal(server, "NY0303000")
             await ny.request(AM_TO_NJ)  # NJ is not logged on: stored, SM .02. delivered
             await ny.request(b"XX.NY0303000.NJNLETS00.*A2.TXT\r\nHI")  # ER .01.
@@ -112,7 +112,7 @@ async def test_events_with_text_carry_the_message_text(
     server = SwitchServer(bus_config(tmp_path, nlets_broker.url, "texts", events_with_text=True))
     await server.start()
     try:
-        async with collecting(nlets_broker.url, "nlets/v1/texts/accepted/#") as bus:
+        async with collecting(nlets_broker.url, "nlets/v2/texts/accepted/#") as bus:
             ny = await terminal(server, "NY0303000")
             await ny.request(AM_TO_NJ)
             (accepted,) = await bus.wait_for(lambda seen: len(seen) == 1)
@@ -150,7 +150,7 @@ async def test_lesc_events(tmp_path: Path, nlets_broker: LocalBroker) -> None:
     await server.start()
     lesc = lesc_config(tmp_path, server.port, nlets_broker.url, "lesc-test")
     try:
-        async with collecting(nlets_broker.url, "nlets/v1/lesc-test/#") as bus, running(lesc):
+        async with collecting(nlets_broker.url, "nlets/v2/lesc-test/#") as bus, running(lesc):
             ny = await terminal(server, "NY0303000")
             await ny.request(IAQ, count=2)
             await ny.request(IAQ.replace(b"*Q77", b"*Q78").replace(b"OFF/0399", b"OFF/X"), count=2)

@@ -112,7 +112,7 @@ async def test_no_event_dropped_at_full_rate(tmp_path: Path, nlets_broker: Local
     server = SwitchServer(bus_config(tmp_path, nlets_broker.url, "flat-out"))
     await server.start()
     try:
-        async with collecting(nlets_broker.url, "nlets/v1/flat-out/#") as bus:
+        async with collecting(nlets_broker.url, "nlets/v2/flat-out/#") as bus:
             ny = await terminal(server, "NY0303000")
             nj = await terminal(server, "NJNLETS00")
             texts = await deliver(ny, nj, range(count))

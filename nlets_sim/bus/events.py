@@ -1,27 +1,30 @@
 """Events: what the switch and the LESC tell the bus, and where on the bus each one goes.
 
-The cores emit ``Event`` values (a kind, the line it concerns, fields); the publisher numbers
-and time-stamps them and carries them, several per MQTT publish, on the topic tree
+The cores emit events as ``(kind, line, fields)`` tuples (the line is the code the event
+concerns); the publisher numbers and time-stamps them and carries them, several per MQTT
+publish, on the topic tree
 
-    nlets/v1/<node>/<kind>/<line>
+    nlets/v2/<node>/<kind>/<line>
 
 so that a subscriber filters by node, kind and line with MQTT wildcards
-(``nlets/v1/+/delivered/NY``, ``nlets/v1/east/#``). Each publish's payload is a JSON object
-``{"v": 1, "events": [...]}``; each event carries ``v``, ``node``, ``kind``, ``line``, ``n``
-(the publisher's running number: a gap is an event it dropped) and ``at`` (switch-local time).
-``docs/events.schema.json`` is the contract; ``v`` changes when a field changes meaning.
+(``nlets/v2/+/delivered/NY``, ``nlets/v2/east/#``). Each publish's payload is a JSON object
+``{"v": 2, "node": ..., "kind": ..., "line": ..., "events": [...]}``: the topic's levels once,
+then its events, each with ``n`` (the publisher's running number: a gap is an event it
+dropped) and ``at`` (switch-local time) and its own fields. ``docs/events.schema.json`` is the
+contract; ``v`` changes when a field changes meaning or moves (version 1 repeated ``v``,
+``node``, ``kind`` and ``line`` in every event).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections import defaultdict
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
 
-VERSION = 1
+VERSION = 2
 TOPIC_ROOT = f"nlets/v{VERSION}"
 
 SWITCH_KINDS = (
@@ -45,18 +48,15 @@ LESC_KINDS = (
     "hit-confirmation-answered",  # YR: con, on_time against the YQ's window
 )
 KINDS = SWITCH_KINDS + LESC_KINDS
-ENVELOPE = ("v", "node", "kind", "line", "n", "at")
+ENVELOPE = ("v", "node", "kind", "line", "n", "at")  # an event as ``unpack`` gives it
 
 # Fields that may hold names, dates of birth, identifiers or message text: left out of what
 # is published unless the operator asks for them (--events-with-text).
 PRIVATE_FIELDS = frozenset({"text", "subject", "dob", "nic"})
 
 
-@dataclass(slots=True)
-class Event:
-    kind: str
-    line: str  # the line code the event concerns (the topic's last level)
-    fields: dict[str, Any]
+# (kind, the line code it concerns, its own fields): a tuple, made at full rate by the core
+Event = tuple[str, str, dict[str, Any]]
 
 
 def check_node_name(node: str) -> str:
@@ -75,22 +75,10 @@ def subscription(node: str | None = None, kind: str | None = None, line: str | N
     return f"{TOPIC_ROOT}/{node or '+'}/{kind or '+'}/{line or '+'}"
 
 
-def stamped(
-    event: Event, node: str, number: int, at: str, *, with_text: bool = False
-) -> dict[str, Any]:
-    """An event as published, private fields left out: its own ``fields``, completed (the
-    event is not used again; the switch makes one per event at full rate, so no copy)."""
-    fields = event.fields
-    if not with_text and not PRIVATE_FIELDS.isdisjoint(fields):
-        for key in PRIVATE_FIELDS:
-            fields.pop(key, None)
-    fields["v"] = VERSION
-    fields["node"] = node
-    fields["kind"] = event.kind
-    fields["line"] = event.line
-    fields["n"] = number
-    fields["at"] = at
-    return fields
+def strip_private(fields: dict[str, Any]) -> None:
+    """Leave out the fields that may name a person or hold message text."""
+    for key in PRIVATE_FIELDS.intersection(fields):
+        del fields[key]
 
 
 def in_order(event: dict[str, Any]) -> dict[str, Any]:
@@ -98,30 +86,30 @@ def in_order(event: dict[str, Any]) -> dict[str, Any]:
     return {**{key: event[key] for key in ENVELOPE if key in event}, **event}
 
 
-def payload(events: list[dict[str, Any]]) -> bytes:
-    """One MQTT publish carrying ``events`` (all of one topic)."""
-    return orjson.dumps({"v": VERSION, "events": events})
+def publishes(node: str, events: list[Event], most: int = 500) -> Iterator[tuple[str, bytes]]:
+    """The MQTT publishes carrying ``events``: one per topic (at most ``most`` events each),
+    each topic's events in their order."""
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for kind, line, fields in events:
+        groups[kind, line].append(fields)
+    for (kind, line), group in groups.items():
+        name = topic(node, kind, line)
+        for start in range(0, len(group), most):
+            body = {"v": VERSION, "node": node, "kind": kind, "line": line}
+            body["events"] = group[start : start + most]
+            yield name, orjson.dumps(body)
 
 
 def unpack(data: bytes) -> Iterator[dict[str, Any]]:
-    """The events of one publish; a payload that is not ours yields nothing."""
+    """The events of one publish, each with the publish's ``v``, ``node``, ``kind`` and
+    ``line``; a payload that is not ours yields nothing."""
     try:
         body = json.loads(data)
     except ValueError:
         return
-    if isinstance(body, dict) and body.get("v") == VERSION:
-        events = body.get("events")
-        if isinstance(events, list):
-            yield from (event for event in events if isinstance(event, dict))
-
-
-def by_topic(node: str, events: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    """Stamped events grouped by the topic each goes to, in order within each topic."""
-    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for event in events:
-        key = (event["kind"], event["line"])
-        group = groups.get(key)
-        if group is None:
-            group = groups[key] = []
-        group.append(event)
-    return {topic(node, kind, line): group for (kind, line), group in groups.items()}
+    if not isinstance(body, dict) or body.get("v") != VERSION:
+        return
+    events = body.get("events")
+    if isinstance(events, list):
+        envelope = {key: body.get(key) for key in ENVELOPE[:4]}
+        yield from ({**envelope, **event} for event in events if isinstance(event, dict))

@@ -15,9 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
-from collections import deque
-from collections.abc import Iterable
 from typing import Any
 
 import aiomqtt
@@ -26,18 +23,18 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from nlets_sim.bus.address import BrokerAddress
-from nlets_sim.bus.events import Event, by_topic, payload, stamped
+from nlets_sim.bus.events import PRIVATE_FIELDS, Event, publishes, strip_private
 from nlets_sim.bus.health import LinkHealth
 
 log = structlog.get_logger("nlets_sim.bus")
 
 DEFAULT_CAPACITY = 100_000  # events buffered while the broker is away or behind
-MAX_PER_PUBLISH = 500
+MAX_PER_PUBLISH = 2000
 SESSION_EXPIRY_S = 24 * 3600  # how long the broker keeps a node's session while it is away
 BACKOFF_FIRST_S = 0.1
 BACKOFF_MAX_S = 5.0
 PUBLISH_TIMEOUT_S = 10.0
-LINGER_S = 0.02  # how long a drain waits for more events before publishing
+LINGER_S = 0.05  # how long a drain waits for more events before publishing
 
 
 def client(address: BrokerAddress, identifier: str, *, persistent: bool = True) -> aiomqtt.Client:
@@ -98,8 +95,8 @@ class EventPublisher:
         self.client_id = client_id
         self.capacity = capacity
         self.with_text = with_text
-        self._buffer: deque[dict[str, Any]] = deque()
-        self._numbers = itertools.count(1)
+        self._buffer: list[Event] = []
+        self._next = 1  # the number of the next event offered
         self._wake = asyncio.Event()
         self._empty = asyncio.Event()
         self._empty.set()
@@ -126,20 +123,25 @@ class EventPublisher:
         await cancel_and_wait(self._task)
         self._task = None
 
-    def offer(self, events: Iterable[Event], at: str) -> None:
-        """Buffer ``events`` (stamped ``at``, switch-local ISO time); never blocks."""
-        buffer, numbers, node, with_text = self._buffer, self._numbers, self.node, self.with_text
-        events = list(events)
+    def offer(self, events: list[Event], at: str) -> None:
+        """Buffer ``events`` (stamped ``at``, switch-local ISO time); never blocks. The events
+        are not used again by their maker: their fields are completed in place."""
+        buffer = self._buffer
         room = self.capacity - len(buffer)
         if room < len(events):  # the newest are dropped, numbered all the same (a gap)
             kept = max(room, 0)
             self.dropped += len(events) - kept
-            for _ in range(len(events) - kept):
-                next(numbers)
+            self._next += len(events) - kept
             events = events[:kept]
-        buffer.extend(
-            [stamped(event, node, next(numbers), at, with_text=with_text) for event in events]
-        )
+        number, private, with_text = self._next, PRIVATE_FIELDS.isdisjoint, self.with_text
+        for _, _, fields in events:
+            if not (with_text or private(fields)):
+                strip_private(fields)
+            fields["n"] = number
+            fields["at"] = at
+            number += 1
+        self._next += len(events)
+        buffer += events
         if buffer:
             self._empty.clear()
             self._wake.set()
@@ -191,20 +193,25 @@ class EventPublisher:
             if not buffer:
                 self._wake.clear()
                 await self._wake.wait()
-            # let a few flushes' events gather: with a topic per node, kind and line, one
+            # let several flushes' events gather: with a topic per node, kind and line, one
             # flush's events span many topics, and each publish costs the switch's loop
             await asyncio.sleep(LINGER_S)
-            taken = list(itertools.islice(buffer, 0, len(buffer)))
+            taken = self.take()
             async with asyncio.TaskGroup() as group:
-                for name, events in by_topic(self.node, taken).items():
-                    for start in range(0, len(events), MAX_PER_PUBLISH):
-                        chunk = payload(events[start : start + MAX_PER_PUBLISH])
-                        group.create_task(mqtt.publish(name, chunk, qos=1))
-            for _ in taken:
-                buffer.popleft()
-            self.published += len(taken)
-            if not buffer:
-                self._empty.set()
+                for name, data in publishes(self.node, taken, MAX_PER_PUBLISH):
+                    group.create_task(mqtt.publish(name, data, qos=1))
+            self.settled(len(taken))
+
+    def take(self) -> list[Event]:
+        """Everything buffered, to publish (it stays buffered until ``settled``)."""
+        return self._buffer[:]
+
+    def settled(self, count: int) -> None:
+        """The broker acknowledged the first ``count`` events buffered."""
+        del self._buffer[:count]  # offer only appends: these are still the first
+        self.published += count
+        if not self._buffer:
+            self._empty.set()
 
     async def drained(self, timeout_s: float) -> bool:
         """Wait up to ``timeout_s`` for the buffer to empty while connected; True if empty."""

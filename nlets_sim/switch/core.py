@@ -118,6 +118,7 @@ class Switch:
         self._logged_on: set[int] = set()
         self._undo: dict[str, tuple[list[int], int, list[Pending]]] = {}
         self.events: list[Event] | None = None  # a list: collect events for the bus
+        self.events_with_text = False  # message text in them (--events-with-text)
         self._backlog_before: dict[str, deque[Pending]] = {}  # before an SM reordered it
         self.cluster: Forwards | None = None  # a switch node: forwards to the other nodes
         self._spilled_before: dict[str, bool] = {}  # before the batch changed it
@@ -345,7 +346,7 @@ class Switch:
     def set_removed(self, line: str, mke: str, removed: bool) -> None:
         self.journal.set_removed(line, mke, removed)
         if self.events is not None:
-            self.events.append(Event("removed" if removed else "restored", line, {"mke": mke}))
+            self.events.append(("removed" if removed else "restored", line, {"mke": mke}))
         if removed:
             self.removed.add((line, mke))
         else:
@@ -489,15 +490,14 @@ class Switch:
             self._reject(received, seq, rejected)
             return
         received = self._journal_input(received, seq, message)
-        self.note(
-            "accepted",
-            received.logon_ori,
-            sender=message.sender,
-            mke=message.mke,
-            dest=list(message.destinations),
-            msg=received.message_id,
-            text=message.text,
-        )
+        if self.events is not None:
+            fields = {
+                "sender": message.sender,
+                "mke": message.mke,
+                "dest": list(message.destinations),
+                "msg": received.message_id,
+            }
+            self.event("accepted", received.logon_ori, fields, message.text)
         self._dispatch(received, seq, message, routes)
 
     def _dispatch(
@@ -618,14 +618,10 @@ class Switch:
             text = ErrorNotice(
                 rejected.code, rejected.details, echo(received.raw), rejected.mke
             ).build()
-        self.note(
-            "rejected",
-            received.logon_ori,
-            answer=mke,
-            code=code,
-            msg=received.message_id,
-            text=received.raw.decode("ascii", "replace"),
-        )
+        if self.events is not None:
+            fields = {"answer": mke, "code": code, "msg": received.message_id}
+            raw = received.raw.decode("ascii", "replace")
+            self.event("rejected", received.logon_ori, fields, raw)
         sender, control = peek_header(received.raw)
         if sender is None or not self.directory.may_send_as(received.logon_ori, sender):
             sender = received.logon_ori
@@ -765,24 +761,30 @@ class Switch:
 
     def _note_queued(self, row: QueuedRow, sent: bool, message_id: int | None) -> None:
         if self.events is not None:
-            self.note(
-                "delivered" if sent else "stored",
-                row.ori,
-                to=row.addressed_ori,
-                mke=row.mke,
-                sender=row.originator,
-                seq=row.seq,
-                msg=message_id,
-                text=row.text,
-            )
+            fields = {
+                "to": row.addressed_ori,
+                "mke": row.mke,
+                "sender": row.originator,
+                "seq": row.seq,
+                "msg": message_id,
+            }
+            self.event("delivered" if sent else "stored", row.ori, fields, row.text)
 
     def note(self, kind: str, ori: str, **fields: object) -> None:
         """An event about ``ori`` for the bus, when events are being collected."""
-        if self.events is None:
+        self.event(kind, ori, fields)
+
+    def event(self, kind: str, ori: str, fields: dict[str, Any], text: str | None = None) -> None:
+        """``note`` for the busy paths (a dict made by the caller, once it knows events are
+        collected); ``text`` is added only with ``events_with_text``."""
+        events = self.events
+        if events is None:
             return
         agency = self.directory.agencies.get(ori)
         fields["ori"] = ori
-        self.events.append(Event(kind, agency.line if agency else "-", fields))
+        if text is not None and self.events_with_text:
+            fields["text"] = text
+        events.append((kind, agency.line if agency else "-", fields))
 
     def _pump(self, session: Session) -> None:
         if len(session.in_flight) >= self.window:

@@ -234,6 +234,7 @@ class SwitchServer:
                 with_text=config.events_with_text,
             )
             self.switch.events = []
+            self.switch.events_with_text = config.events_with_text
         self.node = NodeShell(self, plan) if plan is not None else None
         self.started = time.monotonic()
         self.port = config.port

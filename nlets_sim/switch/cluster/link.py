@@ -19,7 +19,6 @@ import aiomqtt
 import structlog
 
 from nlets_sim.bus.address import BrokerAddress
-from nlets_sim.bus.events import TOPIC_ROOT
 from nlets_sim.bus.health import LinkHealth
 from nlets_sim.bus.publisher import BACKOFF_FIRST_S, BACKOFF_MAX_S, cancel_and_wait, client
 
@@ -28,8 +27,11 @@ log = structlog.get_logger("nlets_sim.cluster")
 MAX_PER_PUBLISH = 500
 
 
+CLUSTER_ROOT = "nlets/v1/cluster"  # its own version: the event stream's is apart
+
+
 def node_topic(node: str, what: str) -> str:
-    return f"{TOPIC_ROOT}/cluster/{node}/{what}"
+    return f"{CLUSTER_ROOT}/{node}/{what}"
 
 
 class ClusterLink:
