@@ -191,13 +191,17 @@ class Journal:
         self._new_messages: list[tuple[object, ...]] = []
         self._new_queue_rows: list[tuple[object, ...]] = []
         self._next_message_id = self._next_id("messages")
-        self._prune_from = 0  # retention looks at message ids from here on
         self._wal = path.with_name(path.name + "-wal")
         self._wal_limit_bytes = 0  # 0: not bounded here (no background checkpoints)
         self._wal_check_every_s = WAL_CHECK_EVERY_S
         self._next_wal_check = 0.0
         self.wal_truncations = 0  # TRUNCATE checkpoints run
         self._next_queue_id = self._next_id("queue")
+
+    @property
+    def next_message_id(self) -> int:
+        """The id the next message recorded gets (ids are given in order of receipt)."""
+        return self._next_message_id
 
     def _add_missing_columns(self) -> None:
         """Journals made before ``peers.acked`` existed gain it."""
@@ -523,49 +527,6 @@ class Journal:
             "UPDATE queue SET seq = seq + 1 WHERE ori = ? AND state = 'pending' AND seq >= ?",
             (ori, seq),
         )
-
-    def prune(self, older_than: datetime | None, over_size: bool, chunk: int = 10_000) -> int:
-        """Retention: remove up to ``chunk`` of the oldest messages received before
-        ``older_than`` (or, ``over_size``, the oldest whatever their age) with their settled
-        deliveries. A message with a delivery still queued or unacknowledged stays, and so
-        does that delivery; the next call goes on after the range this one looked at.
-        Returns how far (message id) it has looked. Written with the batch."""
-        with reading(self.path):
-            first = self._read("SELECT MIN(id) FROM messages").fetchone()[0]
-            if first is None:
-                return self._prune_from
-            start: int = max(int(first), self._prune_from)
-            limit = self._next_message_id
-            if not over_size:
-                if older_than is None:
-                    return start
-                newer = self._read(
-                    "SELECT MIN(id) FROM messages WHERE received_at >= ?", (_iso(older_than),)
-                ).fetchone()[0]
-                limit = limit if newer is None else int(newer)
-        end = min(start + chunk, limit)
-        self._prune_from = 0 if end >= limit else end  # at the end: from the oldest again
-        if end <= start:
-            return start
-        settled = (
-            "NOT (state = 'pending' AND seq > COALESCE((SELECT acked FROM peers"
-            " WHERE peers.ori = queue.ori), 0))"
-        )
-        self._write(
-            f"DELETE FROM queue WHERE message_id >= ? AND message_id < ? AND {settled}",  # noqa: S608
-            (start, end),
-        )
-        self._write(
-            "DELETE FROM messages WHERE id >= ? AND id < ? AND NOT EXISTS"
-            " (SELECT 1 FROM queue WHERE queue.message_id = messages.id)",
-            (start, end),
-        )
-        if older_than is not None:  # the switch's own notices (no input message) by age
-            self._write(
-                f"DELETE FROM queue WHERE message_id IS NULL AND received_at < ? AND {settled}",  # noqa: S608
-                (_iso(older_than),),
-            )
-        return end
 
     def used_bytes(self) -> int:
         """The bytes of the journal's pages in use (freed pages, which SQLite reuses, not

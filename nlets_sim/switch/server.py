@@ -43,6 +43,7 @@ from nlets_sim.switch.faults import make_fault
 from nlets_sim.switch.journal import Journal
 from nlets_sim.switch.journal_faults import JournalDamaged
 from nlets_sim.switch.refusal_log import RefusalLog
+from nlets_sim.switch.retention import Retention
 from nlets_sim.switch.state import Close, Send
 from nlets_sim.switch.tls_names import certificate_names
 
@@ -202,6 +203,7 @@ class SwitchServer:
         self._lock = lock_data_dir(config.data_dir)
         self.journal = Journal(config.journal_path)
         self.journal.checkpoint_in_background(wal_limit_bytes=config.wal_limit_bytes)
+        self.retention = Retention(self.journal)
         self.switch = Switch(
             directory,
             self.journal,
@@ -286,6 +288,7 @@ class SwitchServer:
     def _flush(self) -> None:
         self._flush_scheduled = False
         switch = self.switch
+        self._retained(self.retention.with_batch)
         commands = switch.flush()
         self._log_journal_state()
         if switch.events and self.publisher is not None:
@@ -361,17 +364,27 @@ class SwitchServer:
             self.schedule_flush()
 
     def _retain(self) -> None:
-        """Journal retention, a chunk at a time with the next batch (see ``Journal.prune``)."""
+        """A turn of journal retention (see ``Retention``), written with the next batch."""
         config = self.config
         older_than = None
         if config.retention_s > 0:
             older_than = config.now() - timedelta(seconds=config.retention_s)
-        try:
+
+        def turn() -> None:
             over = 0 < config.retention_bytes < self.journal.used_bytes()
-            self.journal.prune(older_than, over)
+            self.retention.turn(older_than, over)
+
+        self._retained(turn)
+        self.schedule_flush()
+
+    def _retained(self, step: Callable[[], None]) -> None:
+        """A step of retention; a damaged page it meets is shown in ``status``, not raised."""
+        if self.journal.failure is not None:
+            return  # the batch would be refused anyway; the probe finds when to go on
+        try:
+            step()
         except JournalDamaged as damaged:
             self.switch.unreadable["(retention)"] = damaged.reason
-        self.schedule_flush()
 
     def status(self) -> dict[str, Any]:
         unreadable = dict(self.switch.unreadable)
