@@ -1,6 +1,7 @@
 """Size limits that agree end to end: the largest text the switch accepts is delivered to a
 terminal with the library's default limit; one byte more gets ER ``0``; a delivery a receiver
-cannot take is refused by its seq with ``NK`` and dead-lettered, never handed again."""
+cannot take is refused by its seq with ``NK`` and dead-lettered, never handed again, and its
+sender is told with ``SM`` .08."""
 
 from __future__ import annotations
 
@@ -60,6 +61,13 @@ async def test_a_receiver_refuses_a_delivery_it_cannot_take_and_never_gets_it_ag
     reason = await receiver.wait_closed()
     assert "FRAME TOO LONG" in reason
     await receiver.abort()
+    notice = await sender.receive(lambda d: d.message.mke == "SM")  # the sender is told
+    assert notice.raw.split(b"\r\n", 1)[0] == b"SM.NL0000000.*BIG"
+    assert notice.message.text == (
+        ".08. MESSAGE REFUSED BY DESTINATION, NLETS WILL NOT FORWARD\r\n"
+        "DESTINATION NJNLETS00\r\nORIGINAL MESSAGE\r\n"
+        "AM.NY0303000.NJNLETS00.*BIG.TXT\r\nBIG " + "B" * 63
+    )
     for number in (2, 3):  # the refused delivery is not handed again, reconnect after reconnect
         await receiver.connect()
         if number == 3:

@@ -315,6 +315,52 @@ def test_sm_07_carries_the_control_field_of_the_expired_message(tmp_path: Path) 
     ]
 
 
+def test_a_delivery_refused_with_nk_is_announced_to_its_sender_with_sm_08(
+    harness: Harness,
+) -> None:
+    """A dead letter is told to the sender: SM .08. from NL0000000 in the layout of §2.4,
+    with the control field of the refused message; the receiver never gets it again."""
+    nj = harness.logon("NJNLETS00")
+    ny = harness.logon("NY0303000")
+    nj.take()
+    ny.take()
+    harness.send(ny, b"AM.NY0303000.NJNLETS00.*R8.TXT\nNOT FOR YOU " + b"X" * 120)
+    harness.send(ny, b"AM.NY0303000.NJNLETS00.TXT\nAFTER")
+    assert [seq for seq, _ in nj.deliveries()] == [1, 2]
+    ny.take()
+    harness.now = NOW + timedelta(minutes=3)
+    harness.switch.refused(nj.conn, 1, harness.now)
+    harness.flush()
+    assert [frame.payload for frame in ny.take()] == [
+        b"SM.NL0000000.*R8\r\n08:03 01/01/2026 00000\r\n08:03 01/01/2026 00001 NY0303000\r\n"
+        b"TXT\r\n.08. MESSAGE REFUSED BY DESTINATION, NLETS WILL NOT FORWARD\r\n"
+        b"DESTINATION NJNLETS00\r\nORIGINAL MESSAGE\r\n"
+        b"AM.NY0303000.NJNLETS00.*R8.TXT\r\nNOT FOR YOU " + b"X" * 56  # 100 bytes
+    ]
+    assert harness.journal.dead_letters() == {"NJNLETS00": 1}
+    harness.ack(nj, 2)
+    harness.drop(nj)
+    assert harness.logon("NJNLETS00").deliveries() == []  # not handed again
+
+
+def test_no_sm_08_for_a_refused_notice_of_the_switch_or_an_nk_of_nothing_in_flight(
+    harness: Harness,
+) -> None:
+    """A refused ER or SM is not announced (the switch sent it), nor an NK of a seq that is
+    not in flight."""
+    ny = harness.logon("NY0303000")
+    nj = harness.logon("NJNLETS00")
+    ny.take()
+    harness.send(nj, b"ZZ.NJNLETS00.NY0303000.TXT\nBAD KEY")  # an ER back to NJNLETS00
+    ((seq, error),) = nj.deliveries()
+    assert error.mke == "ER"
+    harness.switch.refused(nj.conn, seq, harness.now)
+    harness.switch.refused(nj.conn, 9, harness.now)
+    harness.flush()
+    assert nj.take() == []
+    assert ny.take() == []
+
+
 def test_removed_line_and_key_gets_sm_04_and_nothing_is_stored(harness: Harness) -> None:
     harness.switch.set_removed("NJ", "AM", removed=True)
     ny = harness.logon("NY0303000")

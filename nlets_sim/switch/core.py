@@ -262,16 +262,39 @@ class Switch:
             self._dirty_peers.add(session.ori)
         self._pump(session)
 
-    def refused(self, conn: int, seq: int) -> None:
-        """The terminal sent NK for a delivery: it leaves the queue as refused."""
+    def refused(self, conn: int, seq: int, now: datetime) -> None:
+        """The terminal sent NK for a delivery: it leaves the queue as refused, and when it
+        was in flight its sender is told (SM .08.)."""
         session = self._session(conn)
         if session is None:
             return
+        self._now = now
         self._touch(session)
-        self.journal.settle_one(session.ori, seq, "refused")
         if seq in session.in_flight:
             session.in_flight.remove(seq)
+            self._dead_letter(session.ori, seq, now)
+        else:
+            self.journal.settle_one(session.ori, seq, "refused")
         self._pump(session)
+
+    def _dead_letter(self, ori: str, seq: int, now: datetime) -> None:
+        """The delivery ``seq`` to ``ori`` is refused for good. Its sender gets ``SM`` .08.
+        (DESTINATION the addressed ORI, the input's first 100 bytes, its control field),
+        unless the switch sent it (an ER, an SM) or its input came from ``ori`` itself."""
+        try:
+            letter = self.journal.refused_delivery(ori, seq)
+        except JournalDamaged as damaged:
+            self.unreadable["(dead letter)"] = damaged.reason
+            letter = None
+        self.journal.settle_one(ori, seq, "refused")
+        if letter is None or SWITCH_ORI in (letter.originator, letter.logon_ori):
+            return
+        if letter.logon_ori == ori:
+            return
+        notice = StatusNotice(SmCode.REFUSED, letter.addressed_ori, echo(letter.raw)).build()
+        control = peek_header(letter.raw)[1]  # returned in every reply (§2.1)
+        outgoing = Outgoing("SM", SWITCH_ORI, control, notice, now, 0, None)
+        self._to_ori(letter.logon_ori, outgoing, now)
 
     def logoff(self, conn: int) -> None:
         """LO: acknowledge what arrived, then close."""
@@ -795,11 +818,12 @@ class Switch:
             return
         self._touch(session)
         pumped = self._undo[session.ori][2]
+        dead: list[int] = []
         while session.backlog and len(session.in_flight) < self.window:
             pending = session.backlog.popleft()
             pumped.append(pending)
             if not deliverable(pending.payload):  # dead-lettered: never handed to anyone
-                self.journal.settle_one(session.ori, pending.seq, "refused")
+                dead.append(pending.seq)
                 continue
             session.in_flight.append(pending.seq)
             if pending.delay_s:
@@ -807,6 +831,8 @@ class Switch:
             frame = SwitchLink.data(pending.seq, pending.payload)
             for _ in range(pending.copies):
                 self._out(session.conn, frame)
+        for seq in dead:  # after the loop: telling a sender may pump another session
+            self._dead_letter(session.ori, seq, self._now or datetime.now())  # noqa: DTZ005 - never: an event set it
 
     def _out(self, conn: int, frame: bytes | float) -> None:
         self._outbox.setdefault(conn, []).append(frame)

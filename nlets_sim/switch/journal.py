@@ -152,6 +152,16 @@ class QueuedRow:
 
 
 @dataclass(frozen=True, slots=True)
+class RefusedDelivery:
+    """A delivery its terminal refused for good, and who sent the input that caused it."""
+
+    addressed_ori: str  # the ORI on line 3 of its output header
+    originator: str  # the ORI on its first line
+    logon_ori: str  # the session the input arrived on
+    raw: bytes  # the input as received
+
+
+@dataclass(frozen=True, slots=True)
 class MessageRecord:
     id: int
     received_at: str
@@ -486,6 +496,18 @@ class Journal:
             "UPDATE queue SET output_number = ?, sent_at = ?, payload = ? WHERE id = ?",
             (output_number, sent_at.isoformat(), payload, row_id),
         )
+
+    def refused_delivery(self, ori: str, seq: int) -> RefusedDelivery | None:
+        """The delivery ``seq`` still pending for ``ori``, with the input that caused it;
+        None when there is no such delivery or no message caused it."""
+        with reading(self.path):
+            row = self._read(
+                "SELECT q.addressed_ori, q.originator, m.logon_ori, m.raw FROM queue q"
+                " JOIN messages m ON m.id = q.message_id"
+                " WHERE q.ori = ? AND q.state = 'pending' AND q.seq = ?",
+                (ori, seq),
+            ).fetchone()
+        return RefusedDelivery(row[0], row[1], row[2], bytes(row[3])) if row else None
 
     def settle_one(self, ori: str, seq: int, state: str) -> None:
         self._write(

@@ -111,7 +111,7 @@ class Connection(asyncio.Protocol):
                 case LogonRequested():
                     self.server.door.logon(self, event, now)
                 case NakReceived(seq, reason):
-                    switch.refused(self.conn, seq)
+                    switch.refused(self.conn, seq, now)
                     log.info("delivery refused", ori=self.link.ori, seq=seq, reason=reason)
                 case LogoffReceived():
                     self.close_reason = "logoff"
