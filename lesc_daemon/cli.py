@@ -49,8 +49,8 @@ from nlets_sim.console.errors import (
     existing_file,
     writable_directory,
 )
-from nlets_sim.console.lint import prepare
 from nlets_sim.console.logging_setup import configure_logging
+from nlets_sim.console.message_file import prepare
 from nlets_sim.console.tls import tls_options
 from nlets_sim.link.simclock import clock_rate as checked_rate
 from nlets_sim.link.terminal import LogonRejected, SessionTakenOver

@@ -17,21 +17,10 @@ from click.testing import CliRunner
 
 from lesc_daemon.cli import main as lesc
 from nlets_sim.tools.cli import main as nlets
+from tests.cli_run import mistake
 from tests.switch_process import running_switch
 
 PERSON = {"id": "P1", "names": ["DOE, JOHN"], "dob": "1980-01-15", "sex": "M"}
-
-
-def mistake(cli: Command, *args: str, stdin: bytes | None = None) -> str:
-    """Run the command, check it failed as a user's mistake should; its one stderr line."""
-    result = CliRunner().invoke(cli, list(args), input=stdin)
-    assert result.exit_code != 0, result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    assert "Traceback" not in result.output
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("Error: ")
-    return lines[0]
 
 
 @pytest.fixture

@@ -37,7 +37,11 @@ def test_a_bad_message_prints_the_er_the_switch_would_return_and_exits_1() -> No
     echo = bad.rstrip("\n").replace("\n", "\r\n")[:100]
     stamp = rb"\d\d:\d\d \d\d/\d\d/\d{4}"
     pattern = (
-        rb"ER\.NL0000000\r\n" + stamp + rb" 00000\r\n" + stamp + rb" 00000 NY0303000\r\nTXT\r\n"
+        rb"ER\.NL0000000\.\*Q77\r\n"
+        + stamp
+        + rb" 00000\r\n"
+        + stamp
+        + rb" 00000 NY0303000\r\nTXT\r\n"
         rb".05. DOB INVALID or MISSING\r\nDOB/19800230\r\nORIGINAL MESSAGE\r\n"
         + re.escape(echo.encode())
         + rb"\r\n"

@@ -122,6 +122,8 @@ def test_serve_refuses_a_bad_config_or_directory(tmp_path: Path) -> None:
     assert output.splitlines() == [
         f"Error: {directory}: line 1: missing or non-text field control_ori",
         f"{directory}: line 1: missing or non-text field name",
+        f"{directory}: line 1: no [[ori]] tables: a directory has [[line]] tables, [[ori]] tables"
+        " and restricted_keys",
     ]
 
 

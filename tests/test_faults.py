@@ -146,7 +146,9 @@ async def test_delay_over_tcp(nlets_switch: SwitchServer, nlets_terminal: Termin
     await nj.receive()
     assert time.monotonic() - started >= 0.4
     status = await admin_request(nlets_switch.config.admin_path, {"command": "fault-list"})
-    assert status["faults"] == [{"kind": "delay", "mke": "AM", "delay_s": 0.4, "applied": 1}]
+    assert status["faults"] == [
+        {"kind": "delay", "mke": "AM", "delay_s": 0.4, "applied": 1, "id": 1}
+    ]
 
 
 def test_fault_cli_add_list_clear(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ import pytest
 
 from formats.envelope import parse_input
 from formats.iaq import parse_iaq
-from nlets_sim.console.lint import lint_message
+from nlets_sim.tools.lint import lint_message
 from nlets_sim.tools.load.identities import IdentitiesError, read_identities
 from nlets_sim.tools.load.profiles import (
     BRADY_SHARE,

@@ -19,7 +19,7 @@ from formats.notices import (
     parse_error_notice,
     parse_status_notice,
 )
-from nlets_sim.console.lint import rejection
+from nlets_sim.tools.lint import rejection
 from tests.strategies import PRINTABLE, oris
 
 TODAY = date(2026, 11, 23)
@@ -207,7 +207,7 @@ def test_every_er_code_is_covered_by_a_trigger() -> None:
 def test_the_full_er_message_has_the_output_header() -> None:
     with pytest.raises(MessageRejected) as raised:
         check_message(YQ_WITHOUT_RNO, TODAY)
-    wire = rejection(YQ_WITHOUT_RNO, raised.value, datetime(2010, 1, 1, 8, 0), "AZNLETS20")
+    wire = rejection(YQ_WITHOUT_RNO, raised.value, datetime(2010, 1, 1, 8, 0))
     assert wire == ER_EXAMPLE.replace(b"01231", b"00000").replace(b"01235", b"00000")
 
 

@@ -129,6 +129,7 @@ lines = st.lists(
                 st.sampled_from([10.0, 2.5]),
             ),
         ),
+        min_size=1,  # a transcript without steps is refused: nothing to replay
         max_size=5,
     )
 )

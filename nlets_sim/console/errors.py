@@ -3,19 +3,24 @@ error and a non-zero exit, never a traceback.
 
 ``UserError`` is the one exception the commands raise for a mistake; ``FriendlyGroup`` (the
 class of both top-level groups) also turns the file-system and TOML errors that reach it into
-such a sentence, naming the file. ``HOST_PORT`` parses every ``--to`` / ``--switch``.
+such a sentence, naming the file. ``HOST_PORT`` parses every ``--to`` / ``--switch``;
+``MESSAGE_KEY``, ``ORI_OR_LINE`` and ``SWITCH_TIME`` refuse a key, ORI or time that would
+only match nothing.
 """
 
 from __future__ import annotations
 
 import os
 import tomllib
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 
+from formats.envelope import LINE_CODE_PATTERN, ORI_PATTERN
+from formats.keys import KEYS
 from nlets_sim.link.terminal import parse_address
 
 
@@ -68,6 +73,73 @@ class HostPort(click.ParamType[tuple[str, int], Any]):
 
 
 HOST_PORT = HostPort()
+
+
+class MessageKey(click.ParamType[str, Any]):
+    """A message key the switch knows (``AM``, ``IAQ``, ...), written as Nlets writes it."""
+
+    name = "MKE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = str(value)
+        if text not in KEYS:
+            if text.upper() in KEYS:
+                self.fail(f"{text!r}: message keys are upper case: {text.upper()}", param, ctx)
+            self.fail(f"unknown message key {text!r}: one of {', '.join(KEYS)}", param, ctx)
+        return text
+
+
+MESSAGE_KEY = MessageKey()
+
+
+class OriOrLine(click.ParamType[str, Any]):
+    """An ORI (``NY0303000``) or a line code (``NY``), upper case as Nlets writes them."""
+
+    name = "ORI"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = str(value)
+        if not _ori_or_line(text):
+            if _ori_or_line(text.upper()):
+                self.fail(
+                    f"{text!r}: ORIs and line codes are upper case: {text.upper()}", param, ctx
+                )
+            self.fail(
+                f"{text!r} is neither an ORI (9 letters and digits, e.g. NY0303000) nor a line"
+                " code (2, e.g. NY)",
+                param,
+                ctx,
+            )
+        return text
+
+
+def _ori_or_line(text: str) -> bool:
+    return bool(ORI_PATTERN.fullmatch(text) or LINE_CODE_PATTERN.fullmatch(text))
+
+
+ORI_OR_LINE = OriOrLine()
+
+
+class SwitchTime(click.ParamType[str, Any]):
+    """An ISO 8601 date, or date and time, in the switch's own time (no zone), to the form the
+    journal keeps (``2026-11-23T08:00:00``) so that it compares as a time."""
+
+    name = "TIME"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = str(value).strip()
+        example = "write the switch's local time in ISO 8601, e.g. 2026-11-23 or 2026-11-23T08:00"
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError as error:
+            reason = "not a date and time" if "isoformat" in str(error) else str(error)
+            self.fail(f"{text!r}: {reason}: {example}", param, ctx)
+        if moment.tzinfo is not None:
+            self.fail(f"{text!r} has a time zone: {example}", param, ctx)
+        return moment.isoformat(timespec="seconds")
+
+
+SWITCH_TIME = SwitchTime()
 
 
 def check_time_zone(name: str) -> str:

@@ -118,6 +118,7 @@ class Terminal:
         self.unacked: OrderedDict[int, bytes] = OrderedDict()
         self.backlog: deque[bytes] = deque()  # posted, waiting for room in the window
         self.naks: list[tuple[int, str]] = []
+        self.refused: list[tuple[int, str]] = []  # (seq, reason) of deliveries this end NK'd
         self.repeated = 0  # deliveries received again with a seq already processed (dropped)
         self.on_acknowledged: Callable[[int], None] = _ignore  # called with each AK's seq
         self.inbox: deque[Delivery] = deque()
@@ -411,6 +412,8 @@ class Terminal:
                     await self._handle(pending, writer)
                     if self.closed_reason is not None:
                         return
+                if frames.failed is not None:  # a bad frame came with the last good ones
+                    raise frames.failed
                 try:
                     async with asyncio.timeout(self.heartbeat_s):
                         chunk = await reader.read(65536)
@@ -432,6 +435,7 @@ class Terminal:
         except FrameTooLong as error:  # refused by its seq: the switch will not send it again
             if error.kind == FrameKind.DT.value:
                 writer.write(build_frame(Frame(FrameKind.NK, error.seq, error.reason.encode())))
+                self.refused.append((error.seq, error.reason))
             writer.close()
             reason = f"bad frame from switch: {error.reason}"
         except FrameError as error:
@@ -448,6 +452,7 @@ class Terminal:
         except MessageRejected as rejected:  # refuse it, keep the link
             reason = f"NOT AN OUTPUT MESSAGE: {' '.join(rejected.details)}"
             writer.write(build_frame(Frame(FrameKind.NK, frame.seq, reason.encode("ascii"))))
+            self.refused.append((frame.seq, reason))
             return
         self.inbox.append(Delivery(frame.seq, frame.payload, message))
 

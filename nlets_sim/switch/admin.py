@@ -83,6 +83,9 @@ class AdminServer:
                 return {"ok": True, "faults": _faults(server)}
             case "fault-list":
                 return {"ok": True, "faults": _faults(server)}
+            case "fault-remove":
+                server.switch.faults.remove(int(request["id"]))
+                return {"ok": True, "faults": _faults(server)}
             case "fault-clear":
                 server.switch.faults.clear()
                 return {"ok": True, "faults": []}

@@ -129,8 +129,7 @@ class DirectoryError(ValueError):
 
 
 def load_directory(path: Path) -> Directory:
-    text = path.read_text("utf-8")
-    directory, problems = parse_directory(text)
+    directory, problems = parse_directory(_read(path))
     if problems or directory is None:
         raise DirectoryError(str(path), problems)
     return directory
@@ -138,7 +137,23 @@ def load_directory(path: Path) -> Directory:
 
 def check_directory(path: Path) -> list[str]:
     """Every problem in the file, each as ``line N: text``; empty when the file is good."""
-    return parse_directory(path.read_text("utf-8"))[1]
+    try:
+        return parse_directory(_read(path))[1]
+    except DirectoryError as error:
+        return error.problems
+
+
+def _read(path: Path) -> str:
+    """The file's text; ``DirectoryError`` naming the line of the first byte that is not
+    UTF-8."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise DirectoryError(
+            str(path), [f"line {line}: not UTF-8 text: not a directory file"]
+        ) from None
 
 
 class _Locator:
@@ -167,16 +182,33 @@ class _Locator:
         return start
 
 
+_TOP_LEVEL = frozenset({"line", "ori", "restricted_keys"})
+_TOP_LEVEL_TEXT = "[[line]] tables, [[ori]] tables and restricted_keys"
+
+
 def parse_directory(text: str) -> tuple[Directory | None, list[str]]:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         return None, [f"line {getattr(error, 'lineno', 0)}: {error}"]
     where = _Locator(text)
-    problems: list[tuple[int, str]] = []
-    lines = _parse_lines(data.get("line", []), where, problems)
-    agencies = _parse_agencies(data.get("ori", []), lines, where, problems)
-    for index, line in enumerate(data.get("line", [])):
+    problems = [
+        (_top_level_line(text, key), f"unknown key {key}: a directory has {_TOP_LEVEL_TEXT}")
+        for key in sorted(set(data) - _TOP_LEVEL)
+    ]
+    tables = {name: data.get(name, []) for name in ("line", "ori")}
+    for name, value in tables.items():
+        if not isinstance(value, list) or not all(isinstance(table, dict) for table in value):
+            problems.append((_top_level_line(text, name), f"{name} must be [[{name}]] tables"))
+            tables[name] = []
+    problems += [
+        (1, f"no [[{name}]] tables: a directory has {_TOP_LEVEL_TEXT}")
+        for name, value in tables.items()
+        if not value
+    ]
+    lines = _parse_lines(tables["line"], where, problems)
+    agencies = _parse_agencies(tables["ori"], lines, where, problems)
+    for index, line in enumerate(tables["line"]):
         control = line.get("control_ori")
         agency = agencies.get(control) if isinstance(control, str) else None
         if isinstance(control, str) and (agency is None or agency.line != line.get("code")):
@@ -202,15 +234,16 @@ def _key_list(value: object) -> bool:
 
 
 def _top_level_line(text: str, key: str) -> int:
+    """The line where ``key`` is set, or its ``[key]`` / ``[[key]]`` table begins (else 1)."""
     for number, line in enumerate(text.splitlines(), start=1):
-        if re.match(rf"\s*{key}\s*=", line):
+        if re.match(rf"\s*({re.escape(key)}\s*=|\[\[?\s*{re.escape(key)}\s*[].])", line):
             return number
-    return 0
+    return 1
 
 
 def legacy_key_warnings(path: Path) -> list[str]:
     """``line N: ...`` for each ORI whose key is stored in the older, unsalted form."""
-    text = path.read_text("utf-8")
+    text = _read(path)
     try:
         tables = tomllib.loads(text).get("ori", [])
     except tomllib.TOMLDecodeError:

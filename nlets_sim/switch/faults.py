@@ -48,6 +48,7 @@ class Fault:
     sigma: float | None = None
     code: str | None = None  # for reply: an ER number (".02.", "0") or "SM.02." etc.
     applied: int = 0
+    id: int = 0  # given by the table when added: 1, 2, ... never reused (``fault remove ID``)
 
     def matches(self, mke: str, sender: str, destinations: tuple[str, ...]) -> bool:
         return (
@@ -124,8 +125,21 @@ class FaultTable:
     faults: list[Fault] = field(default_factory=list)
     random: random.Random = field(default_factory=lambda: random.Random(0))  # noqa: S311
 
+    last_id: int = 0  # the id given to the last rule added
+
     def add(self, fault: Fault) -> None:
+        self.last_id += 1
+        fault.id = self.last_id
         self.faults.append(fault)
+
+    def remove(self, fault_id: int) -> None:
+        """Take out the rule with this id; ``FaultError`` when there is none."""
+        for fault in self.faults:
+            if fault.id == fault_id:
+                self.faults.remove(fault)
+                return
+        ids = ", ".join(str(fault.id) for fault in self.faults) or "none"
+        raise FaultError(f"no fault rule {fault_id}: the rules in force are {ids}")
 
     def clear(self) -> None:
         self.faults.clear()

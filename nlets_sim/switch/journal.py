@@ -659,28 +659,21 @@ class Journal:
         until: str | None = None,
         text: str | None = None,
         limit: int = 100,
+        newest_first: bool = False,
     ) -> list[MessageRecord]:
-        clauses, parameters = ["1 = 1"], []
-        if ori:
-            clauses.append("(sender_ori = ? OR logon_ori = ? OR instr(destinations, ?) > 0)")
-            parameters += [ori, ori, ori]
-        if mke:
-            clauses.append("mke = ?")
-            parameters.append(mke)
-        if since:
-            clauses.append("received_at >= ?")
-            parameters.append(since)
-        if until:
-            clauses.append("received_at < ?")
-            parameters.append(until)
-        if text:
-            clauses.append("instr(CAST(raw AS TEXT), ?) > 0")
-            parameters.append(text)
-        rows = self._read(
-            f"SELECT * FROM messages WHERE {' AND '.join(clauses)} ORDER BY id LIMIT ?",  # noqa: S608
-            (*parameters, limit),
-        )
+        """At most ``limit`` received messages that match, by number (``newest_first``: from
+        the last)."""
+        where, parameters = _message_filter(ori, mke=mke, since=since, until=until, text=text)
+        order = "DESC" if newest_first else "ASC"
+        found = f"SELECT * FROM messages WHERE {where} ORDER BY id {order} LIMIT ?"  # noqa: S608
+        rows = self._read(found, (*parameters, limit))
         return [MessageRecord(*row) for row in rows]
+
+    def count(self, **filters: str | None) -> int:
+        """How many received messages match ``search``'s filters (without its limit)."""
+        where, parameters = _message_filter(**filters)
+        counted = f"SELECT count(*) FROM messages WHERE {where}"  # noqa: S608
+        return int(self._read(counted, tuple(parameters)).fetchone()[0])
 
     def message(self, message_id: int) -> MessageRecord | None:
         row = self._read("SELECT * FROM messages WHERE id = ?", (message_id,)).fetchone()
@@ -712,3 +705,24 @@ class Journal:
             (ori, message_id, control, control, message_id, before, before),
         )
         return [bytes(row[0]).decode("ascii", "replace") for row in rows]
+
+
+_FILTERS = {  # a search filter -> its condition on one parameter
+    "mke": "mke = ?",
+    "since": "received_at >= ?",
+    "until": "received_at < ?",
+    "text": "instr(CAST(raw AS TEXT), ?) > 0",
+}
+
+
+def _message_filter(ori: str | None = None, **filters: str | None) -> tuple[str, list[str]]:
+    """The WHERE clause of a journal search (``ori`` and ``_FILTERS``), and its parameters."""
+    clauses, parameters = ["1 = 1"], []
+    if ori:
+        clauses.append("(sender_ori = ? OR logon_ori = ? OR instr(destinations, ?) > 0)")
+        parameters += [ori, ori, ori]
+    for name, value in filters.items():
+        if value:
+            clauses.append(_FILTERS[name])
+            parameters.append(value)
+    return " AND ".join(clauses), parameters

@@ -10,7 +10,6 @@ import click
 
 from nlets_sim import __version__
 from nlets_sim.console.errors import FriendlyGroup
-from nlets_sim.console.lint import lint_message
 from nlets_sim.tools.cli_admin import (
     directory_group,
     fault_group,
@@ -26,6 +25,7 @@ from nlets_sim.tools.cli_screen import screen_command
 from nlets_sim.tools.cli_serve import serve_command
 from nlets_sim.tools.cli_terminal import terminal_command
 from nlets_sim.tools.cli_traffic import am_command, receive_command, send_command
+from nlets_sim.tools.lint import lint_message
 from nlets_sim.tools.up import up_command
 
 
@@ -40,10 +40,10 @@ def main() -> None:
 def lint(source: BinaryIO) -> None:
     """Check one message (a DT payload) before sending it.
 
-    SOURCE is a file or - for standard input; LF or CR LF line ends; one final line end is
-    dropped. Prints "OK <MKE> <SENDER> -> <DEST,...>" and exits 0, or prints the ER text the
-    switch would return and exits 1. Problems the LESC would reject an IAQ for are printed
-    to standard error after the OK line.
+    SOURCE is a file or - for standard input; CR LF, LF or CR line ends; one final line end
+    is dropped. Prints "OK <MKE> <SENDER> -> <DEST,...>" and exits 0, or prints the ER text
+    the switch would return (the NK, for a message too large for its frames) and exits 1.
+    Problems the LESC would reject an IAQ for are printed to standard error after the OK line.
     """
     raw: bytes = source.read()
     report = lint_message(raw, datetime.now().astimezone().replace(tzinfo=None))

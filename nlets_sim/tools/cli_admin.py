@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from nlets_sim.console.errors import MESSAGE_KEY, ORI_OR_LINE, SWITCH_TIME, UserError
 from nlets_sim.switch.admin import AdminError, admin_request
 from nlets_sim.switch.cluster.plan import ClusterFileError, load_plan
 from nlets_sim.switch.config import Config, default_directory
@@ -19,26 +20,64 @@ from nlets_sim.switch.key_hash import hash_key
 from nlets_sim.tools.cluster_status import cluster_status, describe_cluster, link_lines
 
 DEFAULT_DATA_DIR = Path("data/switch")
-_data_dir = click.option(
+UP_SWITCH = "switch"  # where `nlets-sim up --data-dir D` keeps its switch's data: D/switch
+
+
+def switch_data_dir(
+    _ctx: click.Context, _param: click.Parameter, data_dir: Path | None
+) -> Path | None:
+    """``data_dir``, or ``data_dir/switch`` when that is where the switch's files are (the data
+    directory given to `nlets-sim up`)."""
+    if data_dir is None:
+        return None
+    inner = data_dir / UP_SWITCH
+    if not _holds_a_switch(data_dir) and _holds_a_switch(inner):
+        return inner
+    return data_dir
+
+
+def _holds_a_switch(data_dir: Path) -> bool:
+    config = Config(data_dir=data_dir)
+    return config.journal_path.exists() or config.admin_path.exists()
+
+
+def not_found(missing: str, path: Path) -> UserError:
+    """``no journal at D/journal.sqlite3``, with where else it was looked for."""
+    data_dir = path.parent
+    also = ""
+    if data_dir.name != UP_SWITCH:
+        also = (
+            f" (nor at {data_dir / UP_SWITCH / path.name}, where `nlets-sim up --data-dir"
+            f" {data_dir}` keeps it)"
+        )
+    return UserError(f"{missing} {path}{also}: give --data-dir the switch's data directory")
+
+
+data_dir_option = click.option(
     "--data-dir",
-    type=click.Path(path_type=Path),
+    type=click.Path(file_okay=False, path_type=Path),
     default=DEFAULT_DATA_DIR,
     show_default=True,
-    help="The switch's data directory.",
+    callback=switch_data_dir,
+    help="The switch's data directory (or the one given to `nlets-sim up`).",
 )
 
 
 def ask(data_dir: Path, request: dict[str, Any]) -> dict[str, Any]:
+    path = Config(data_dir=data_dir).admin_path
+    if not path.exists():
+        raise not_found("no switch is running with admin socket", path)
     try:
-        return asyncio.run(admin_request(Config(data_dir=data_dir).admin_path, request))
+        return asyncio.run(admin_request(path, request))
     except AdminError as error:
-        raise click.ClickException(str(error)) from None
+        raise UserError(str(error)) from None
 
 
 @click.command("status")
 @click.option(
     "--data-dir",
-    type=click.Path(path_type=Path),
+    type=click.Path(file_okay=False, path_type=Path),
+    callback=switch_data_dir,
     help="The switch's data directory [default: data/switch]; with --cluster, the directory "
     "holding each node's as DIR/<node> [default: the cluster file's].",
 )
@@ -123,9 +162,9 @@ def _journal_line(health: dict[str, Any]) -> str:
 
 
 @click.command("remove")
-@_data_dir
-@click.option("--line", required=True, help="The line code, e.g. NY.")
-@click.option("--mke", required=True, help="The message key, e.g. AM.")
+@data_dir_option
+@click.option("--line", required=True, type=ORI_OR_LINE, help="The line code, e.g. NY.")
+@click.option("--mke", required=True, type=MESSAGE_KEY, help="The message key, e.g. AM.")
 @click.option("--clear", is_flag=True, help="Put the line back in service for the key.")
 def remove_command(data_dir: Path, line: str, mke: str, *, clear: bool) -> None:
     """Put a line in "remove" status for a key: messages of that key to it get SM .04."""
@@ -134,7 +173,7 @@ def remove_command(data_dir: Path, line: str, mke: str, *, clear: bool) -> None:
 
 
 @click.command("outage")
-@_data_dir
+@data_dir_option
 @click.option("--until", metavar="HHMM", help="24-hour time the switch is back, e.g. 1400.")
 @click.option(
     "--tz",
@@ -160,14 +199,19 @@ def journal_group() -> None:
     """Search the switch's journal (works while the switch runs)."""
 
 
-def _open(data_dir: Path) -> Journal:
+def journal_path(data_dir: Path) -> Path:
+    """The journal of the switch in ``data_dir``; a sentence when there is none."""
     path = Config(data_dir=data_dir).journal_path
     if not path.exists():
-        raise click.ClickException(f"no journal at {path}")
+        raise not_found("no journal at", path)
+    return path
+
+
+def open_journal(data_dir: Path) -> Journal:
     try:
-        return Journal(path)
+        return Journal(journal_path(data_dir))
     except JournalDamaged as error:
-        raise click.ClickException(str(error)) from None
+        raise UserError(str(error)) from None
 
 
 def _summary(record: MessageRecord) -> str:
@@ -177,38 +221,40 @@ def _summary(record: MessageRecord) -> str:
 
 
 @journal_group.command("search")
-@_data_dir
-@click.option("--ori", help="Sent by, logged on as, or addressed to this ORI.")
-@click.option("--mke", help="Message key.")
-@click.option("--since", help="Received at or after, ISO 8601 (switch-local).")
-@click.option("--until", help="Received before, ISO 8601 (switch-local).")
+@data_dir_option
+@click.option("--ori", type=ORI_OR_LINE, help="Sent by, logged on as, or addressed to this ORI.")
+@click.option("--mke", type=MESSAGE_KEY, help="Message key, e.g. AM.")
+@click.option("--since", type=SWITCH_TIME, help="Received at or after, ISO 8601 (switch-local).")
+@click.option("--until", type=SWITCH_TIME, help="Received before, ISO 8601 (switch-local).")
 @click.option("--text", help="Text contained in the message.")
-@click.option("--limit", default=100, show_default=True)
+@click.option(
+    "--limit", type=click.IntRange(min=1), default=100, show_default=True, help="At most so many."
+)
+@click.option("--oldest-first", is_flag=True, help="From the first message on.")
 def journal_search(
     *,
     data_dir: Path,
-    ori: str | None,
-    mke: str | None,
-    since: str | None,
-    until: str | None,
-    text: str | None,
     limit: int,
+    oldest_first: bool,
+    **filters: str | None,
 ) -> None:
-    """List received messages: number, time, key, sender, destinations or error."""
-    journal = _open(data_dir)
-    for record in journal.search(
-        ori=ori, mke=mke, since=since, until=until, text=text, limit=limit
-    ):
+    """List received messages, newest first: number, time, key, sender, destinations or
+    error. When more match than --limit, a last line (on standard error) says how many."""
+    journal = open_journal(data_dir)
+    found = journal.search(**filters, limit=limit, newest_first=not oldest_first)
+    for record in found:
         click.echo(_summary(record))
+    if not found:
+        click.echo("no messages found", err=True)
+    elif len(found) == limit and (more := journal.count(**filters) - limit) > 0:
+        click.echo(f"... and {more} more (--limit {limit + more} shows them all)", err=True)
 
 
 @journal_group.command("check")
-@_data_dir
+@data_dir_option
 def journal_check(data_dir: Path) -> None:
     """SQLite's integrity check of the journal: OK, or each problem found (exit status 1)."""
-    path = Config(data_dir=data_dir).journal_path
-    if not path.exists():
-        raise click.ClickException(f"no journal at {path}")
+    path = journal_path(data_dir)
     problems = integrity_problems(path)
     for problem in problems:
         click.echo(f"{path}: {problem}")
@@ -223,14 +269,14 @@ def journal_check(data_dir: Path) -> None:
 
 
 @journal_group.command("show")
-@_data_dir
+@data_dir_option
 @click.argument("number", type=int)
 def journal_show(data_dir: Path, number: int) -> None:
     """One message as received, and each of its deliveries."""
-    journal = _open(data_dir)
+    journal = open_journal(data_dir)
     record = journal.message(number)
     if record is None:
-        raise click.ClickException(f"no message {number}")
+        raise UserError(f"no message {number} in {journal_path(data_dir)}")
     click.echo(_summary(record))
     click.echo(
         f"logon {record.logon_ori} seq {record.in_seq} input number {record.input_number:05d}"
@@ -253,7 +299,9 @@ def directory_hash_key(secret: str) -> None:
 
 
 @directory_group.command("check")
-@click.argument("path", type=click.Path(exists=True, path_type=Path), required=False)
+@click.argument(
+    "path", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=False
+)
 def directory_check(path: Path | None) -> None:
     """Validate a directory file (default: the shipped one); print every problem."""
     path = path or default_directory()
@@ -273,44 +321,73 @@ def fault_group() -> None:
 
 
 @fault_group.command("add")
-@_data_dir
+@data_dir_option
 @click.argument("kind", type=click.Choice(["drop", "close", "reply", "delay", "duplicate"]))
-@click.option("--mke", help="Only messages with this key.")
-@click.option("--sender", help="Only messages from this ORI.")
-@click.option("--destination", help="Only messages to this ORI or line code.")
-@click.option("--count", type=int, help="Apply to this many matching messages.")
+@click.option("--mke", type=MESSAGE_KEY, help="Only messages with this key.")
+@click.option("--sender", type=ORI_OR_LINE, help="Only messages from this ORI.")
+@click.option("--destination", type=ORI_OR_LINE, help="Only messages to this ORI or line code.")
+@click.option("--count", type=click.IntRange(min=1), help="Apply to this many matching messages.")
 @click.option("--probability", type=float, help="Apply to each match with this chance.")
-@click.option("--delay-s", type=float, help="delay: seconds.")
-@click.option("--lognormal", help="delay: MU,SIGMA of the log of the seconds.")
+@click.option("--delay-s", type=click.FloatRange(min=0), help="delay: seconds.")
+@click.option(
+    "--lognormal",
+    callback=lambda _ctx, _param, value: _lognormal(value),
+    metavar="MU,SIGMA",
+    help="delay: the log of the seconds is normal with mean MU and deviation SIGMA.",
+)
 @click.option("--code", help="reply: an ER number (.02., 0) or SM.02. / SM.04. ...")
-def fault_add(data_dir: Path, kind: str, lognormal: str | None, **filters: Any) -> None:
+def fault_add(
+    data_dir: Path, kind: str, lognormal: tuple[float, float] | None, **filters: Any
+) -> None:
     """Add a rule: KIND is drop, close, reply, delay or duplicate."""
     rule = {key: value for key, value in filters.items() if value is not None}
     if lognormal:
-        mu, _, sigma = lognormal.partition(",")
-        rule.update(mu=float(mu), sigma=float(sigma))
+        rule.update(mu=lognormal[0], sigma=lognormal[1])
     answer = ask(data_dir, {"command": "fault-add", "fault": {"kind": kind, **rule}})
     _print_faults(answer["faults"])
 
 
 @fault_group.command("list")
-@_data_dir
+@data_dir_option
 def fault_list(data_dir: Path) -> None:
     """The rules in force, with how often each has fired."""
     _print_faults(ask(data_dir, {"command": "fault-list"})["faults"])
 
 
+@fault_group.command("remove")
+@data_dir_option
+@click.argument("fault_id", metavar="ID", type=click.IntRange(min=1))
+def fault_remove(data_dir: Path, fault_id: int) -> None:
+    """Remove the rule with this ID (the number `fault list` shows); print the rest."""
+    _print_faults(ask(data_dir, {"command": "fault-remove", "id": fault_id})["faults"])
+
+
 @fault_group.command("clear")
-@_data_dir
+@data_dir_option
 def fault_clear(data_dir: Path) -> None:
     """Remove every rule."""
     ask(data_dir, {"command": "fault-clear"})
     click.echo("no fault rules")
 
 
+def _lognormal(text: str | None) -> tuple[float, float] | None:
+    """``MU,SIGMA`` as two numbers, SIGMA not negative; a ``BadParameter`` that says so."""
+    if text is None:
+        return None
+    mu, comma, sigma = text.partition(",")
+    try:
+        if comma and float(sigma) >= 0:
+            return float(mu), float(sigma)
+    except ValueError:
+        pass
+    raise click.BadParameter(f"{text!r}: write MU,SIGMA, two numbers, SIGMA 0 or more, e.g. 0,0.5")
+
+
 def _print_faults(faults: list[dict[str, Any]]) -> None:
     if not faults:
         click.echo("no fault rules")
-    for number, fault in enumerate(faults, start=1):
-        fields = " ".join(f"{key}={value}" for key, value in fault.items() if key != "kind")
-        click.echo(f"{number}. {fault['kind']} {fields}")
+    for fault in faults:
+        fields = " ".join(
+            f"{key}={value}" for key, value in fault.items() if key not in ("kind", "id")
+        )
+        click.echo(f"{fault['id']}. {fault['kind']} {fields}")

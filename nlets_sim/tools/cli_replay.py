@@ -10,16 +10,16 @@ from xml.etree import ElementTree as ET
 
 import click
 
-from nlets_sim.console.errors import HOST_PORT
+from nlets_sim.console.errors import HOST_PORT, ORI_OR_LINE, SWITCH_TIME, UserError
 from nlets_sim.console.logging_setup import configure_logging
 from nlets_sim.switch.cluster.plan import ClusterFileError, load_plan
 from nlets_sim.switch.config import Config, default_directory
-from nlets_sim.switch.directory import load_directory
-from nlets_sim.switch.journal import Journal
+from nlets_sim.switch.directory import DirectoryError, load_directory
+from nlets_sim.tools.cli_admin import data_dir_option, journal_path, open_journal
 from nlets_sim.tools.cluster_run import PlanMap
 from nlets_sim.tools.record import record
 from nlets_sim.tools.replay import TranscriptResult, replay
-from nlets_sim.tools.transcript import Transcript, TranscriptError, decode_transcript, render
+from nlets_sim.tools.transcript import Send, Transcript, TranscriptError, decode_transcript, render
 
 
 def junit(results: list[tuple[TranscriptResult, float]]) -> bytes:
@@ -41,10 +41,15 @@ def junit(results: list[tuple[TranscriptResult, float]]) -> bytes:
 
 
 def transcript_files(paths: tuple[Path, ...]) -> list[Path]:
-    """The files to replay: each file given, and each directory's ``*.txt`` in name order."""
-    return [
-        file for path in paths for file in (sorted(path.glob("*.txt")) if path.is_dir() else [path])
-    ]
+    """The files to replay: each file given, and each directory's ``*.txt`` in name order; a
+    ``UserError`` for a directory that holds none."""
+    files = []
+    for path in paths:
+        found = sorted(path.glob("*.txt")) if path.is_dir() else [path]
+        if not found:
+            raise UserError(f"{path} holds no transcripts (*.txt files): nothing to replay")
+        files += found
+    return files
 
 
 def read(file: Path) -> Transcript | TranscriptResult:
@@ -124,15 +129,26 @@ def replay_command(
 
 
 @click.command("record")
-@click.option("--ori", required=True, help="The ORI whose traffic to record.")
-@click.option("--since", help="From this time on, ISO 8601 (switch-local).")
+@click.option("--ori", required=True, type=ORI_OR_LINE, help="The ORI whose traffic to record.")
+@click.option("--since", type=SWITCH_TIME, help="From this time on, ISO 8601 (switch-local).")
+@data_dir_option
 @click.option(
-    "--data-dir", type=click.Path(path_type=Path), default=Path("data/switch"), show_default=True
+    "--directory",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The switch's directory file [default: the shipped one].",
 )
-def record_command(ori: str, since: str | None, data_dir: Path) -> None:
+def record_command(ori: str, since: str | None, data_dir: Path, directory: Path | None) -> None:
     """Print the ORI's journaled traffic as a transcript, ready to replay."""
-    path = data_dir / "journal.sqlite3"
-    if not path.exists():
-        raise click.ClickException(f"no journal at {path}")
-    transcript = record(Journal(path), ori, since)
+    directory_path = directory or default_directory()
+    try:
+        agencies = load_directory(directory_path).agencies
+    except DirectoryError as error:
+        raise UserError(str(error)) from None
+    if ori not in agencies:
+        raise UserError(f"{ori} is not an ORI of the directory {directory_path}")
+    path = journal_path(data_dir)
+    transcript = record(open_journal(data_dir), ori, since)
+    if not any(isinstance(step, Send) for step in transcript.steps):
+        after = f" since {since}" if since else ""
+        raise UserError(f"{path} holds no message sent by {ori}{after}: nothing to record")
     click.echo(f"# recorded from {path}\n" + render(transcript), nl=False)

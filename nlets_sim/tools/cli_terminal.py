@@ -24,7 +24,7 @@ from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 from prompt_toolkit.patch_stdout import patch_stdout
 
 from nlets_sim.console.errors import UserError
-from nlets_sim.console.lint import prepare
+from nlets_sim.console.message_file import prepare
 from nlets_sim.link.terminal import LinkClosed, LogonRejected, SessionTakenOver, Terminal
 from nlets_sim.tools.cli_traffic import Link, link_options, show
 

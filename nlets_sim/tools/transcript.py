@@ -202,7 +202,13 @@ def parse_transcript(text: str, name: str = "transcript") -> Transcript:
             f"{name}:{text.count(chr(10), 0, at) + 1}: {text[at]!r} is not ASCII: a transcript "
             f"is ASCII text (in a message to send, write a byte as {{0xHH}})"
         )
-    lines = text.splitlines()
+    steps = _steps(text.splitlines(), name)
+    if not steps:  # an empty file, or comments only: it would pass while testing nothing
+        raise TranscriptError(f"{name}: no steps (logon, send, expect ...): nothing to replay")
+    return Transcript(name, tuple(steps))
+
+
+def _steps(lines: list[str], name: str) -> list[Step]:
     steps: list[Step] = []
     index = 0
     while index < len(lines):
@@ -240,7 +246,7 @@ def parse_transcript(text: str, name: str = "transcript") -> Transcript:
             else:
                 unordered, within = _expect_options(rest, name, number)
                 steps.append(Expect(number, ori, tuple(messages), unordered, within))
-    return Transcript(name, tuple(steps))
+    return steps
 
 
 def _messages(
