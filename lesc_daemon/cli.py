@@ -101,7 +101,22 @@ def open_store(db: Path, *, create: bool = False) -> Store:
         writable_directory(db.parent, "the store's directory")
     else:
         existing_file(db, "LESC store", NO_STORE_HINT)
-    return Store(db)  # a damaged store: the group's paragraph (_Commands)
+    refuse_other_files(db)
+    return Store(db)
+
+
+SQLITE_HEADER_BYTES = 100  # a database file is never shorter than its header
+
+
+def refuse_other_files(db: Path) -> None:
+    """A file at ``db`` shorter than an SQLite header but not empty (a note given as --db by
+    mistake) is refused: SQLite would take it for an empty database and write over it. A
+    longer file that is not a database is the group's "damaged" paragraph."""
+    if db.is_file() and 0 < db.stat().st_size < SQLITE_HEADER_BYTES:
+        raise UserError(
+            f"{db} is not a LESC store (a file of {db.stat().st_size} bytes, not an SQLite"
+            f" database); {NO_STORE_HINT}"
+        )  # a damaged store: the group's paragraph (_Commands)
 
 
 def checked_rules(rules: Path | None) -> Rules:
@@ -234,6 +249,7 @@ def check(db: Path) -> None:
     """Run SQLite's integrity check on the store; exit 1 when it is damaged."""
     if not db.is_file():
         raise click.ClickException(f"no LESC store at {db}")
+    refuse_other_files(db)
     problems = integrity_problems(db)
     if problems:
         for problem in problems:
@@ -270,6 +286,10 @@ def import_command(db: Path, source: BinaryIO, *, strict: bool) -> None:
             continue
         lines_of[person.id] = number
         persons.append(person)
+    if not persons and not problems:
+        raise UserError(
+            f"{source.name} holds no persons (one JSON object per line): nothing loaded"
+        )
     store = open_store(db, create=True)
     for known in sorted(store.known_person_ids(lines_of)):
         problems.append(f"line {lines_of[known]}: id {known} is already in {db}")
@@ -288,7 +308,7 @@ def import_command(db: Path, source: BinaryIO, *, strict: bool) -> None:
 
 @main.command()
 @_db
-@click.option("--persons", default=10_000, show_default=True)
+@click.option("--persons", type=click.IntRange(min=0), default=10_000, show_default=True)
 @click.option("--seed", default=1, show_default=True)
 def seed(db: Path, persons: int, seed: int) -> None:
     """Generate a synthetic population plus the catalogue of test identities."""

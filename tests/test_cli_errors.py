@@ -55,6 +55,7 @@ LOGIN = ("--ori", "NY0303000", "--key", "S3CRET")
         (nlets, ("am", *LOGIN, "--to", "{}", "NJ", "HI")),
         (nlets, ("terminal", *LOGIN, "--to", "{}")),
         (nlets, ("replay", "--to", "{}", "fixtures/transcripts")),
+        (nlets, ("load", "--to", "{}")),
         (lesc, ("run", "--switch", "{}")),
     ],
 )

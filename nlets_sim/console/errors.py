@@ -11,6 +11,7 @@ only match nothing.
 from __future__ import annotations
 
 import os
+import ssl
 import tomllib
 from datetime import datetime
 from pathlib import Path
@@ -184,3 +185,26 @@ def existing_file(path: Path, what: str, hint: str) -> Path:
             f"no {what} at {path}{' (it is a directory)' if path.is_dir() else ''}; {hint}"
         )
     return path
+
+
+def link_failure(error: Exception) -> str:
+    """What went wrong on the link, for a person: never empty."""
+    if isinstance(error, ConnectionRefusedError):
+        return "connection refused: is a switch running there?"
+    if isinstance(error, OSError) and not isinstance(error, ssl.SSLError):
+        return error.strerror or str(error) or type(error).__name__
+    return str(error) or type(error).__name__
+
+
+def text_lines(path: Path) -> list[str]:
+    """The lines of a UTF-8 text file (a BOM skipped); a ``UserError`` naming the file and the
+    line of the first byte that is not UTF-8."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig").splitlines()
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise UserError(
+            f"{path}: line {line}: byte 0x{data[error.start]:02X} is not UTF-8: this is not a"
+            " text file"
+        ) from None

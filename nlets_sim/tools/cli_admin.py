@@ -295,6 +295,8 @@ def directory_group() -> None:
 @click.argument("secret")
 def directory_hash_key(secret: str) -> None:
     """Print the key_hash value for a logon key (salted scrypt, N=2**14 r=8 p=1)."""
+    if not secret.strip():
+        raise UserError("the key is empty: give the logon key to hash")
     click.echo(hash_key(secret))
 
 

@@ -24,6 +24,7 @@ from nlets_sim.bus.broker import (
 from nlets_sim.bus.events import ENVELOPE, KINDS, in_order, subscription, unpack
 from nlets_sim.bus.health import link_problem
 from nlets_sim.bus.publisher import BACKOFF_MAX_S, client
+from nlets_sim.console.errors import writable_directory
 
 
 @click.command("broker")
@@ -41,6 +42,7 @@ def broker_command(
     data_dir: Path, port: int, public_host: str | None, password_file: Path | None
 ) -> None:
     """Run a Mosquitto broker for the bus in the foreground (its state kept in DATA_DIR)."""
+    writable_directory(data_dir, "data directory")
     try:
         program = mosquitto_path()
         text = broker_config(data_dir, port, public_host=public_host, password_file=password_file)

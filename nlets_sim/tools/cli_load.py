@@ -13,8 +13,9 @@ from typing import Any
 
 import click
 
+from nlets_sim.console.errors import HOST_PORT, UserError, link_failure, text_lines
 from nlets_sim.console.tls import tls_options
-from nlets_sim.link.terminal import LinkClosed, parse_address
+from nlets_sim.link.terminal import LinkClosed
 from nlets_sim.switch.config import default_directory
 from nlets_sim.switch.directory import DirectoryError, demo_key, load_directory
 from nlets_sim.tools.load.cpu import process_cpu_s
@@ -76,15 +77,12 @@ def directory_terminals(path: Path, count: int) -> list[tuple[str, str]]:
 def csv_terminals(path: Path, count: int | None) -> list[tuple[str, str]]:
     """``ori,key`` rows (a header row ``ori,key`` is skipped)."""
     rows = []
-    with path.open(newline="", encoding="utf-8") as handle:
-        for number, row in enumerate(csv.reader(handle), start=1):
-            if not row or row == ["ori", "key"]:
-                continue
-            if len(row) != 2 or len(row[0]) != 9:
-                raise click.UsageError(
-                    f"{path} line {number}: expected ORI,KEY (a 9-character ORI)"
-                )
-            rows.append((row[0].strip(), row[1].strip()))
+    for number, row in enumerate(csv.reader(text_lines(path)), start=1):
+        if not row or row == ["ori", "key"]:
+            continue
+        if len(row) != 2 or len(row[0]) != 9:
+            raise click.UsageError(f"{path} line {number}: expected ORI,KEY (a 9-character ORI)")
+        rows.append((row[0].strip(), row[1].strip()))
     if not rows:
         raise click.UsageError(f"{path} lists no terminals")
     return rows[:count] if count else rows
@@ -116,7 +114,12 @@ def _stderr_line(text: str) -> None:
 
 @click.command("load")
 @click.option(
-    "--to", "address", default="127.0.0.1:7700", show_default=True, help="The switch, HOST:PORT."
+    "--to",
+    "address",
+    type=HOST_PORT,
+    default="127.0.0.1:7700",
+    show_default=True,
+    help="The switch, HOST:PORT.",
 )
 @tls_options
 @click.option(
@@ -210,7 +213,7 @@ def _stderr_line(text: str) -> None:
 )
 def load_command(
     *,
-    address: str,
+    address: tuple[str, int],
     tls: ssl.SSLContext | None,
     terminals: int | None,
     directory: Path | None,
@@ -271,7 +274,7 @@ def load_command(
         raise click.UsageError(str(error)) from None
     if duration is None and count is None:
         duration = wall if compress is not None else 10.0
-    host, port = parse_address(address)
+    host, port = address
     pids = {"switch": switch_pid, "lesc": lesc_pid}
     config = LoadConfig(
         host,
@@ -310,7 +313,7 @@ def run_and_report(
         result = asyncio.run(run_load(config))
     except (LinkClosed, OSError, TimeoutError) as error:
         address = f"{config.host}:{config.port}"
-        raise click.ClickException(f"{address}: {error or 'timed out'}") from None
+        raise UserError(f"{address}: {link_failure(error)}") from None
     report(result.summary, result.seconds, *files)
     failures = broken(conditions, result.summary)
     for failure in failures:

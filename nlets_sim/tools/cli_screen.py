@@ -18,6 +18,7 @@ from typing import IO, Any, TextIO
 import click
 
 from formats.envelope import CRLF
+from nlets_sim.console.errors import UserError
 from nlets_sim.link.terminal import Delivery, LinkClosed, Terminal
 from nlets_sim.tools.cli_traffic import Link, link_options
 from nlets_sim.tools.screen import (
@@ -187,6 +188,8 @@ def screen_command(
         raise click.ClickException(f"{persons.name}: {error}") from None
     except csv.Error as error:
         raise click.ClickException(f"{persons.name}: not CSV: {error}") from None
+    except UnicodeDecodeError:
+        raise UserError(f"{persons.name}: not UTF-8 text: save the list as UTF-8 CSV") from None
     results = output or (_stdout_file() if resume else None)
     if resume and results is None:
         raise click.UsageError(

@@ -56,6 +56,10 @@ def checked_config(config_file: Path | None, overrides: dict[str, Any]) -> Confi
     except ValueError as error:
         message = str(error)
         raise BadSetting(message if message.startswith(where) else where + message) from None
+    try:
+        config.tls_context()  # a certificate or key that cannot be used is said now
+    except (OSError, ssl.SSLError) as error:
+        raise BadSetting(f"TLS: cannot use {config.tls_cert}: {error}") from None
     writable_directory(config.data_dir, "data directory")
     return config
 
@@ -66,7 +70,11 @@ def checked_config(config_file: Path | None, overrides: dict[str, Any]) -> Confi
     "--port", type=click.IntRange(0, 65_535), help="TCP port; 0 picks a free one [default: 7700]."
 )
 @click.option("--data-dir", type=click.Path(path_type=Path), help="Journal and admin socket.")
-@click.option("--directory", type=click.Path(exists=True, path_type=Path), help="Directory TOML.")
+@click.option(
+    "--directory",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Directory TOML.",
+)
 @click.option("--config", "config_file", type=click.Path(exists=True, path_type=Path))
 @click.option("--tz", help="Time zone of output headers [default: UTC].")
 @click.option("--clock", help="Pin the switch's clock, e.g. 2026-01-01T08:00 (for tests).")

@@ -15,7 +15,7 @@ import click
 from formats.envelope import InputMessage
 from formats.errors import LocalProtocolError
 from formats.frames import DEFAULT_MAX_PAYLOAD
-from nlets_sim.console.errors import HOST_PORT, UserError, ascii_text
+from nlets_sim.console.errors import HOST_PORT, UserError, ascii_text, link_failure
 from nlets_sim.console.message_file import prepare
 from nlets_sim.console.tls import tls_options
 from nlets_sim.link.terminal import Delivery, LinkClosed, Terminal
@@ -133,15 +133,6 @@ async def exchange(
         return replies
     finally:
         await terminal.close()
-
-
-def link_failure(error: Exception) -> str:
-    """What went wrong on the link, for a person: never empty."""
-    if isinstance(error, ConnectionRefusedError):
-        return "connection refused: is a switch running there?"
-    if isinstance(error, OSError) and not isinstance(error, ssl.SSLError):
-        return error.strerror or str(error) or type(error).__name__
-    return str(error) or type(error).__name__
 
 
 def print_delivery(delivery: Delivery) -> None:
