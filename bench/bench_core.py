@@ -18,7 +18,6 @@ from formats.envelope import InputMessage
 from formats.iaq import Iaq
 from formats.iar import Iar, IarType, Result
 from nlets_sim.bus.address import DEFAULT_URL, parse_broker_url
-from nlets_sim.bus.events import publishes
 from nlets_sim.bus.publisher import EventPublisher
 from nlets_sim.link.protocol import LogonRequested
 from nlets_sim.switch.config import PINNED_CLOCK, default_directory
@@ -78,8 +77,8 @@ def publish_offline(switch: Switch, publisher: EventPublisher) -> int:
     publisher.offer(switch.events, PINNED_CLOCK.isoformat())
     switch.events.clear()
     taken = publisher.take()
-    size = sum(len(data) for _, data in publishes("bench", taken))
-    publisher.settled(len(taken))
+    size = sum(len(data) for _, data in publisher.publishes(taken))
+    publisher.settled(taken)
     return size
 
 

@@ -57,6 +57,8 @@ PRIVATE_FIELDS = frozenset({"text", "subject", "dob", "nic"})
 
 # (kind, the line code it concerns, its own fields): a tuple, made at full rate by the core
 Event = tuple[str, str, dict[str, Any]]
+# one flush's events as the publisher holds them: (at, the number of the first, the events)
+Batch = tuple[str, int, list[Event]]
 
 
 def check_node_name(node: str) -> str:
@@ -86,16 +88,25 @@ def in_order(event: dict[str, Any]) -> dict[str, Any]:
     return {**{key: event[key] for key in ENVELOPE if key in event}, **event}
 
 
-def publishes(node: str, events: list[Event], most: int = 500) -> Iterator[tuple[str, bytes]]:
-    """The MQTT publishes carrying ``events``: one per topic (at most ``most`` events each),
-    each topic's events in their order."""
+def publishes(
+    node: str, batches: list[Batch], most: int = 500, *, with_text: bool = False
+) -> Iterator[tuple[str, bytes]]:
+    """The MQTT publishes carrying ``batches``: one per topic (at most ``most`` events each),
+    each topic's events in their order, each event numbered and stamped with its batch's
+    time, and without its private fields unless ``with_text``."""
     groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-    for kind, line, fields in events:
-        groups[kind, line].append(fields)
+    private = PRIVATE_FIELDS.isdisjoint
+    for at, first, events in batches:
+        for number, (kind, line, fields) in enumerate(events, first):
+            if not (with_text or private(fields)):
+                strip_private(fields)
+            fields["n"] = number
+            fields["at"] = at
+            groups[kind, line].append(fields)
     for (kind, line), group in groups.items():
         name = topic(node, kind, line)
         for start in range(0, len(group), most):
-            body = {"v": VERSION, "node": node, "kind": kind, "line": line}
+            body = {"v": VERSION, "node": node, "kind": kind, "line": line or "-"}
             body["events"] = group[start : start + most]
             yield name, orjson.dumps(body)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import aiomqtt
@@ -23,7 +24,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from nlets_sim.bus.address import BrokerAddress
-from nlets_sim.bus.events import PRIVATE_FIELDS, Event, publishes, strip_private
+from nlets_sim.bus.events import Batch, Event, publishes
 from nlets_sim.bus.health import LinkHealth
 
 log = structlog.get_logger("nlets_sim.bus")
@@ -95,7 +96,8 @@ class EventPublisher:
         self.client_id = client_id
         self.capacity = capacity
         self.with_text = with_text
-        self._buffer: list[Event] = []
+        self._batches: list[Batch] = []  # each flush's events, oldest first
+        self.buffered = 0  # events in them
         self._next = 1  # the number of the next event offered
         self._wake = asyncio.Event()
         self._empty = asyncio.Event()
@@ -124,25 +126,18 @@ class EventPublisher:
         self._task = None
 
     def offer(self, events: list[Event], at: str) -> None:
-        """Buffer ``events`` (stamped ``at``, switch-local ISO time); never blocks. The events
-        are not used again by their maker: their fields are completed in place."""
-        buffer = self._buffer
-        room = self.capacity - len(buffer)
+        """Buffer ``events`` (of one flush, at ``at``: switch-local ISO time) as one batch;
+        never blocks. Their fields are completed in place when published."""
+        room = self.capacity - self.buffered
         if room < len(events):  # the newest are dropped, numbered all the same (a gap)
             kept = max(room, 0)
             self.dropped += len(events) - kept
             self._next += len(events) - kept
             events = events[:kept]
-        number, private, with_text = self._next, PRIVATE_FIELDS.isdisjoint, self.with_text
-        for _, _, fields in events:
-            if not (with_text or private(fields)):
-                strip_private(fields)
-            fields["n"] = number
-            fields["at"] = at
-            number += 1
-        self._next += len(events)
-        buffer += events
-        if buffer:
+        if events:
+            self._batches.append((at, self._next, events[:]))
+            self._next += len(events)
+            self.buffered += len(events)
             self._empty.clear()
             self._wake.set()
 
@@ -152,7 +147,7 @@ class EventPublisher:
             "connected": self.connected,
             "problem": None if self.connected else self.health.problem,
             "published": self.published,
-            "buffered": len(self._buffer),
+            "buffered": self.buffered,
             "dropped": self.dropped,
         }
 
@@ -188,29 +183,34 @@ class EventPublisher:
         await (self._up if up else self._down).wait()
 
     async def _drain(self, mqtt: aiomqtt.Client) -> None:
-        buffer = self._buffer
         while True:
-            if not buffer:
+            if not self._batches:
                 self._wake.clear()
                 await self._wake.wait()
             # let several flushes' events gather: with a topic per node, kind and line, one
             # flush's events span many topics, and each publish costs the switch's loop
             await asyncio.sleep(LINGER_S)
-            taken = self.take()
+            taken = self._batches[:]
             async with asyncio.TaskGroup() as group:
-                for name, data in publishes(self.node, taken, MAX_PER_PUBLISH):
+                for name, data in self.publishes(taken):
                     group.create_task(mqtt.publish(name, data, qos=1))
-            self.settled(len(taken))
+            self.settled(taken)
 
-    def take(self) -> list[Event]:
+    def publishes(self, batches: list[Batch]) -> Iterator[tuple[str, bytes]]:
+        """The publishes carrying ``batches``, their events numbered and stamped."""
+        return publishes(self.node, batches, MAX_PER_PUBLISH, with_text=self.with_text)
+
+    def take(self) -> list[Batch]:
         """Everything buffered, to publish (it stays buffered until ``settled``)."""
-        return self._buffer[:]
+        return self._batches[:]
 
-    def settled(self, count: int) -> None:
-        """The broker acknowledged the first ``count`` events buffered."""
-        del self._buffer[:count]  # offer only appends: these are still the first
+    def settled(self, batches: list[Batch]) -> None:
+        """The broker acknowledged ``batches``, the first buffered."""
+        del self._batches[: len(batches)]  # offer only appends: these are still the first
+        count = sum(len(events) for _, _, events in batches)
+        self.buffered -= count
         self.published += count
-        if not self._buffer:
+        if not self._batches:
             self._empty.set()
 
     async def drained(self, timeout_s: float) -> bool:
@@ -219,4 +219,4 @@ class EventPublisher:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(timeout_s):
                     await self._empty.wait()
-        return not self._buffer
+        return not self._batches
