@@ -5,6 +5,7 @@ over two nodes."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -99,6 +100,27 @@ async def test_stored_at_the_receiving_node_sm_back_then_forwarded_on_logon(
     status = servers[mapping.node_of("NY0303000").name].status()["cluster"]
     assert status["connected"] is True
     assert "NY" in status["lines"]
+
+
+async def test_an_operators_outage_reaches_each_control_terminal_once(cluster: Cluster) -> None:
+    """As from one switch: each SM once, numbered on line NL's counter, the control terminals
+    of another node's lines included (replay asks every node; each tells its own lines)."""
+    servers, mapping = cluster
+    outages = parse_transcript("outage 1400 EST\n\noutage end\n", "outages")
+    result = await Player("127.0.0.1", 0, cluster=mapping).run(outages)
+    assert result.passed, result.report()
+    async with asyncio.timeout(30):  # every forward settled: acknowledged after its commit
+        while any(server.status()["cluster"]["waiting"] for server in servers.values()):
+            await asyncio.sleep(0.05)  # polling the nodes' own state: nothing to wait on
+    for ori in ("NJNLETS00", "NYNLETS00"):  # on node b, on node a
+        assert servers[mapping.node_of(ori).name].status()["queues"][ori] == 2
+    nj = await logon(mapping, "NJNLETS00")
+    texts = [(await nj.receive()).raw.split(b"\r\n") for _ in range(2)]
+    await nj.close()
+    assert [(lines[1][-5:], lines[-1]) for lines in texts] == [
+        (b"00001", b"NLETS TEMPORARILY OUT OF SERVICE UNTIL 1400 EST"),
+        (b"00002", b"NLETS IN SERVICE"),
+    ]
 
 
 def transcripts() -> list[Path]:

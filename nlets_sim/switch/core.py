@@ -346,10 +346,12 @@ class Switch:
         """An operator's status message (§2.4: ``NLETS TEMPORARILY OUT OF SERVICE UNTIL ...``,
         ``NLETS IN SERVICE``): an SM from ``NL0000000`` to every line's control terminal,
         ahead of what is queued for it; stored for one that is not logged on. It takes the
-        next input number of line NL; returns the control terminals."""
-        controls = sorted(
-            {line.control_ori for line in self.directory.lines.values()} - {SWITCH_ORI}
-        )
+        next input number of line NL; returns the control terminals. A switch node tells only
+        the control terminals of its own lines: each node is asked, as by ``replay``."""
+        lines = list(self.directory.lines.values())
+        if self.cluster is not None:  # each node tells its own lines' (the operator asks all)
+            lines = [line for line in lines if self.cluster.remote_node(line.code) is None]
+        controls = sorted({line.control_ori for line in lines} - {SWITCH_ORI})
         number = self._count(SWITCH_ORI[:2], "input")  # line NL, the switch's own
         message_id = self.journal.record_message(
             now,
