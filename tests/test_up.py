@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
+import subprocess
 import sys
 from pathlib import Path
 
@@ -124,3 +126,22 @@ async def test_up_with_events_runs_a_broker_and_both_publish(tmp_path: Path) -> 
     )
     assert [e["mke"] for e in delivered_to("NY0303000")] == ["IAR", "IAR"]
     assert "IAQ" in {e["mke"] for e in delivered_to("VTINS07S0")}
+
+
+def test_up_with_events_on_a_port_in_use_is_one_sentence(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [
+                *(sys.executable, "-m", "nlets_sim", "up", "--data-dir", str(tmp_path)),
+                *("--events", "--port", "0", "--broker-port", str(port)),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert result.returncode == 1
+    assert result.stderr == f"Error: port {port} of 127.0.0.1 is in use: choose another\n"

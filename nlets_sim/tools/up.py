@@ -64,14 +64,14 @@ async def run_demo(
     """The switch and the LESC until Ctrl-C. ``clock``: the switch's clock pinned there, the
     LESC's started there; ``broker_port`` (0: a free one): a broker too, to which both publish
     their events."""
-    persons = seed_demo_store(data_dir / "lesc.sqlite3", clock)
     with contextlib.ExitStack() as stack:
         url = None
-        if broker_port is not None:
+        if broker_port is not None:  # first: a port in use is said before the seeding
             broker = LocalBroker(data_dir / "broker", broker_port or None)
             broker.start()
             stack.callback(broker.stop)
             url = broker.url
+        persons = seed_demo_store(data_dir / "lesc.sqlite3", clock)
         await _run_demo(data_dir, host, port, clock=clock, persons=persons, url=url)
 
 
