@@ -12,6 +12,7 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from bench.bench_switch import am
 from formats.envelope import InputMessage
@@ -24,6 +25,7 @@ from nlets_sim.switch.config import PINNED_CLOCK, default_directory
 from nlets_sim.switch.core import Switch
 from nlets_sim.switch.directory import demo_key, load_directory
 from nlets_sim.switch.journal import Journal
+from nlets_sim.switch.server import log_events
 
 COUNT, BATCH = 20_000, 64
 IAQ_BATCH = 32  # IAQs per flush (the terminal then gets a window of 64 IARs per flush)
@@ -39,15 +41,18 @@ def logged_on(journal: Journal, *oris: str) -> Switch:
     return switch
 
 
-def one_run(count: int = COUNT, *, events: bool = False) -> float:
+def one_run(count: int = COUNT, *, events: bool = False, logger: Any = None) -> float:
     """Messages routed per CPU second; with ``events``, the event stream's work too: the
     core's events, the publisher's numbering and buffering of them after each flush, and their
-    publishes' JSON (all but the sockets)."""
+    publishes' JSON (all but the sockets); with a ``logger``, the core's events logged after
+    each flush as the server logs them."""
     with tempfile.TemporaryDirectory() as scratch:
         journal = Journal(Path(scratch) / "journal.sqlite3")
         switch = logged_on(journal, "NJ0020000", "NY0010000")
         publisher = offline_publisher(switch) if events else None
         message = am("NY0010000", "NJ0020000", 0)
+        if logger is not None:
+            switch.events = []
         started = time.process_time()
         seq = 0
         for _ in range(count // BATCH):
@@ -59,6 +64,9 @@ def one_run(count: int = COUNT, *, events: bool = False) -> float:
                 publish_offline(switch, publisher)
             switch.acknowledged(1, seq)
             switch.flush()
+            if logger is not None and switch.events:
+                log_events(logger, switch.events)
+                switch.events.clear()
         elapsed = time.process_time() - started
         journal.close()
     return seq / elapsed

@@ -7,6 +7,7 @@ when their timings cannot.
     python -m bench.instructions lesc-commit  # the same with the daemon's ledger and AKs
     python -m bench.instructions switch     # the switch core: per message routed
     python -m bench.instructions switch-events  # the same with the event stream on
+    python -m bench.instructions switch-logged  # the same with the server's log line (JSON)
     python -m bench.instructions switch-iaq # the switch core: per IAQ with its two IARs
 
 Each measure runs twice under callgrind, with a small and a large amount of work after the same
@@ -22,6 +23,8 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import structlog
 
 from bench import bench_core
 from bench.bench_lesc import NOW, answer_in_batches, delivered, forget_the_link, sample_queries
@@ -40,6 +43,7 @@ WORK = {
     "lesc-commit": (96, 480),
     "switch": (640, 3200),
     "switch-events": (640, 3200),
+    "switch-logged": (640, 3200),
     "switch-iaq": (200, 1000),
 }
 _COLLECTED = re.compile(r"Collected : (\d+)")
@@ -91,6 +95,12 @@ def switch_events_work(count: int) -> None:
     bench_core.one_run(count, events=True)
 
 
+def switch_logged_work(count: int) -> None:
+    """As ``switch``, each event logged as the server logs it, in JSON (not a terminal)."""
+    configure_logging(log_format="json")
+    bench_core.one_run(count, logger=structlog.get_logger("nlets_sim.server").bind())
+
+
 def switch_iaq_work(count: int) -> None:
     bench_core.iaq_run(count)
 
@@ -100,6 +110,7 @@ WORKERS = {
     "lesc-commit": lesc_commit_work,
     "switch": switch_work,
     "switch-events": switch_events_work,
+    "switch-logged": switch_logged_work,
     "switch-iaq": switch_iaq_work,
 }
 
@@ -143,6 +154,7 @@ def main() -> None:
         "lesc-commit": "IAQ",
         "switch": "message routed",
         "switch-events": "message routed, events on",
+        "switch-logged": "message routed",
         "switch-iaq": "IAQ round trip",
     }
     for measure in args.measures or WORK:

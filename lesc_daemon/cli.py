@@ -49,7 +49,7 @@ from nlets_sim.console.errors import (
     existing_file,
     writable_directory,
 )
-from nlets_sim.console.logging_setup import configure_logging
+from nlets_sim.console.logging_setup import configure_logging, log_options
 from nlets_sim.console.message_file import prepare
 from nlets_sim.console.tls import tls_options
 from nlets_sim.link.simclock import clock_rate as checked_rate
@@ -167,7 +167,8 @@ def main() -> None:
 @click.option("--mqtt-ca", type=click.Path(exists=True, path_type=Path), help="CA for mqtts://.")
 @click.option("--node", default="lesc", show_default=True, help="The LESC's name on the bus.")
 @click.option("--events-with-text", is_flag=True, help="Names, DOBs and identifiers in events.")
-@click.option("-v", "--verbose", is_flag=True)
+@click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
+@log_options
 def run(
     *,
     switch: tuple[str, int],
@@ -185,6 +186,8 @@ def run(
     node: str,
     events_with_text: bool,
     verbose: bool,
+    log_format: str | None,
+    log_with_text: bool,
 ) -> None:
     """Log on to the switch and answer until Ctrl-C; reconnects by itself."""
     host, port = switch
@@ -212,7 +215,7 @@ def run(
         raise click.UsageError(str(error)) from None
     checked_rules(rules)
     open_store(db, create=True).close()
-    configure_logging(verbose=verbose)
+    configure_logging(verbose=verbose, log_format=log_format, with_text=log_with_text)
     asyncio.run(_run_until_signal(LescDaemon(config)))
 
 

@@ -291,12 +291,13 @@ class LescDaemon:
                 self._wake.set()
         if replies:
             self.answered += 1
-            self.log.debug(
+            self.log.info(
                 "answered",
                 mke=message.mke,
                 requester=message.originator,
                 control=message.control,
                 replies=len(replies),
+                text=message.text,  # taken out by the log's redaction unless --log-with-text
             )
         elif message.mke in {"ER", "SM"}:
             log.warning("switch notice", mke=message.mke, line=message.text.split(CRLF, 1)[0])

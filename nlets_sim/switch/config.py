@@ -67,6 +67,7 @@ class Config:
     mqtt_ca: Path | None = None  # PEM CA of an mqtts:// broker (default: the system's)
     node: str = "main"  # this switch's name on the bus (topics, client id)
     events_with_text: bool = False  # publish names, DOBs, identifiers and message text too
+    log_with_text: bool = False  # log them too (the log takes them out otherwise)
     event_buffer: int = 100_000  # events held while the broker is away; beyond, dropped
     # line code -> the number its next message gets, set at start (to reproduce recorded traffic)
     input_counters: Mapping[str, int] = field(default_factory=dict)  # sent from the line

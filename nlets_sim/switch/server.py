@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -19,6 +20,7 @@ from typing import Any
 import structlog
 
 from nlets_sim.bus.address import parse_broker_url
+from nlets_sim.bus.events import Event
 from nlets_sim.bus.publisher import EventPublisher
 from nlets_sim.link.protocol import (
     LOGON_REQUIRED,
@@ -51,6 +53,19 @@ log = structlog.get_logger("nlets_sim.server")
 LINGER_S = 2.0  # how long a closing connection waits for the peer's end of file
 
 STOP_DRAIN_S = 2.0  # on stop, how long buffered events may take to reach the broker
+ROUTED = frozenset({"accepted", "rejected"})  # events logged at info: one per message taken in
+
+
+def log_events(logger: Any, events: list[Event]) -> None:
+    """One info line per message the switch took in (``accepted`` or ``rejected``), debug
+    lines for the rest; what may name a person is taken out by the log's own redaction."""
+    info = logger.info
+    debug = logger.debug if logger.is_enabled_for(logging.DEBUG) else None
+    for kind, line, fields in events:
+        if kind in ROUTED:
+            info(kind, line=line, **fields)
+        elif debug is not None:
+            debug(kind, line=line, **fields)
 
 
 class Connection(asyncio.Protocol):
@@ -235,9 +250,11 @@ class SwitchServer:
                 capacity=config.event_buffer,
                 with_text=config.events_with_text,
             )
-            self.switch.events = []
-            self.switch.events_with_text = config.events_with_text
+        self.switch.events = []  # for the log's line per message, and for the bus
+        # text in the events for a log that keeps it; the publisher strips it unless its own
+        self.switch.events_with_text = config.events_with_text or config.log_with_text
         self.node = NodeShell(self, plan) if plan is not None else None
+        self.log = log.bind()  # a line per message: cheaper than the module's lazy proxy
         self.started = time.monotonic()
         self.port = config.port
 
@@ -291,9 +308,12 @@ class SwitchServer:
         self._retained(self.retention.with_batch)
         commands = switch.flush()
         self._log_journal_state()
-        if switch.events and self.publisher is not None:
-            self.publisher.offer(switch.events, self.config.now().isoformat())
-            switch.events.clear()
+        events = switch.events
+        if events:
+            log_events(self.log, events)
+            if self.publisher is not None:
+                self.publisher.offer(events, self.config.now().isoformat())
+            events.clear()
         if self.node is not None:
             self.node.after_commit()
         for command in commands:

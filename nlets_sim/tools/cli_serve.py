@@ -14,7 +14,7 @@ import click
 from nlets_sim.bus.address import parse_broker_url
 from nlets_sim.bus.events import check_node_name
 from nlets_sim.console.errors import BadSetting, writable_directory
-from nlets_sim.console.logging_setup import configure_logging
+from nlets_sim.console.logging_setup import configure_logging, log_options
 from nlets_sim.switch.cluster.plan import ClusterFileError, load_plan
 from nlets_sim.switch.config import Config, ConfigError, DataDirInUse, load_config, parse_counter
 from nlets_sim.switch.directory import DirectoryError
@@ -133,6 +133,7 @@ def checked_config(config_file: Path | None, overrides: dict[str, Any]) -> Confi
     help="Cluster file: run as the node --node of it (its port, unless --port).",
 )
 @click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
+@log_options
 def serve_command(
     *,
     host: str | None,
@@ -158,6 +159,8 @@ def serve_command(
     output_counters: tuple[str, ...],
     cluster: Path | None,
     verbose: bool,
+    log_format: str | None,
+    log_with_text: bool,
 ) -> None:
     """Run the switch until Ctrl-C or SIGTERM."""
     try:
@@ -189,6 +192,7 @@ def serve_command(
         "mqtt_ca": mqtt_ca,
         "node": node,
         "events_with_text": events_with_text,
+        "log_with_text": log_with_text or None,
         "event_buffer": event_buffer,
         "cluster": cluster,
     }
@@ -200,7 +204,7 @@ def serve_command(
             raise BadSetting(str(error)) from None
         if member is not None and member.port:
             config = dataclasses.replace(config, host=member.host, port=member.port)
-    configure_logging(verbose=verbose)
+    configure_logging(verbose=verbose, log_format=log_format, with_text=config.log_with_text)
     try:
         asyncio.run(serve(config, wait_for_signal, announce))
     except OSError as error:

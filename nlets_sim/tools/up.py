@@ -18,7 +18,7 @@ from lesc_daemon.seed import seed_store
 from lesc_daemon.store import Store
 from nlets_sim.bus.broker import BrokerUnavailable, LocalBroker
 from nlets_sim.console.errors import writable_directory
-from nlets_sim.console.logging_setup import configure_logging
+from nlets_sim.console.logging_setup import configure_logging, log_options
 from nlets_sim.switch.config import Config, DataDirInUse
 from nlets_sim.switch.server import SwitchServer
 from nlets_sim.tools.cli_serve import cannot_listen, wait_for_signal
@@ -60,10 +60,12 @@ async def run_demo(
     port: int,
     clock: datetime | None = None,
     broker_port: int | None = None,
+    *,
+    log_with_text: bool = False,
 ) -> None:
     """The switch and the LESC until Ctrl-C. ``clock``: the switch's clock pinned there, the
     LESC's started there; ``broker_port`` (0: a free one): a broker too, to which both publish
-    their events."""
+    their events; ``log_with_text``: the switch's log lines keep message text."""
     with contextlib.ExitStack() as stack:
         url = None
         if broker_port is not None:  # first: a port in use is said before the seeding
@@ -72,13 +74,19 @@ async def run_demo(
             stack.callback(broker.stop)
             url = broker.url
         persons = seed_demo_store(data_dir / "lesc.sqlite3", clock)
-        await _run_demo(data_dir, host, port, clock=clock, persons=persons, url=url)
+        config = Config(
+            host=host,
+            port=port,
+            data_dir=data_dir / "switch",
+            clock=clock,
+            mqtt=url,
+            log_with_text=log_with_text,
+        )
+        await _run_demo(config, data_dir, persons=persons)
 
 
-async def _run_demo(
-    data_dir: Path, host: str, port: int, *, clock: datetime | None, persons: int, url: str | None
-) -> None:
-    config = Config(host=host, port=port, data_dir=data_dir / "switch", clock=clock, mqtt=url)
+async def _run_demo(config: Config, data_dir: Path, *, persons: int) -> None:
+    host, clock, url = config.host, config.clock, config.mqtt
     switch = SwitchServer(config)
     try:
         await switch.start()
@@ -144,6 +152,7 @@ async def _run_demo(
     type=click.DateTime(["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]),
     help="Pin the switch's clock and start the LESC's there, e.g. 2026-11-23T08:24.",
 )
+@log_options
 def up_command(
     *,
     data_dir: Path,
@@ -153,11 +162,13 @@ def up_command(
     broker_port: int,
     clock: datetime | None,
     events: bool,
+    log_format: str | None,
+    log_with_text: bool,
 ) -> None:
     """Start the switch and the LESC with demo data (what `make run` runs): the switch's
     journal in DATA_DIR/switch, the LESC's store in DATA_DIR/lesc.sqlite3."""
     writable_directory(data_dir / "switch", "data directory")
-    configure_logging()
+    configure_logging(log_format=log_format, with_text=log_with_text)
     if nodes < 0 or nodes == 1:
         raise click.BadParameter("give 2 or more nodes (or none: one switch)", param_hint="--nodes")
     if nodes and clock is not None:
@@ -169,7 +180,8 @@ def up_command(
                 run_nodes(data_dir, host, port, nodes, broker_port=broker_port, persons=persons)
             )
             return
-        asyncio.run(run_demo(data_dir, host, port, clock, broker_port if events else None))
+        broker = broker_port if events else None
+        asyncio.run(run_demo(data_dir, host, port, clock, broker, log_with_text=log_with_text))
     except BrokerUnavailable as error:
         raise click.ClickException(str(error)) from None
     except OSError as error:
