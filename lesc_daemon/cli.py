@@ -43,6 +43,7 @@ from nlets_sim.bus.address import parse_broker_url
 from nlets_sim.bus.events import check_node_name
 from nlets_sim.console.errors import (
     HOST_PORT,
+    OUTPUT_FILE,
     BadSetting,
     FriendlyGroup,
     UserError,
@@ -435,7 +436,7 @@ def query(db: Path, rules: Path | None, source: BinaryIO) -> None:
 
 @main.command()
 @_db
-@click.option("--png", type=click.Path(path_type=Path), help="Also draw the chart here.")
+@click.option("--png", type=OUTPUT_FILE, help="Also draw the chart here.")
 @click.option(
     "--month",
     type=click.DateTime(["%Y-%m"]),

@@ -256,3 +256,44 @@ def test_a_second_lesc_displaces_the_first_which_stops_with_a_sentence(tmp_path:
             assert '"logged on"' not in rest  # it never logged on again
             second.send_signal(signal.SIGTERM)
             assert second.wait(timeout=10) == 0
+
+
+def test_an_output_file_that_cannot_be_written_is_refused_before_any_work(
+    tmp_path: Path, read_only_dir: Path
+) -> None:
+    """A long replay, load or screening never ends unable to keep its results."""
+    transcript = tmp_path / "t.txt"
+    transcript.write_text("logon NY0303000\n")
+    target = read_only_dir / "report.xml"
+    line = mistake(nlets, "replay", "--junit", str(target), str(transcript))
+    assert line == (
+        f"Error: main replay: Invalid value for '--junit': '{target}': '{read_only_dir}' cannot"
+        " be written (read-only?)"
+    )
+    missing = tmp_path / "no" / "run.csv"
+    line = mistake(nlets, "load", "--to", "127.0.0.1:9", "--csv", str(missing))
+    assert line == (
+        f"Error: main load: Invalid value for '--csv': '{missing}': there is no directory"
+        f" '{missing.parent}'"
+    )
+    line = mistake(lesc, "report", "--db", str(tmp_path / "l.db"), "--png", str(tmp_path))
+    assert line == (
+        f"Error: main report: Invalid value for '--png': File '{tmp_path}' is a directory."
+    )
+
+
+def test_a_key_or_ori_that_no_switch_takes_is_refused_before_logging_on() -> None:
+    line = mistake(nlets, "am", "--ori", "NY0303000", "--key", "SÉCRET", "NJ", "HELLO")
+    assert line == "Error: the key has 'É' (U+00C9) at character 2: Nlets text is ASCII only"
+    line = mistake(nlets, "am", "--ori", "ny0303000", "--key", "S3CRET", "NJ", "HELLO")
+    assert (
+        line
+        == "Error: main am: Invalid value for '--ori': 'ny0303000': ORIs are upper case: NY0303000"
+    )
+    line = mistake(nlets, "receive", "--ori", "NY", "--key", "S3CRET")
+    assert line == (
+        "Error: main receive: Invalid value for '--ori': 'NY' is not an ORI (9 letters and"
+        " digits, e.g. NY0303000)"
+    )
+    line = mistake(nlets, "am", "--ori", "NY0303000", "--key", "S3CRET", "NJ", "  ")
+    assert line == "Error: the message text is empty: give the text to send"

@@ -111,7 +111,7 @@ def test_a_delivery_too_large_for_receive_is_refused_and_dead_lettered_not_lost(
         ),
         (
             ("--ori", "ny0303000"),
-            "Invalid value for '--ori': 'ny0303000': ORIs and line codes are upper case: NY0303000",
+            "Invalid value for '--ori': 'ny0303000': ORIs are upper case: NY0303000",
         ),
         (("--limit", "0"), "Invalid value for '--limit': 0 is not in the range x>=1."),
     ],

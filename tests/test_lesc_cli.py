@@ -122,10 +122,12 @@ def test_the_chart_shows_the_twelve_months_ending_with_the_one_asked() -> None:
 def test_report_refuses_a_chart_it_cannot_write(tmp_path: Path) -> None:
     db = tmp_path / "lesc.db"
     Store(db).close()
-    code, output = run("report", "--db", str(db), "--png", str(tmp_path / "no" / "c.png"))
-    assert code == 1
-    assert output.splitlines()[-1] == (
-        f"Error: cannot write the chart to {tmp_path / 'no' / 'c.png'}: No such file or directory"
+    chart = tmp_path / "no" / "c.png"
+    code, output = run("report", "--db", str(db), "--png", str(chart))
+    assert code == 2  # refused before the report is made
+    assert output == (
+        f"Error: main report: Invalid value for '--png': '{chart}': there is no directory"
+        f" '{chart.parent}'\n"
     )
 
 

@@ -154,6 +154,7 @@ def test_the_link_comes_back_after_a_switch_restart_with_the_unsent_message(
             with running_switch(data, "--port", str(port)):
                 at = typed.wait_for(r"-- logged on again, LST \d{8}\n", after=at)
                 at = typed.wait_for(r"-- delivery seq \d+\nSM\.NL0000000\.\*R1\n", after=at)
+                at = typed.wait_for(r"NY0303000>", after=at)  # keys go to the prompt again
                 typed.type(CTRL_C)
                 assert typed.wait_exit() == 0
             assert "logged off" in typed.text[at:]

@@ -51,7 +51,9 @@ class FriendlyGroup(click.Group):
         except click.UsageError as error:  # one line, not the usage screen
             where = error.ctx.command_path if error.ctx is not None else ctx.command_path
             raise BadSetting(f"{where}: {error.format_message()}") from None
-        except (FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError) as error:
+        except OSError as error:
+            if error.filename is None:  # not about a file: not for this sentence
+                raise
             raise UserError(f"cannot use {os_error_sentence(error)}") from None
         except tomllib.TOMLDecodeError as error:
             raise UserError(f"not valid TOML: {error}") from None
@@ -76,6 +78,26 @@ class HostPort(click.ParamType[tuple[str, int], Any]):
 HOST_PORT = HostPort()
 
 
+class OutputFile(click.Path):
+    """A file a command will write (a report, a chart, results): checked before the command
+    starts its work, so that a long run never ends unable to keep its results."""
+
+    def __init__(self) -> None:
+        super().__init__(dir_okay=False, writable=True, path_type=Path)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        path = Path(os.fsdecode(super().convert(value, param, ctx)))
+        folder = path.parent
+        if not folder.is_dir():
+            self.fail(f"{str(path)!r}: there is no directory {str(folder)!r}", param, ctx)
+        if not os.access(folder, os.W_OK | os.X_OK):
+            self.fail(f"{str(path)!r}: {str(folder)!r} cannot be written (read-only?)", param, ctx)
+        return path
+
+
+OUTPUT_FILE = OutputFile()
+
+
 class MessageKey(click.ParamType[str, Any]):
     """A message key the switch knows (``AM``, ``IAQ``, ...), written as Nlets writes it."""
 
@@ -94,31 +116,34 @@ MESSAGE_KEY = MessageKey()
 
 
 class OriOrLine(click.ParamType[str, Any]):
-    """An ORI (``NY0303000``) or a line code (``NY``), upper case as Nlets writes them."""
+    """An ORI (``NY0303000``) or, unless ``ori_only``, a line code (``NY``), upper case as
+    Nlets writes them."""
 
     name = "ORI"
 
+    def __init__(self, *, ori_only: bool = False) -> None:
+        self.patterns = (ORI_PATTERN,) if ori_only else (ORI_PATTERN, LINE_CODE_PATTERN)
+        self.expected = (
+            "is not an ORI (9 letters and digits, e.g. NY0303000)"
+            if ori_only
+            else "is neither an ORI (9 letters and digits, e.g. NY0303000) nor a line code (2,"
+            " e.g. NY)"
+        )
+
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
         text = str(value)
-        if not _ori_or_line(text):
-            if _ori_or_line(text.upper()):
-                self.fail(
-                    f"{text!r}: ORIs and line codes are upper case: {text.upper()}", param, ctx
-                )
-            self.fail(
-                f"{text!r} is neither an ORI (9 letters and digits, e.g. NY0303000) nor a line"
-                " code (2, e.g. NY)",
-                param,
-                ctx,
-            )
+        if not self._matches(text):
+            if self._matches(text.upper()):
+                self.fail(f"{text!r}: ORIs are upper case: {text.upper()}", param, ctx)
+            self.fail(f"{text!r} {self.expected}", param, ctx)
         return text
 
-
-def _ori_or_line(text: str) -> bool:
-    return bool(ORI_PATTERN.fullmatch(text) or LINE_CODE_PATTERN.fullmatch(text))
+    def _matches(self, text: str) -> bool:
+        return any(pattern.fullmatch(text) for pattern in self.patterns)
 
 
 ORI_OR_LINE = OriOrLine()
+ORI = OriOrLine(ori_only=True)
 
 
 class SwitchTime(click.ParamType[str, Any]):

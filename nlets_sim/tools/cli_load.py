@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from nlets_sim.console.errors import HOST_PORT, UserError, link_failure, text_lines
+from nlets_sim.console.errors import HOST_PORT, OUTPUT_FILE, UserError, link_failure, text_lines
 from nlets_sim.console.tls import tls_options
 from nlets_sim.link.terminal import LinkClosed
 from nlets_sim.switch.config import default_directory
@@ -194,18 +194,18 @@ def _stderr_line(text: str) -> None:
 @click.option(
     "--csv",
     "csv_path",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=OUTPUT_FILE,
     help="Write per-second figures here.",
 )
 @click.option(
     "--json",
     "json_path",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=OUTPUT_FILE,
     help="Write the summary here.",
 )
 @click.option(
     "--plot",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=OUTPUT_FILE,
     help="Draw rate and latency over time to this PNG.",
 )
 @click.option(

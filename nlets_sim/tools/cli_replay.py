@@ -10,7 +10,13 @@ from xml.etree import ElementTree as ET
 
 import click
 
-from nlets_sim.console.errors import HOST_PORT, ORI_OR_LINE, SWITCH_TIME, UserError
+from nlets_sim.console.errors import (
+    HOST_PORT,
+    ORI_OR_LINE,
+    OUTPUT_FILE,
+    SWITCH_TIME,
+    UserError,
+)
 from nlets_sim.console.logging_setup import configure_logging
 from nlets_sim.switch.cluster.plan import ClusterFileError, load_plan
 from nlets_sim.switch.config import Config, default_directory
@@ -68,7 +74,7 @@ def read(file: Path) -> Transcript | TranscriptResult:
     "--to", "target", type=HOST_PORT, help="A running switch, HOST:PORT. Default: embedded."
 )
 @click.option("--embedded", is_flag=True, help="A fresh switch + LESC per transcript (default).")
-@click.option("--junit", "junit_path", type=click.Path(path_type=Path), help="JUnit XML here.")
+@click.option("--junit", "junit_path", type=OUTPUT_FILE, help="JUnit XML here.")
 @click.option(
     "--data-dir",
     type=click.Path(path_type=Path),

@@ -18,7 +18,7 @@ from typing import IO, Any, TextIO
 import click
 
 from formats.envelope import CRLF
-from nlets_sim.console.errors import UserError
+from nlets_sim.console.errors import OUTPUT_FILE, UserError
 from nlets_sim.link.terminal import Delivery, LinkClosed, Terminal
 from nlets_sim.tools.cli_traffic import Link, link_options
 from nlets_sim.tools.screen import (
@@ -151,7 +151,7 @@ def _progress(total: int) -> Any:
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=OUTPUT_FILE,
     help="Write the results here instead of standard output (needed for --resume).",
 )
 @click.option(

@@ -23,7 +23,7 @@ from prompt_toolkit.history import FileHistory
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 from prompt_toolkit.patch_stdout import patch_stdout
 
-from nlets_sim.console.errors import UserError
+from nlets_sim.console.errors import OUTPUT_FILE, UserError, link_failure
 from nlets_sim.console.message_file import prepare
 from nlets_sim.link.terminal import LinkClosed, LogonRejected, SessionTakenOver, Terminal
 from nlets_sim.tools.cli_traffic import Link, link_options, show
@@ -249,7 +249,7 @@ async def interactive(terminal: Terminal, history: Path | None = None) -> str | 
 @link_options
 @click.option(
     "--history",
-    type=click.Path(path_type=Path, dir_okay=False),
+    type=OUTPUT_FILE,
     envvar="NLETS_SIM_HISTORY",
     help="Where typed messages are kept across sessions [default: ~/.local/state/nlets-sim/"
     "terminal-history].",
@@ -268,7 +268,7 @@ def terminal_command(link: Link, history: Path | None) -> None:
             f"{link.address}: the switch refused the logon: {rejected.reason}"
         ) from None
     except (LinkClosed, OSError) as error:
-        raise UserError(f"{link.address}: {error}") from None
+        raise UserError(f"{link.address}: {link_failure(error)}") from None
     if ended is not None:
         raise UserError(ended)
     click.echo("logged off")

@@ -15,7 +15,7 @@ import click
 from formats.envelope import InputMessage
 from formats.errors import LocalProtocolError
 from formats.frames import DEFAULT_MAX_PAYLOAD
-from nlets_sim.console.errors import HOST_PORT, UserError, ascii_text, link_failure
+from nlets_sim.console.errors import HOST_PORT, ORI, UserError, ascii_text, link_failure
 from nlets_sim.console.message_file import prepare
 from nlets_sim.console.tls import tls_options
 from nlets_sim.link.terminal import Delivery, LinkClosed, Terminal
@@ -62,8 +62,13 @@ def link_options(command: Callable[..., None]) -> Callable[..., None]:
         show_default=True,
         help="The switch, HOST:PORT.",
     )
-    @click.option("--ori", required=True, help="The ORI to log on as.")
-    @click.option("--key", required=True, help="Its logon key.")
+    @click.option("--ori", required=True, type=ORI, help="The ORI to log on as.")
+    @click.option(
+        "--key",
+        required=True,
+        callback=lambda _ctx, _param, key: ascii_text(key, "the key"),
+        help="Its logon key.",
+    )
     @click.option(
         "--max-bytes",
         type=click.IntRange(min=1),
@@ -194,6 +199,8 @@ def am_command(
     """Send an administrative message to DESTINATIONS (line codes, regions, ORIs) without
     writing the header by hand."""
     destinations = tuple(part for item in destinations for part in item.split(","))
+    if not text.strip():
+        raise UserError("the message text is empty: give the text to send")
     ascii_text(text, "the message text")
     message = InputMessage(
         "AML" if aml else "AM", link.ori, destinations, text.replace("\n", "\r\n"), control
