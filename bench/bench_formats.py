@@ -8,7 +8,7 @@ from bench.timing import rate, report
 from formats.envelope import OutputMessage, parse_input
 from formats.frames import Frame, FrameKind, FrameReader, build_frame
 from formats.iaq import Iaq, content_problems
-from formats.keys import check_message
+from nlets_sim.switch.keys import check_message
 
 TODAY = date(2026, 11, 23)
 COUNT = 20_000

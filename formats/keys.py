@@ -1,30 +1,23 @@
-"""The message keys this project implements (PROTOCOL §2.5) and the checks the switch makes
-on a message before it looks at the directory."""
+"""The message keys this project implements (PROTOCOL §2.5) and the parser of each key's body.
+
+Which key may go where, from whom, is the switch's policy (``nlets_sim.switch.keys``).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date
 
-from formats.codes import ErCode
-from formats.envelope import ORI_PATTERN, InputMessage, parse_input
 from formats.errors import MessageRejected
 from formats.hit_confirmation import HitConfirmation, parse_hit_confirmation
 from formats.iaq import Iaq, parse_iaq
-from formats.notices import SWITCH_ORI
-from formats.records import record
 from formats.registration import parse_registration_query
-
-LESC_LINE = "AX"
-AML_CAVEAT = "FOR LAW ENFORCEMENT DISSEMINATION ONLY"
-
 
 Body = str | Iaq | HitConfirmation
 
 
 def _free_text(text: str, _today: date) -> str:
-    """AM and AML carry free text: nothing to check."""
+    """AM, AML and the replies carry free text: nothing to parse."""
     return text
 
 
@@ -36,99 +29,26 @@ def _yr(text: str, today: date) -> HitConfirmation:
     return parse_hit_confirmation("YR", text, today)
 
 
-@dataclass(frozen=True, slots=True)
-class KeyRule:
-    """How the switch treats one message key.
-
-    ``access``: the directory access category a sender needs. ``destinations``: ``any`` (line
-    codes, region codes or ORIs; regions for AM and AML only), ``ori`` (9-character ORIs
-    only) or ``lesc`` (exactly ``AX``).
-    """
-
-    mke: str
-    access: str
-    max_destinations: int
-    destinations: str
-    parse_body: Callable[[str, date], Body]
-    switch_only: bool = False
-
-
-KEYS = {
-    rule.mke: rule
-    for rule in (
-        KeyRule("AM", "A", 5, "any", _free_text),
-        KeyRule("AML", "A", 5, "any", _free_text),
-        KeyRule("RQ", "D", 1, "any", parse_registration_query),
-        KeyRule("RR", "D", 1, "ori", _free_text),
-        KeyRule("IAQ", "C", 1, "lesc", parse_iaq),
-        KeyRule("IAR", "C", 1, "ori", _free_text),
-        KeyRule("YQ", "C", 3, "ori", _yq),
-        KeyRule("YR", "C", 3, "ori", _yr),
-        KeyRule("ER", "A", 1, "ori", _free_text, switch_only=True),
-        KeyRule("SM", "A", 1, "ori", _free_text, switch_only=True),
-    )
+BODY_PARSERS: dict[str, Callable[[str, date], Body]] = {
+    "AM": _free_text,
+    "AML": _free_text,
+    "RQ": parse_registration_query,
+    "RR": _free_text,
+    "IAQ": parse_iaq,
+    "IAR": _free_text,
+    "YQ": _yq,
+    "YR": _yr,
+    "ER": _free_text,
+    "SM": _free_text,
 }
+KEYS = tuple(BODY_PARSERS)  # in the order of PROTOCOL §2.5
 
 
-def rule_for(message: InputMessage) -> KeyRule:
-    """The key's rule; ``.01.`` for a key the switch does not know or reserves for itself."""
-    rule = KEYS.get(message.mke)
-    if rule is None:
-        raise MessageRejected(ErCode.HEADER, f"UNKNOWN MESSAGE KEY {message.mke}")
-    if rule.switch_only and message.sender != SWITCH_ORI:
-        raise MessageRejected(
-            ErCode.HEADER, f"MESSAGE KEY {message.mke} IS SENT BY {SWITCH_ORI} ONLY"
-        )
-    return rule
-
-
-def check_destinations(rule: KeyRule, destinations: tuple[str, ...]) -> None:
-    if rule.destinations == "lesc" and destinations != (LESC_LINE,):
-        raise MessageRejected(
-            ErCode.DESTINATION_NOT_ALLOWED, f"{rule.mke} GOES TO {LESC_LINE} ONLY"
-        )
-    if rule.destinations == "ori":
-        for destination in destinations:
-            if not ORI_PATTERN.fullmatch(destination):
-                raise MessageRejected(
-                    ErCode.DESTINATION_NOT_ALLOWED,
-                    f"{rule.mke} GOES TO 9-CHARACTER ORIS ONLY, NOT {destination}",
-                )
-    if len(destinations) > rule.max_destinations:
-        raise MessageRejected(
-            ErCode.DESTINATION_INVALID,
-            f"TOO MANY DESTINATIONS: {len(destinations)}, "
-            f"{rule.mke} ALLOWS {rule.max_destinations}",
-        )
-    repeated = sorted({d for d in destinations if destinations.count(d) > 1})
-    if repeated:
-        raise MessageRejected(ErCode.DESTINATION_INVALID, f"REPEATED DESTINATION {repeated[0]}")
-
-
-@record
-class CheckedMessage:
-    """A message that passed the directory-free checks, with its parsed body."""
-
-    message: InputMessage
-    rule: KeyRule
-    body: Body
-
-
-def check_message(
-    raw: bytes, today: date, authorize: Callable[[InputMessage, KeyRule], None] | None = None
-) -> CheckedMessage:
-    """Everything the switch checks without its directory: the header, the key, the kind and
-    number of destinations, and the body of the key. ``authorize`` (the switch's directory
-    checks of the sender) runs after the header checks and before the body's. Raises
-    ``MessageRejected``."""
-    message = parse_input(raw)
-    rule = rule_for(message)
-    check_destinations(rule, message.destinations)
-    if authorize is not None:
-        authorize(message, rule)
+def parse_body(mke: str, text: str, today: date) -> Body:
+    """The body of a message of key ``mke`` (one of ``KEYS``), parsed; ``MessageRejected``
+    naming the key when it is malformed."""
     try:
-        body = rule.parse_body(message.text, today)
+        return BODY_PARSERS[mke](text, today)
     except MessageRejected as rejected:
-        rejected.mke = rejected.mke or message.mke
+        rejected.mke = rejected.mke or mke
         raise
-    return CheckedMessage(message, rule, body)

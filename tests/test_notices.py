@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 
 from formats.codes import ErCode, SmCode
 from formats.errors import MessageRejected
-from formats.keys import check_message
 from formats.notices import (
     ErrorNotice,
     NoticeFormatError,
@@ -19,6 +18,7 @@ from formats.notices import (
     parse_error_notice,
     parse_status_notice,
 )
+from nlets_sim.switch.keys import check_message
 from nlets_sim.tools.lint import rejection
 from tests.strategies import PRINTABLE, oris
 

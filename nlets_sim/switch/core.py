@@ -17,7 +17,6 @@ from typing import Any
 from formats.codes import SmCode
 from formats.envelope import CRLF, InputMessage, OutputMessage, next_counter, peek_header
 from formats.errors import MessageRejected
-from formats.keys import AML_CAVEAT, check_message
 from formats.notices import SWITCH_ORI, ErrorNotice, StatusNotice, echo
 from nlets_sim.bus.events import Event
 from nlets_sim.link.protocol import (
@@ -42,6 +41,7 @@ from nlets_sim.switch.directory import Directory, HelpAddress
 from nlets_sim.switch.faults import OUTBOUND, FaultTable, InjectedStatus, injected_rejection
 from nlets_sim.switch.journal import Journal, QueuedRow
 from nlets_sim.switch.journal_faults import JournalDamaged, JournalUnavailable
+from nlets_sim.switch.keys import AML_CAVEAT, check_message
 from nlets_sim.switch.limits import check_text_size, deliverable
 from nlets_sim.switch.routing import HelpRequest, Route, authorize, check_help_maintainer, resolve
 from nlets_sim.switch.state import (

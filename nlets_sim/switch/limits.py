@@ -16,7 +16,7 @@ from formats.codes import ErCode
 from formats.envelope import CRLF, OutputMessage
 from formats.errors import MessageRejected
 from formats.frames import DEFAULT_MAX_PAYLOAD
-from formats.keys import AML_CAVEAT
+from nlets_sim.switch.keys import AML_CAVEAT
 
 MAX_DELIVERY_BYTES = DEFAULT_MAX_PAYLOAD  # the largest DT payload the switch hands anyone
 _WIDEST = datetime(2026, 12, 31, 23, 59)  # noqa: DTZ001 - any time: the stamps are fixed width

@@ -9,9 +9,9 @@ from __future__ import annotations
 from formats.codes import ErCode
 from formats.envelope import InputMessage
 from formats.errors import MessageRejected
-from formats.keys import KeyRule
 from formats.records import record
 from nlets_sim.switch.directory import Directory, HelpAddress
+from nlets_sim.switch.keys import KeyRule
 
 FREE_TEXT_KEYS = frozenset({"AM", "AML"})
 

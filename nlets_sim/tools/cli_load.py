@@ -13,11 +13,13 @@ from typing import Any
 
 import click
 
+from formats.notices import SWITCH_ORI
 from nlets_sim.console.errors import HOST_PORT, OUTPUT_FILE, UserError, link_failure, text_lines
 from nlets_sim.console.tls import tls_options
 from nlets_sim.link.terminal import LinkClosed
 from nlets_sim.switch.config import default_directory
 from nlets_sim.switch.directory import DirectoryError, demo_key, load_directory
+from nlets_sim.switch.keys import LESC_LINE
 from nlets_sim.tools.load.cpu import process_cpu_s
 from nlets_sim.tools.load.failif import Condition, FailIfError, broken, parse_fail_if
 from nlets_sim.tools.load.identities import IdentitiesError, read_identities
@@ -41,7 +43,7 @@ from nlets_sim.tools.load.schedule import (
 from nlets_sim.tools.load.year import FY2013, USSS_ORI, YearProfile, year_schedule
 
 INPUT_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
-NOT_TERMINALS = frozenset({"NL", "AX"})  # the switch's own line and the LESC's
+NOT_TERMINALS = frozenset({SWITCH_ORI[:2], LESC_LINE})  # the switch's own line and the LESC's
 
 
 def year_terminals(path: Path) -> list[tuple[str, str]]:

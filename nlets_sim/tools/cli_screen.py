@@ -20,6 +20,7 @@ import click
 from formats.envelope import CRLF
 from nlets_sim.console.errors import OUTPUT_FILE, UserError
 from nlets_sim.link.terminal import Delivery, LinkClosed, Terminal
+from nlets_sim.switch.keys import LESC_LINE
 from nlets_sim.tools.cli_traffic import Link, link_options
 from nlets_sim.tools.screen import (
     BAD_ROW,
@@ -37,8 +38,6 @@ from nlets_sim.tools.screen import (
     read_rows,
     result_line,
 )
-
-LESC = "AX"
 
 
 class Screening:
@@ -87,7 +86,7 @@ class Screening:
             control = f"S{row.line}"
             answer: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
             self.waiting[control] = answer
-            message = f"IAQ.{self.terminal.ori}.{LESC}.*{control}.TXT{CRLF}{row.iaq.build()}"
+            message = f"IAQ.{self.terminal.ori}.{LESC_LINE}.*{control}.TXT{CRLF}{row.iaq.build()}"
             await self.terminal.send(message.encode("ascii"))
             try:
                 async with asyncio.timeout(self.timeout_s):

@@ -15,9 +15,8 @@ from nlets_sim.bus.broker import free_port
 from nlets_sim.switch.cluster.plan import Node, Plan, load_plan, write_plan
 from nlets_sim.switch.config import Config
 from nlets_sim.switch.directory import Directory, load_directory
+from nlets_sim.switch.keys import LESC_LINE
 from nlets_sim.switch.server import SwitchServer
-
-LESC_LINE = "AX"
 
 
 class PlanMap:

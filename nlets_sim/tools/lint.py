@@ -14,10 +14,10 @@ from formats.envelope import CRLF, OutputMessage, peek_header
 from formats.errors import FrameError, LocalProtocolError, MessageRejected
 from formats.frames import HEADER_BYTES, Frame, FrameKind, build_frame, parse_header
 from formats.iaq import Iaq, content_problems
-from formats.keys import check_message
 from formats.notices import SWITCH_ORI, ErrorNotice, echo
 from nlets_sim.console.message_file import prepare
 from nlets_sim.switch.config import Config
+from nlets_sim.switch.keys import check_message
 from nlets_sim.switch.limits import MAX_TEXT_BYTES, check_text_size
 
 UNKNOWN_DESTINATION = "XXXXXXXXX"
