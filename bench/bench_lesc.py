@@ -27,6 +27,7 @@ from formats.envelope import OutputMessage
 from formats.iaq import Iaq
 from lesc_daemon.daemon import BATCH_MAX, DaemonConfig
 from lesc_daemon.ledger import Ledger
+from lesc_daemon.oris import LESC_ORI
 from lesc_daemon.responder import Responder
 from lesc_daemon.rules import load_rules
 from lesc_daemon.seed import catalogue, seed_store
@@ -75,7 +76,7 @@ def sample_queries(store: Store, count: int, seed: int) -> list[Iaq]:
 
 
 def lookup_latencies(store: Store, queries: list[Iaq]) -> list[float]:
-    responder = Responder(store, load_rules(), frozenset({"VTINS07S0"}))
+    responder = Responder(store, load_rules(), frozenset({LESC_ORI}))
     latencies = []
     for query in queries:
         start = time.perf_counter()
@@ -89,7 +90,7 @@ def responder_cpu(store: Store, queries: list[Iaq], repeats: int = 3) -> float:
     queries (a person asked about again would find the store's pages in the CPU's caches):
     ``Responder.handle`` on delivered IAQs, batches of 32 in one store transaction, as the
     daemon runs them (audit, query numbers, detainers and leads written), no sockets."""
-    responder = Responder(store, load_rules(), frozenset({"VTINS07S0"}))
+    responder = Responder(store, load_rules(), frozenset({LESC_ORI}))
     deliveries = delivered(queries)
     share = len(deliveries) // repeats
     runs = []

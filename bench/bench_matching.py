@@ -17,6 +17,7 @@ from pathlib import Path
 from bench.bench_lesc import NOW, build_store, percentile
 from bench.labelled_queries import NON_MEMBER, VARIANTS, Labelled, labelled_queries
 from lesc_daemon.matching import Identity, Outcome, Subject
+from lesc_daemon.oris import LESC_ORI
 from lesc_daemon.responder import Responder, facts
 from lesc_daemon.rules import load_rules
 from lesc_daemon.store import Store
@@ -38,7 +39,7 @@ def verdict(identity: Identity, person_id: str | None) -> str:
 
 
 def evaluate(store: Store, queries: list[Labelled]) -> None:
-    responder = Responder(store, load_rules(), frozenset({"VTINS07S0"}))
+    responder = Responder(store, load_rules(), frozenset({LESC_ORI}))
     latencies: list[float] = []
     confusion: dict[str, Counter[str]] = defaultdict(Counter)
     by_variant: dict[str, Counter[str]] = defaultdict(Counter)

@@ -30,6 +30,7 @@ from bench import bench_core
 from bench.bench_lesc import NOW, answer_in_batches, delivered, forget_the_link, sample_queries
 from lesc_daemon.daemon import BATCH_MAX, DaemonConfig, LescDaemon
 from lesc_daemon.delays import NO_DELAY
+from lesc_daemon.oris import LESC_ORI
 from lesc_daemon.responder import Responder
 from lesc_daemon.rules import load_rules
 from lesc_daemon.store import Store
@@ -54,7 +55,7 @@ def responder_work(count: int) -> None:
     (sampling, building the deliveries) is the same whatever ``count``."""
     store = Store(STORE)
     queries = sample_queries(store, SAMPLED, seed=123)
-    responder = Responder(store, load_rules(), frozenset({"VTINS07S0"}))
+    responder = Responder(store, load_rules(), frozenset({LESC_ORI}))
     answer_in_batches(store, responder, delivered(queries)[:count])
     store.close()
 

@@ -23,6 +23,7 @@ from formats.iaq import content_problems, parse_iaq
 from lesc_daemon.daemon import DaemonConfig, LescDaemon
 from lesc_daemon.delays import parse_delay
 from lesc_daemon.ncic_desk import DeskError, DeskRecord, NcicDesk, hit_confirmations
+from lesc_daemon.oris import LESC_KEY, LESC_ORI
 from lesc_daemon.persons import NCIC_TYPES
 from lesc_daemon.records import RecordError, parse_person
 from lesc_daemon.report import monthly_table, write_chart
@@ -140,8 +141,8 @@ def main() -> None:
 @click.option(
     "--switch", type=HOST_PORT, default="127.0.0.1:7700", show_default=True, help="HOST:PORT."
 )
-@click.option("--ori", default="VTINS07S0", show_default=True)
-@click.option("--key", default="K-VTINS07S0", show_default=True, help="The ORI's logon key.")
+@click.option("--ori", default=LESC_ORI, show_default=True)
+@click.option("--key", default=LESC_KEY, show_default=True, help="The ORI's logon key.")
 @_db
 @click.option("--rules", type=click.Path(exists=True, path_type=Path), help="Rules TOML.")
 @click.option(
@@ -356,7 +357,7 @@ def inbox_show(db: Path, number: int) -> None:
 
 @inbox.command("reply")
 @_db
-@click.option("--ori", default="VTINS07S0", show_default=True, help="The LESC ORI replying.")
+@click.option("--ori", default=LESC_ORI, show_default=True, help="The LESC ORI replying.")
 @click.argument("number", type=int)
 @click.argument("text")
 def inbox_reply(db: Path, ori: str, number: int, text: str) -> None:
@@ -427,7 +428,7 @@ def query(db: Path, rules: Path | None, source: BinaryIO) -> None:
     problems = content_problems(iaq)
     if problems:
         raise click.ClickException("TYP/REJ: " + "; ".join(problems))
-    responder = Responder(store, checked_rules(rules), frozenset({"VTINS07S0"}))
+    responder = Responder(store, checked_rules(rules), frozenset({LESC_ORI}))
     qrn = f"L{now:%y%m%d}000000"
     click.echo(
         responder.respond(iaq, qrn, message.sender, now, act=False).build().replace(CRLF, "\n")
@@ -502,7 +503,7 @@ def ncic() -> None:
 @click.option(
     "--type", "kind", required=True, type=click.Choice(sorted(NCIC_TYPES), case_sensitive=False)
 )
-@click.option("--ori", default="VTINS07S0", show_default=True, help="Originating agency.")
+@click.option("--ori", default=LESC_ORI, show_default=True, help="Originating agency.")
 @click.option("--oca", help="Originating agency case number.")
 @click.option("--nic", help="The NIC (a letter and 9 digits); default: the next I-number.")
 def ncic_enter(

@@ -31,6 +31,7 @@ import structlog
 from formats.envelope import CRLF, InputMessage, OutputMessage
 from lesc_daemon.delays import DEFAULT_DELAY, Delay
 from lesc_daemon.ledger import Ledger
+from lesc_daemon.oris import LESC_KEY, LESC_ORI, LESC_ORIS
 from lesc_daemon.responder import HELP_TEXT, Responder
 from lesc_daemon.rules import load_rules
 from lesc_daemon.seed import seed_store
@@ -49,7 +50,6 @@ OUTBOX_POLL_S = 1.0
 # the switch sat idle, then sent their answers while it sat idle itself.
 BATCH_MAX = 32
 HELP_FILE = "AXADMHELP"
-LESC_ORIS = frozenset({"VTINS07S0", "VTICE0900"})
 STORE_RETRY_S = (0.1, 5.0)  # the first pause after a failed write, and the longest
 
 
@@ -57,8 +57,8 @@ STORE_RETRY_S = (0.1, 5.0)  # the first pause after a failed write, and the long
 class DaemonConfig:
     host: str = "127.0.0.1"
     port: int = 7700
-    ori: str = "VTINS07S0"
-    key: str = "K-VTINS07S0"
+    ori: str = LESC_ORI
+    key: str = LESC_KEY
     db: Path = Path("data/lesc.sqlite3")
     rules: Path | None = None  # None: the rules shipped in the package
     delay: Delay = DEFAULT_DELAY  # processing delay of an IAQ response (delays.py)

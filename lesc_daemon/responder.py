@@ -24,6 +24,7 @@ from formats.tagged import build_fields
 from lesc_daemon.matching import Identity, Outcome, Subject, identify, near_dobs
 from lesc_daemon.names import name_keys, surname_keys, unaccented
 from lesc_daemon.ncic_desk import LATE_MARK, cancelled
+from lesc_daemon.oris import LESC_ORI
 from lesc_daemon.persons import NCIC_TYPES, STATUS_TEXT, Person
 from lesc_daemon.rules import Decision, Facts, Rules
 from lesc_daemon.store import Store, candidate_dobs
@@ -42,12 +43,12 @@ FIREARMS_TEXT = {
 }
 
 HELP_TEXT = (
-    "ICE LAW ENFORCEMENT SUPPORT CENTER (SIMULATED), LINE AX, ORI VTINS07S0",
+    f"ICE LAW ENFORCEMENT SUPPORT CENTER (SIMULATED), LINE AX, ORI {LESC_ORI}",
     "IAQ: SEND TO AX. REQUIRED PUR ATN PHN NAM DOB SEX POB CUS OFF; OPTIONAL ARN FBI SID OLN"
     " SOC REM.",
     "EVERY IAQ IS ACKNOWLEDGED AT ONCE (TYP/ACK); THE RESPONSE (TYP/RSP) FOLLOWS.",
-    "YQ: SEND TO VTINS07S0 WITH THE NIC OF THE ICE RECORD. URGENT 10 MINUTES, ROUTINE 1 HOUR.",
-    "AM: SEND TO VTINS07S0 FOR THE DUTY OFFICER.",
+    f"YQ: SEND TO {LESC_ORI} WITH THE NIC OF THE ICE RECORD. URGENT 10 MINUTES, ROUTINE 1 HOUR.",
+    f"AM: SEND TO {LESC_ORI} FOR THE DUTY OFFICER.",
     "ALL DATA IS SYNTHETIC.",
 )
 
@@ -91,7 +92,7 @@ class Responder:
     def on_iaq(self, message: OutputMessage, now: datetime, delay: timedelta) -> list[Reply]:
         today = now.date()
         qrn = self.store.next_query_number(today)
-        sender = message.destination if message.destination in self.lesc_oris else "VTINS07S0"
+        sender = message.destination if message.destination in self.lesc_oris else LESC_ORI
 
         def iar(body: Iar) -> bytes:
             return _message("IAR", sender, message.originator, message.control, body.build())
@@ -284,7 +285,7 @@ class Responder:
             f"ICE LESC RECEIVED YOUR MESSAGE. INBOX NUMBER {number:06d}.{CRLF}"
             "A DUTY OFFICER WILL REPLY."
         )
-        sender = message.destination if message.destination in self.lesc_oris else "VTINS07S0"
+        sender = message.destination if message.destination in self.lesc_oris else LESC_ORI
         return [Reply(now, _message("AM", sender, message.originator, message.control, text))]
 
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
+from lesc_daemon.oris import LESC_ORI, OPERATIONS_ORI
 from lesc_daemon.persons import NcicRecord, Person, Status, StatusCode
 from lesc_daemon.records import person_to_json
 from lesc_daemon.store import Store
@@ -111,7 +112,7 @@ def population(count: int, seed: int, today: date) -> Iterator[Person]:
                 NcicRecord(
                     f"Z{index:09d}",
                     rng.choice(NCIC_TYPES),
-                    "VTINS07S0",
+                    LESC_ORI,
                     f"ICE-{index:07d}",
                     rng.random() < 0.9,
                     today - timedelta(days=rng.randint(10, 3000)),
@@ -137,14 +138,12 @@ def catalogue() -> list[Person]:
     outcome whatever the day."""
     far = date(2099, 12, 31)
     past = date(2015, 7, 1)
-    admin = NcicRecord(
-        "W000000001", "ADMIN_WARRANT", "VTINS07S0", "ICE-0001", True, date(2020, 3, 1)
-    )
+    admin = NcicRecord("W000000001", "ADMIN_WARRANT", LESC_ORI, "ICE-0001", True, date(2020, 3, 1))
     absconder = NcicRecord(
-        "W000000002", "ABSCONDER", "VTICE0900", "ICE-0002", True, date(2021, 6, 1)
+        "W000000002", "ABSCONDER", OPERATIONS_ORI, "ICE-0002", True, date(2021, 6, 1)
     )
     cleared = NcicRecord(
-        "W000000003", "CRIM_WARRANT", "VTINS07S0", "ICE-0003", False, date(2019, 1, 1)
+        "W000000003", "CRIM_WARRANT", LESC_ORI, "ICE-0003", False, date(2019, 1, 1)
     )
     return [
         Person(

@@ -8,9 +8,17 @@ import pytest
 from click.testing import CliRunner
 
 from fixtures.make_directory import render
+from lesc_daemon.oris import LESC_KEY, LESC_ORI, LESC_ORIS
 from nlets_sim.switch.config import default_directory
-from nlets_sim.switch.directory import REGIONS, check_directory, load_directory, parse_directory
+from nlets_sim.switch.directory import (
+    REGIONS,
+    check_directory,
+    demo_key,
+    load_directory,
+    parse_directory,
+)
 from nlets_sim.switch.key_hash import hash_key, sha256_key, verify_key
+from nlets_sim.switch.keys import LESC_LINE
 from nlets_sim.tools.cli import main
 
 
@@ -171,3 +179,13 @@ def test_only_the_lesc_may_originate_iar() -> None:
     assert not directory.may_originate("NY0303000", "IAR")
     assert not directory.may_originate("NYNLETS00", "IAR")
     assert directory.may_originate("NY0303000", "IAQ")
+
+
+def test_the_shipped_directory_lists_the_lesc_oris_on_the_lesc_line() -> None:
+    """The LESC's ORIs are written once (``lesc_daemon.oris``) and agree with the directory:
+    line AX, its control terminal the LESC's query ORI, its demo key the daemon's default."""
+    directory = load_directory(default_directory())
+    on_line = {ori for ori, agency in directory.agencies.items() if agency.line == LESC_LINE}
+    assert on_line == LESC_ORIS
+    assert directory.lines[LESC_LINE].control_ori == LESC_ORI
+    assert demo_key(LESC_ORI) == LESC_KEY

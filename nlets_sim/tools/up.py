@@ -14,12 +14,14 @@ from pathlib import Path
 import click
 
 from lesc_daemon.daemon import DaemonConfig, LescDaemon
+from lesc_daemon.oris import LESC_ORI
 from lesc_daemon.seed import seed_store
 from lesc_daemon.store import Store
 from nlets_sim.bus.broker import BrokerUnavailable, LocalBroker
 from nlets_sim.console.errors import writable_directory
 from nlets_sim.console.logging_setup import configure_logging, log_options
 from nlets_sim.switch.config import Config, DataDirInUse
+from nlets_sim.switch.keys import LESC_LINE
 from nlets_sim.switch.server import SwitchServer
 from nlets_sim.tools.cli_serve import cannot_listen, wait_for_signal
 from nlets_sim.tools.up_nodes import run_nodes
@@ -105,7 +107,7 @@ async def _run_demo(config: Config, data_dir: Path, *, persons: int) -> None:
         address = f"{host}:{switch.port}"
         click.echo(f"nlets-sim listening on {address}")
         click.echo(
-            f"LESC logged on as VTINS07S0 (line AX); store {data_dir}/lesc.sqlite3 holds "
+            f"LESC logged on as {LESC_ORI} (line {LESC_LINE}); store {data_dir}/lesc.sqlite3 holds "
             f"{persons:,} synthetic persons (test identities: fixtures/LESC_IDENTITIES.md)"
         )
         click.echo("\nTry, in another shell (Albany PD, demo key S3CRET):\n")

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from lesc_daemon.delays import DEFAULT_DELAY
+from lesc_daemon.oris import LESC_ORI
 from nlets_sim.bus.broker import LocalBroker, free_port
 from nlets_sim.switch.cluster.plan import Node, Plan
 from nlets_sim.switch.config import default_directory
@@ -19,7 +20,7 @@ DEMO_TERMINALS = {
     "NY0303000": "ALBANY PD, key S3CRET",
     "NJNLETS00": "NEW JERSEY control terminal",
     "CA0010000": "A CALIFORNIA AGENCY",
-    "VTINS07S0": "the ICE LESC (logged on by the daemon)",
+    LESC_ORI: "the ICE LESC (logged on by the daemon)",
 }
 
 

@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from formats.iaq import Iaq
-from lesc_daemon.daemon import LESC_ORIS
+from lesc_daemon.oris import LESC_ORIS
 from lesc_daemon.persons import Person
 from lesc_daemon.records import RecordError, parse_person
 from lesc_daemon.responder import Responder

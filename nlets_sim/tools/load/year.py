@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from lesc_daemon.oris import LESC_ORI
 from nlets_sim.tools.load.identities import Identity
 from nlets_sim.tools.load.profiles import Draw, ProfileError, Request
 from nlets_sim.tools.load.schedule import Schedule, Segment
@@ -37,7 +38,7 @@ FY2013 = {
 }
 KINDS = ("hit_confirmations", "brady", "secret_service", "detainers")  # the rest: plain IAQs
 USSS_ORI = "DCUSSS000"
-LESC_YQ_ORI = "VTINS07S0"
+LESC_YQ_ORI = LESC_ORI
 # January first; Monday first; midnight first. Relative weights (simulated shape).
 MONTH = (1.00, 0.96, 1.02, 1.00, 1.04, 1.06, 1.05, 1.07, 1.03, 1.02, 0.98, 0.90)
 WEEKDAY = (1.10, 1.12, 1.12, 1.10, 1.06, 0.78, 0.72)
