@@ -28,12 +28,3 @@ def place_of_birth_codes() -> dict[str, str]:
 def sex_codes() -> dict[str, str]:
     """SEX codes: M, F, U."""
     return _table("sex_codes")
-
-
-def race_codes() -> dict[str, str]:
-    return _table("race_codes")
-
-
-def state_codes() -> dict[str, str]:
-    """US states, DC and territories."""
-    return _table("state_codes")

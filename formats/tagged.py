@@ -9,7 +9,7 @@ as ``REM``, run to the end of the text, whatever follows.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from functools import cache, lru_cache
 
 from formats.errors import LocalProtocolError
@@ -88,8 +88,3 @@ def duplicates(fields: Fields) -> list[str]:
             repeated.append(tag)
         seen.add(tag)
     return repeated
-
-
-def ordered(values: Mapping[str, str | None], order: Iterable[str]) -> Fields:
-    """The present values of ``values`` as fields in ``order``."""
-    return tuple((tag, value) for tag in order if (value := values.get(tag)) is not None)

@@ -98,7 +98,6 @@ class LescDaemon:
         self._wake = asyncio.Event()
         self.connected = asyncio.Event()
         self.help_published = asyncio.Event()  # the switch answered the AXADMUPDT
-        self.answered = 0
         self.log = log.bind()  # for a line per message: cheaper than the module's lazy proxy
         self.publisher: EventPublisher | None = None
         if config.mqtt is not None:
@@ -290,7 +289,6 @@ class LescDaemon:
                 self.store.schedule(reply.due, reply.message)
                 self._wake.set()
         if replies:
-            self.answered += 1
             self.log.info(
                 "answered",
                 mke=message.mke,

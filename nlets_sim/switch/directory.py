@@ -19,7 +19,6 @@ from nlets_sim.switch.key_hash import SHA256_FORM, is_stored_key, verify_key
 AGENCY_TYPES = frozenset({"PD", "SO", "SA", "LE", "FE", "JA", "JC", "JG", "JJ", "JF", "CJ", "NJ"})
 ACCESS_CATEGORIES = frozenset("ACDZ")
 REGIONS = tuple(f"{letter}1" for letter in "ABCDEFGH")
-HELP_SUFFIXES = ("HELP", "UPDT", "APND", "CNCL")
 _HELP_ORI = re.compile(r"(?P<line>[A-Z0-9]{2})(?P<file>[A-Z0-9]{3})(?P<verb>HELP|UPDT|APND|CNCL)")
 # The demo logon keys of the shipped directory (``fixtures/directory.toml``, written by
 # ``fixtures/make_directory.py``): published, for tests, demos and load runs only.
