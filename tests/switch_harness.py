@@ -18,7 +18,7 @@ from nlets_sim.switch.config import default_directory
 from nlets_sim.switch.core import Switch
 from nlets_sim.switch.directory import Directory, demo_key, load_directory
 from nlets_sim.switch.journal import Journal
-from nlets_sim.switch.state import Close, Send
+from nlets_sim.switch.state import Close, Write
 
 NOW = datetime(2026, 1, 1, 8, 0)
 
@@ -73,7 +73,7 @@ class Harness:
         for command in self.switch.flush():
             wire = self.wires[command.conn]
             match command:
-                case Send(_, data):
+                case Write(_, data):
                     wire.frames.extend(wire._reader.feed(data))
                 case Close(_):
                     wire.closed = True

@@ -16,7 +16,7 @@ from nlets_sim.switch.admin import admin_request
 from nlets_sim.switch.config import Config, load_config
 from nlets_sim.switch.faults import FaultError, make_fault
 from nlets_sim.switch.server import SwitchServer
-from nlets_sim.switch.state import Send
+from nlets_sim.switch.state import Write
 from nlets_sim.tools.cli import main
 from tests.switch_harness import Harness
 from tests.switch_process import running_switch
@@ -87,7 +87,7 @@ def test_delay_holds_the_delivery_and_what_follows(harness: Harness) -> None:
     ny = harness.logon("NY0303000")
     harness.switch.receive(ny.conn, 1, AM.replace(b"\n", b"\r\n"), harness.now)
     harness.switch.receive(ny.conn, 2, AM.replace(b"\n", b"\r\n"), harness.now)
-    sends = [c for c in harness.switch.flush() if isinstance(c, Send) and c.conn == 1]
+    sends = [c for c in harness.switch.flush() if isinstance(c, Write) and c.conn == 1]
     assert [s.delay_s for s in sends] == [2.5]
     assert sends[0].data.count(b"NL1DT") == 2
 

@@ -51,11 +51,11 @@ from nlets_sim.switch.state import (
     Peer,
     Pending,
     Received,
-    Send,
     Session,
+    Write,
     put_first,
-    sends_of,
     seq_ahead,
+    writes_of,
 )
 
 DEFAULT_WINDOW = 64
@@ -408,7 +408,7 @@ class Switch:
         self._ack_due.clear()
         self._logged_on.clear()
         for conn, frames in self._outbox.items():
-            commands.extend(sends_of(conn, frames))
+            commands.extend(writes_of(conn, frames))
         self._outbox.clear()
         commands.extend(Close(conn) for conn in self._closing)
         self._closing.clear()
@@ -434,10 +434,10 @@ class Switch:
             kept: list[bytes | float] = [
                 f for f in frames if isinstance(f, bytes) and f[3:5] in (b"NK", b"LJ", b"LO")
             ]
-            commands.extend(sends_of(conn, kept))
+            commands.extend(writes_of(conn, kept))
         text = cannot_store(reason)
         for conn in self._first_dt.keys() | self._logged_on:
-            commands.append(Send(conn, SwitchLink.nak(self._first_dt.get(conn, 0), text)))
+            commands.append(Write(conn, SwitchLink.nak(self._first_dt.get(conn, 0), text)))
             self._drop(conn)
         for ori, (in_flight, backlog_length, pumped) in self._undo.items():
             session = self.sessions.get(ori)

@@ -46,7 +46,7 @@ from nlets_sim.switch.journal import Journal
 from nlets_sim.switch.journal_faults import JournalDamaged
 from nlets_sim.switch.refusal_log import RefusalLog
 from nlets_sim.switch.retention import Retention
-from nlets_sim.switch.state import Close, Send
+from nlets_sim.switch.state import Close, Write
 from nlets_sim.switch.tls_names import certificate_names
 
 log = structlog.get_logger("nlets_sim.server")
@@ -321,7 +321,7 @@ class SwitchServer:
             if connection is None:
                 continue
             match command:
-                case Send(_, data, delay_s):
+                case Write(_, data, delay_s):
                     connection.send(data, delay_s)
                 case Close(_):
                     connection.close_reason = connection.close_reason or "closed by the switch"

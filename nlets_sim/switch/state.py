@@ -11,15 +11,18 @@ from formats.records import record
 
 
 @record
-class Send:
+class Write:
+    """A command to the shell: write ``data`` to connection ``conn`` (a transcript's ``send``
+    step is another thing: ``nlets_sim.tools.transcript.Send``)."""
+
     conn: int
     data: bytes
     delay_s: float = 0.0  # write after this pause (fault injection); later writes wait too
 
 
-def sends_of(conn: int, pieces: list[bytes | float]) -> list[Send]:
+def writes_of(conn: int, pieces: list[bytes | float]) -> list[Write]:
     """The outbox of a connection as writes: frames joined, split where a pause comes."""
-    sends: list[Send] = []
+    writes: list[Write] = []
     frames: list[bytes] = []
     pause = 0.0
     for piece in pieces:
@@ -27,11 +30,11 @@ def sends_of(conn: int, pieces: list[bytes | float]) -> list[Send]:
             frames.append(piece)
             continue
         if frames:
-            sends.append(Send(conn, b"".join(frames), pause))
+            writes.append(Write(conn, b"".join(frames), pause))
         frames, pause = [], piece
     if frames:
-        sends.append(Send(conn, b"".join(frames), pause))
-    return sends
+        writes.append(Write(conn, b"".join(frames), pause))
+    return writes
 
 
 @record
@@ -74,7 +77,7 @@ class Close:
     conn: int
 
 
-Command = Send | Close
+Command = Write | Close
 
 
 @dataclass(slots=True)
