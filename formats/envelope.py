@@ -11,7 +11,7 @@ from datetime import datetime
 
 from formats.codes import ErCode
 from formats.errors import LocalProtocolError, MessageRejected
-from formats.records import record
+from formats.value_types import value_type
 
 CRLF = "\r\n"
 ORI_PATTERN = re.compile(r"[A-Z0-9]{9}")
@@ -41,7 +41,7 @@ def is_destination(value: str) -> bool:
     return _DESTINATION_PATTERN.fullmatch(value) is not None
 
 
-@record
+@value_type
 class InputMessage:
     """A message as a terminal sends it: ``MKE.SENDER.DEST[,DEST].[*CONTROL.]TXT`` + text."""
 
@@ -178,7 +178,7 @@ def parse_stamp(text: str) -> datetime:
     return datetime.strptime(text, STAMP_FORMAT)  # noqa: DTZ007 - switch-local, no zone
 
 
-@record
+@value_type
 class OutputMessage:
     """A message as the switch delivers it (§2.2).
 

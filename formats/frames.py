@@ -12,7 +12,7 @@ from typing import Any
 import construct as cs
 
 from formats.errors import FrameError, FrameTooLong, LocalProtocolError
-from formats.records import record
+from formats.value_types import value_type
 
 HEADER_BYTES = 19
 MAGIC = b"NL"
@@ -57,7 +57,7 @@ def shown(field: bytes) -> str:
     return "".join(chr(b) if 0x20 <= b < 0x7F else "?" for b in field)
 
 
-@record
+@value_type
 class Frame:
     """One link frame."""
 

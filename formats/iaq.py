@@ -10,8 +10,8 @@ from formats.codes import ErCode
 from formats.dates import parse_dob
 from formats.errors import MessageRejected
 from formats.ncic import offense_codes, place_of_birth_codes, sex_codes
-from formats.records import record
 from formats.tagged import TaggedFieldsError, as_mapping, build_fields, duplicates, parse_fields
+from formats.value_types import value_type
 
 REQUIRED = ("PUR", "ATN", "PHN", "NAM", "DOB", "SEX", "POB", "CUS", "OFF")
 OPTIONAL = ("ARN", "FBI", "SID", "OLN", "SOC", "REM")
@@ -27,7 +27,7 @@ _OFF = re.compile(r"\d{4}")
 _ATTRIBUTES = {tag: tag.lower() for tag in ORDER}  # field prefix -> Iaq attribute
 
 
-@record
+@value_type
 class Iaq:
     """An IAQ's fields, as sent (``dob`` in the sender's form: ``mmddyy`` or ``ccyymmdd``)."""
 

@@ -11,8 +11,8 @@ import re
 
 from formats.envelope import CRLF
 from formats.errors import LocalProtocolError
-from formats.records import record
 from formats.tagged import TaggedFieldsError, as_mapping, build_fields, parse_fields
+from formats.value_types import value_type
 
 QRN_PATTERN = re.compile(r"L\d{12}")
 
@@ -43,7 +43,7 @@ class IarFormatError(ValueError):
     """Text that is not an IAR body."""
 
 
-@record
+@value_type
 class Iar:
     qrn: str
     typ: IarType

@@ -24,8 +24,8 @@ from lesc_daemon.daemon import DaemonConfig, LescDaemon
 from lesc_daemon.delays import parse_delay
 from lesc_daemon.ncic_desk import DeskError, DeskRecord, NcicDesk, hit_confirmations
 from lesc_daemon.oris import LESC_KEY, LESC_ORI
+from lesc_daemon.person_json import PersonJsonError, parse_person
 from lesc_daemon.persons import NCIC_TYPES
-from lesc_daemon.records import RecordError, parse_person
 from lesc_daemon.report import monthly_table, write_chart
 from lesc_daemon.responder import Responder
 from lesc_daemon.rules import Rules, RulesError, load_rules
@@ -283,7 +283,7 @@ def import_command(db: Path, source: BinaryIO, *, strict: bool) -> None:
         except UnicodeDecodeError as error:
             problems.append(f"line {number}: not UTF-8 text (byte {line[error.start]:#04x})")
             continue
-        except RecordError as error:
+        except PersonJsonError as error:
             problems.append(f"line {number}: {error}")
             continue
         if person.id in lines_of:

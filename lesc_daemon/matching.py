@@ -17,7 +17,7 @@ import enum
 from collections.abc import Sequence
 from datetime import date
 
-from formats.records import record
+from formats.value_types import value_type
 from lesc_daemon.persons import KNOWN_SEXES, Person
 from lesc_daemon.scoring import Score, query, score
 from lesc_daemon.store import candidate_dobs
@@ -34,7 +34,7 @@ class Outcome(enum.Enum):
     NONE = "none"
 
 
-@record
+@value_type
 class Subject:
     """What an IAQ says about the person asked about."""
 
@@ -46,7 +46,7 @@ class Subject:
     pob: str | None = None
 
 
-@record
+@value_type
 class Identity:
     outcome: Outcome
     person: Person | None = None

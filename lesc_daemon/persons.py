@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date
 
-from formats.records import record
+from formats.value_types import value_type
 
 
 class StatusCode(enum.Enum):
@@ -43,7 +43,7 @@ NCIC_TYPES = {
 }
 
 
-@record
+@value_type
 class Status:
     code: StatusCode
     klass: str | None = None  # visa class, e.g. B2
@@ -58,7 +58,7 @@ class Status:
         return str(self.code.value)
 
 
-@record
+@value_type
 class NcicRecord:
     nic: str
     type: str
@@ -68,7 +68,7 @@ class NcicRecord:
     entered: date | None
 
 
-@record
+@value_type
 class Person:
     id: str
     names: tuple[str, ...]  # "LAST, FIRST MIDDLE"; the first is the primary name

@@ -19,8 +19,8 @@ from formats.hit_confirmation import HitConfirmation, parse_hit_confirmation
 from formats.iaq import PURPOSES, Iaq, content_problems, parse_iaq
 from formats.iar import Firearms, Iar, IarType, Result
 from formats.notices import SWITCH_ORI
-from formats.records import record
 from formats.tagged import build_fields
+from formats.value_types import value_type
 from lesc_daemon.matching import Identity, Outcome, Subject, identify, near_dobs
 from lesc_daemon.names import name_keys, surname_keys, unaccented
 from lesc_daemon.ncic_desk import LATE_MARK, cancelled
@@ -53,7 +53,7 @@ HELP_TEXT = (
 )
 
 
-@record
+@value_type
 class Reply:
     """A message to send when ``due`` comes."""
 

@@ -38,7 +38,7 @@ from datetime import date
 
 import jellyfish
 
-from formats.records import record
+from formats.value_types import value_type
 from lesc_daemon import names
 from lesc_daemon.persons import KNOWN_SEXES
 
@@ -87,7 +87,7 @@ VARIANT_TEXT = {
 }
 
 
-@record
+@value_type
 class Query:
     """The IAQ's name, prepared once: plain parts and their sound spellings."""
 
@@ -104,7 +104,7 @@ def query(name: str, dob: date, sex: str | None, pob: str | None) -> Query:
     return Query(surname, given, name.partition(",")[0].strip().upper(), dob, sex, pob)
 
 
-@record
+@value_type
 class Score:
     total: float
     name: float

@@ -16,8 +16,8 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from lesc_daemon.oris import LESC_ORI, OPERATIONS_ORI
+from lesc_daemon.person_json import person_to_json
 from lesc_daemon.persons import NcicRecord, Person, Status, StatusCode
-from lesc_daemon.records import person_to_json
 from lesc_daemon.store import Store
 
 FIRST_LETTERS = "QXYZ"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lesc_daemon.records import parse_person
+from lesc_daemon.person_json import parse_person
 from lesc_daemon.store import Store
 
 CATALOGUE = Path(__file__).resolve().parent.parent / "fixtures" / "lesc_identities.jsonl"

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from formats.iaq import Iaq
 from formats.iar import Result
+from lesc_daemon.person_json import PersonJsonError, parse_person, person_to_json
 from lesc_daemon.persons import Person, Status, StatusCode
-from lesc_daemon.records import RecordError, parse_person, person_to_json
 from lesc_daemon.responder import Responder
 from lesc_daemon.rules import Facts, RulesError, load_rules, parse_rules
 from lesc_daemon.seed import catalogue
@@ -183,5 +183,5 @@ def test_import_format_round_trips(person: Person) -> None:
 
 @given(st.text(max_size=200))
 def test_import_parser_raises_only_record_errors(line: str) -> None:
-    with contextlib.suppress(RecordError):
+    with contextlib.suppress(PersonJsonError):
         parse_person(line)

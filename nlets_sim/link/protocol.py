@@ -19,8 +19,8 @@ from formats.frames import (
     build_frame,
     logoff,
 )
-from formats.records import record
 from formats.tagged import TaggedFieldsError, as_mapping, duplicates, parse_fields
+from formats.value_types import value_type
 
 LOGON_REQUIRED = "LOGON REQUIRED"
 UNKNOWN_ORI = "UNKNOWN ORI"
@@ -50,41 +50,41 @@ TRANSITIONS: dict[tuple[LinkState, FrameKind], LinkState] = {
 }
 
 
-@record
+@value_type
 class LogonRequested:
     ori: str
     key: str
     reset: bool
 
 
-@record
+@value_type
 class DataReceived:
     seq: int
     payload: bytes
 
 
-@record
+@value_type
 class AckReceived:
     seq: int
 
 
-@record
+@value_type
 class NakReceived:
     seq: int
     reason: str
 
 
-@record
+@value_type
 class HeartbeatReceived:
     pass
 
 
-@record
+@value_type
 class LogoffReceived:
     pass
 
 
-@record
+@value_type
 class ProtocolViolation:
     """The peer broke the link protocol; ``reply`` is the NK or LJ to send before closing."""
 

@@ -31,8 +31,8 @@ from formats.frames import (
     build_frame,
     shown,
 )
-from formats.records import record
 from formats.tagged import as_mapping, parse_fields
+from formats.value_types import value_type
 
 DEAD_AFTER_INTERVALS = 3  # PROTOCOL 1.2: close after 3 x HBI without a frame
 # The reason of the LO the switch sends a connection whose session another logon took over
@@ -58,7 +58,7 @@ class SessionTakenOver(LinkClosed):
     a reason). ``connect()`` refuses to take the session back unless told to."""
 
 
-@record
+@value_type
 class Delivery:
     """A message the switch delivered: its seq, the bytes and the parsed output form."""
 

@@ -14,7 +14,7 @@ from formats.envelope import ORI_PATTERN, InputMessage, parse_input
 from formats.errors import MessageRejected
 from formats.keys import Body, parse_body
 from formats.notices import SWITCH_ORI
-from formats.records import record
+from formats.value_types import value_type
 
 LESC_LINE = "AX"  # the line an IAQ goes to, exactly (PROTOCOL §2.5)
 AML_CAVEAT = "FOR LAW ENFORCEMENT DISSEMINATION ONLY"  # the switch's first line of an AML
@@ -88,7 +88,7 @@ def check_destinations(rule: KeyRule, destinations: tuple[str, ...]) -> None:
         raise MessageRejected(ErCode.DESTINATION_INVALID, f"REPEATED DESTINATION {repeated[0]}")
 
 
-@record
+@value_type
 class CheckedMessage:
     """A message that passed the directory-free checks, with its parsed body."""
 

@@ -9,21 +9,21 @@ from __future__ import annotations
 from formats.codes import ErCode
 from formats.envelope import InputMessage
 from formats.errors import MessageRejected
-from formats.records import record
+from formats.value_types import value_type
 from nlets_sim.switch.directory import Directory, HelpAddress
 from nlets_sim.switch.keys import KeyRule
 
 FREE_TEXT_KEYS = frozenset({"AM", "AML"})
 
 
-@record
+@value_type
 class Addressed:
     """A delivery to one ORI (the ORI on line 3 of the output header)."""
 
     ori: str
 
 
-@record
+@value_type
 class HelpRequest:
     """An AM to ``ssfffHELP`` (read), ``UPDT``, ``APND`` or ``CNCL``."""
 

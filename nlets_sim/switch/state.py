@@ -7,10 +7,10 @@ from collections import deque
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from formats.records import record
+from formats.value_types import value_type
 
 
-@record
+@value_type
 class Write:
     """A command to the shell: write ``data`` to connection ``conn`` (a transcript's ``send``
     step is another thing: ``nlets_sim.tools.transcript.Send``)."""
@@ -37,7 +37,7 @@ def writes_of(conn: int, pieces: list[bytes | float]) -> list[Write]:
     return writes
 
 
-@record
+@value_type
 class Pending:
     """A delivery waiting for the window, with what fault injection asks of it."""
 
@@ -72,7 +72,7 @@ def put_first(backlog: deque[Pending], pending: Pending) -> deque[Pending]:
     return deque([*waiting[:index], pending, *moved])
 
 
-@record
+@value_type
 class Close:
     conn: int
 
@@ -99,7 +99,7 @@ class Session:
     spilled: bool = False  # more deliveries wait in the journal, above those held here
 
 
-@record
+@value_type
 class Outgoing:
     """A message to deliver, before its output header is stamped."""
 
@@ -112,7 +112,7 @@ class Outgoing:
     message_id: int | None  # the journal row of the input it comes from
 
 
-@record
+@value_type
 class Received:
     """An input being routed: who sent it and its receive stamp."""
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 from formats.iaq import Iaq
 from lesc_daemon.oris import LESC_ORIS
+from lesc_daemon.person_json import PersonJsonError, parse_person
 from lesc_daemon.persons import Person
-from lesc_daemon.records import RecordError, parse_person
 from lesc_daemon.responder import Responder
 from lesc_daemon.rules import load_rules
 from lesc_daemon.seed import catalogue
@@ -106,7 +106,7 @@ def read_identities(path: Path | None, now: datetime) -> list[Identity]:
         try:
             persons.append(parse_person(line))
             res = json.loads(line).get("res")
-        except RecordError as error:
+        except PersonJsonError as error:
             raise IdentitiesError(f"{path} line {number}: {error}") from None
         if res is not None and not (isinstance(res, str) and len(res) == 2):
             raise IdentitiesError(f"{path} line {number}: res must be a RES code such as RM")

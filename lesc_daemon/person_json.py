@@ -1,4 +1,5 @@
-"""The import format (one JSON object per line) to ``Person``, with a clear error per field."""
+"""The import format of persons (one JSON object per line, ``lesc-daemon import``) to
+``Person`` and back, with a clear error per field."""
 
 from __future__ import annotations
 
@@ -15,17 +16,17 @@ from lesc_daemon.persons import NCIC_TYPES, NcicRecord, Person, Status, StatusCo
 _NIC = re.compile(r"[A-Z]\d{9}")
 
 
-class RecordError(ValueError):
+class PersonJsonError(ValueError):
     """A line of the import file that is not a valid person."""
 
 
 def _date(value: Any, field: str) -> date:
     if not isinstance(value, str):
-        raise RecordError(f"{field}: expected a date YYYY-MM-DD, got {value!r}")
+        raise PersonJsonError(f"{field}: expected a date YYYY-MM-DD, got {value!r}")
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise RecordError(f"{field}: not a date: {value!r}") from None
+        raise PersonJsonError(f"{field}: not a date: {value!r}") from None
 
 
 def _optional(data: dict[str, Any], field: str, pattern: re.Pattern[str]) -> str | None:
@@ -33,7 +34,7 @@ def _optional(data: dict[str, Any], field: str, pattern: re.Pattern[str]) -> str
     if value is None:
         return None
     if not isinstance(value, str) or not pattern.fullmatch(value):
-        raise RecordError(f"{field}: invalid value {value!r}")
+        raise PersonJsonError(f"{field}: invalid value {value!r}")
     return value
 
 
@@ -41,11 +42,11 @@ def _status(value: Any) -> Status | None:
     if value is None:
         return None
     if not isinstance(value, dict):
-        raise RecordError("status: expected an object")
+        raise PersonJsonError("status: expected an object")
     try:
         code = StatusCode(value.get("code"))
     except ValueError:
-        raise RecordError(f"status.code: unknown status {value.get('code')!r}") from None
+        raise PersonJsonError(f"status.code: unknown status {value.get('code')!r}") from None
     since = _date(value["since"], "status.since") if value.get("since") else None
     until = _date(value["until"], "status.until") if value.get("until") else None
     return Status(code, value.get("class"), since, until)
@@ -55,19 +56,19 @@ def _ncic(value: Any) -> tuple[NcicRecord, ...]:
     if value is None:
         return ()
     if not isinstance(value, list):
-        raise RecordError("ncic: expected a list")
+        raise PersonJsonError("ncic: expected a list")
     records = []
     for index, item in enumerate(value):
         where = f"ncic[{index}]"
         if not isinstance(item, dict):
-            raise RecordError(f"{where}: expected an object")
+            raise PersonJsonError(f"{where}: expected an object")
         nic, kind, ori = item.get("nic"), item.get("type"), item.get("ori")
         if not isinstance(nic, str) or not _NIC.fullmatch(nic):
-            raise RecordError(f"{where}.nic: invalid NIC {nic!r}")
+            raise PersonJsonError(f"{where}.nic: invalid NIC {nic!r}")
         if kind not in NCIC_TYPES:
-            raise RecordError(f"{where}.type: unknown type {kind!r}")
+            raise PersonJsonError(f"{where}.type: unknown type {kind!r}")
         if not isinstance(ori, str) or not ORI_PATTERN.fullmatch(ori):
-            raise RecordError(f"{where}.ori: invalid ORI {ori!r}")
+            raise PersonJsonError(f"{where}.ori: invalid ORI {ori!r}")
         entered = _date(item["entered"], f"{where}.entered") if item.get("entered") else None
         records.append(
             NcicRecord(nic, kind, ori, item.get("oca"), bool(item.get("active", True)), entered)
@@ -79,21 +80,21 @@ def parse_person(line: str) -> Person:
     try:
         data = json.loads(line)
     except json.JSONDecodeError as error:
-        raise RecordError(f"not JSON: {error.msg} at column {error.colno}") from None
+        raise PersonJsonError(f"not JSON: {error.msg} at column {error.colno}") from None
     if not isinstance(data, dict):
-        raise RecordError("expected a JSON object")
+        raise PersonJsonError("expected a JSON object")
     person_id = data.get("id")
     if not isinstance(person_id, str) or not person_id:
-        raise RecordError("id: missing")
+        raise PersonJsonError("id: missing")
     names = data.get("names")
     if not isinstance(names, list) or not names:
-        raise RecordError("names: expected a non-empty list")
+        raise PersonJsonError("names: expected a non-empty list")
     for name in names:
         if not isinstance(name, str) or not NAME_PATTERN.fullmatch(unaccented(name)):
-            raise RecordError(f"names: {name!r} is not LAST, FIRST MIDDLE")
+            raise PersonJsonError(f"names: {name!r} is not LAST, FIRST MIDDLE")
     sex = data.get("sex")
     if sex not in (None, "M", "F", "U"):
-        raise RecordError(f"sex: {sex!r} is not M, F or U")
+        raise PersonJsonError(f"sex: {sex!r} is not M, F or U")
     return Person(
         id=person_id,
         names=tuple(name.upper() for name in names),
