@@ -124,8 +124,8 @@ class Store:
         try:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
-            # Reads through a memory map instead of a read() per page: a name lookup on the
-            # 1,000,000-person store (300 MB) 105 us against 115-120 us.
+            # Reads through a memory map instead of a read() per page: faster name lookups on
+            # a large store (BENCHMARKS.md, "Figures behind choices in the code").
             self.db.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
             self.db.executescript(SCHEMA)
         except sqlite3.DatabaseError as error:
@@ -258,8 +258,8 @@ class Store:
         soundex, nysiis = phonetic(surname)
         days = [day.isoformat() for day in dobs]
         marks = ",".join("?" * len(days))
-        # One OR over both indexes (SQLite's multi-index OR): 80 us against 130-160 us for a
-        # UNION of two selects on the 1,000,000-person store.
+        # One OR over both indexes (SQLite's multi-index OR), faster than a UNION of two
+        # selects (BENCHMARKS.md, "Figures behind choices in the code").
         where = (
             "p.id IN (SELECT person_id FROM names WHERE (soundex = ? OR nysiis = ?)"  # noqa: S608
             f" AND dob IN ({marks}){_GIVEN_INITIAL if initial else ''})"
@@ -305,8 +305,7 @@ class Store:
 
     def _persons(self, where: str, parameters: tuple[object, ...]) -> list[Person]:
         """The persons ``where`` selects, each whole (names, latest status, NCIC records) from
-        one statement: 75 us for a name lookup on the 1,000,000-person store against 140 us
-        for four statements per person."""
+        one statement, about half the cost of four statements per person (BENCHMARKS.md)."""
         rows = self.db.execute(
             f"{_PERSON_SELECT} WHERE {where} ORDER BY p.id",
             parameters,

@@ -92,10 +92,10 @@ CREATE TABLE IF NOT EXISTS probe (id INTEGER PRIMARY KEY, data BLOB);  -- see Jo
 """
 
 
-# Python's sqlite3 binds str and int as they are, but looks up an adapter for every None and
-# bytes value (about 1 us for a None, 0.5 us for bytes). The new rows bind '' or 0 for NULL and
-# ASCII text for a BLOB, which their statements turn back (NULLIF, CAST): nine Nones and six
-# BLOBs for each IAQ round trip through the switch.
+# Python's sqlite3 binds str and int as they are, but looks up an adapter for every None and bytes
+# value (the cost: BENCHMARKS.md, "Figures behind choices in the code"). The new rows bind '' or 0
+# for NULL and ASCII text for a BLOB, which their statements turn back (NULLIF, CAST): nine Nones
+# and six BLOBs for each IAQ round trip through the switch.
 _INSERT_MESSAGES = (
     "INSERT INTO messages (id, received_at, logon_ori, in_seq, input_number, sender_ori, mke,"
     " destinations, control, outcome, error, raw) VALUES "

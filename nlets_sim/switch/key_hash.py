@@ -2,8 +2,8 @@
 
 New form: ``scrypt$ln=<log2 N>,r=<r>,p=<p>$<salt hex>$<key hex>`` (``hashlib.scrypt``, in the
 standard library: no dependency, memory-hard, and its cost is stored with each key).
-``hash_key`` uses N = 2**14, r = 8, p = 1 (16 MiB, about 50 ms per check on this project's
-machine: the scrypt paper's interactive-logon setting). A key is checked only at logon, and a
+``hash_key`` uses N = 2**14, r = 8, p = 1 (16 MiB: the scrypt paper's interactive-logon
+setting; its time per check is in BENCHMARKS.md). A key is checked only at logon, and a
 successful check is remembered in memory for the life of the process (by stored hash and a
 digest of the key), so a terminal that reconnects does not pay it again. The older form, 64 hex
 digits of SHA-256, is still accepted; ``nlets-sim directory check`` warns about it.
@@ -19,7 +19,7 @@ import re
 KEY_LOG2_N = 14  # N = 16384
 KEY_R = 8
 KEY_P = 1
-QUICK_LOG2_N = 10  # a check at or below this cost runs on the event loop (about 2 ms)
+QUICK_LOG2_N = 10  # a check at or below this cost runs on the event loop (BENCHMARKS.md)
 SALT_BYTES = 16
 KEY_BYTES = 32
 SCRYPT_FORM = re.compile(
