@@ -22,6 +22,8 @@ from formats.frames import (
 from formats.tagged import TaggedFieldsError, as_mapping, duplicates, parse_fields
 from formats.value_types import value_type
 
+DEFAULT_WINDOW = 64  # un-acknowledged DT frames in each direction (PROTOCOL §1.2)
+DEFAULT_HEARTBEAT_S = 30  # HBI: the switch announces it in LA, a terminal assumes it until then
 LOGON_REQUIRED = "LOGON REQUIRED"
 UNKNOWN_ORI = "UNKNOWN ORI"
 BAD_KEY = "BAD KEY"

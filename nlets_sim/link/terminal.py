@@ -33,8 +33,10 @@ from formats.frames import (
 )
 from formats.tagged import as_mapping, parse_fields
 from formats.value_types import value_type
+from nlets_sim.link.protocol import DEFAULT_HEARTBEAT_S, DEFAULT_WINDOW
 
 DEAD_AFTER_INTERVALS = 3  # PROTOCOL 1.2: close after 3 x HBI without a frame
+READ_BYTES = 65_536  # bytes asked of the socket per read
 # The reason of the LO the switch sends a connection whose session another logon took over
 # (docs/protocol-decisions.md).
 TAKEN_OVER = b"SESSION TAKEN OVER"
@@ -95,7 +97,7 @@ class Terminal:
         ori: str,
         key: str,
         *,
-        window: int = 64,
+        window: int = DEFAULT_WINDOW,
         max_payload: int = DEFAULT_MAX_PAYLOAD,
         tls: ssl.SSLContext | None = None,
         auto_ack: bool = True,
@@ -104,7 +106,7 @@ class Terminal:
         self.tls = tls  # None: plain TCP
         self.window = window
         self.max_payload = max_payload
-        self.heartbeat_s = 30
+        self.heartbeat_s = DEFAULT_HEARTBEAT_S  # until the switch's LA says its HBI
         self.lst = 0
         self.next_seq = 1
         self.last_processed = 0  # highest delivery seq handed to the inbox
@@ -186,7 +188,7 @@ class Terminal:
         """The frames of the first chunk that completes one (LA or LJ, and what follows)."""
         async with asyncio.timeout(timeout):
             while True:
-                chunk = await reader.read(65536)
+                chunk = await reader.read(READ_BYTES)
                 if not chunk:
                     raise LinkClosed("switch closed the connection during logon")
                 received = frames.feed(chunk)
@@ -416,7 +418,7 @@ class Terminal:
                     raise frames.failed
                 try:
                     async with asyncio.timeout(self.heartbeat_s):
-                        chunk = await reader.read(65536)
+                        chunk = await reader.read(READ_BYTES)
                 except TimeoutError:
                     silent += 1
                     if silent >= DEAD_AFTER_INTERVALS:

@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import IO, Any, get_args, get_origin, get_type_hints
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from formats.frames import DEFAULT_MAX_PAYLOAD
+from nlets_sim.link.protocol import DEFAULT_HEARTBEAT_S, DEFAULT_WINDOW
 from nlets_sim.link.simclock import SimulatedClock, clock_rate
 
 DEFAULT_PORT = 7700
@@ -41,10 +43,10 @@ class Config:
     # None: the clock stays pinned.
     clock_rate: float | None = None
     clock_origin: float | None = None  # Unix time at which the running clock reads ``clock``
-    heartbeat_s: int = 30  # HBI sent in LA; silence of 3 x HBI closes the link
+    heartbeat_s: int = DEFAULT_HEARTBEAT_S  # HBI sent in LA; silence of 3 x HBI closes the link
     logon_timeout_s: float = 10.0  # time allowed for the first frame (LI)
-    max_frame_bytes: int = 65_536  # largest DT payload accepted
-    window: int = 64  # un-acknowledged DT frames to one terminal
+    max_frame_bytes: int = DEFAULT_MAX_PAYLOAD  # largest DT payload accepted
+    window: int = DEFAULT_WINDOW  # un-acknowledged DT frames to one terminal
     held_per_ori: int = 2_000  # deliveries held in memory for a logged-on ORI; more wait in
     # the journal and are read back as its window frees
     wal_limit_bytes: int = 64 << 20  # a WAL above this gets a TRUNCATE checkpoint

@@ -21,6 +21,8 @@ from formats.notices import SWITCH_ORI, ErrorNotice, StatusNotice, echo
 from nlets_sim.bus.events import Event
 from nlets_sim.link.protocol import (
     BAD_KEY,
+    DEFAULT_HEARTBEAT_S,
+    DEFAULT_WINDOW,
     NOT_ALLOWED,
     UNKNOWN_ORI,
     LogonRequested,
@@ -58,7 +60,6 @@ from nlets_sim.switch.state import (
     writes_of,
 )
 
-DEFAULT_WINDOW = 64
 DEFAULT_HELD_PER_ORI = 2_000
 DEFAULT_STORE_EXPIRY = timedelta(hours=72)
 
@@ -80,7 +81,7 @@ class Switch:
         journal: Journal,
         *,
         window: int = DEFAULT_WINDOW,
-        heartbeat_s: int = 30,
+        heartbeat_s: int = DEFAULT_HEARTBEAT_S,
         store_expiry: timedelta = DEFAULT_STORE_EXPIRY,
         next_numbers: Mapping[tuple[str, str], int] | None = None,
         held_per_ori: int = DEFAULT_HELD_PER_ORI,

@@ -15,6 +15,7 @@ from nlets_sim.bus.address import parse_broker_url
 from nlets_sim.bus.events import check_node_name
 from nlets_sim.console.errors import BadSetting, writable_directory
 from nlets_sim.console.logging_setup import configure_logging, log_options
+from nlets_sim.link.protocol import DEFAULT_HEARTBEAT_S, DEFAULT_WINDOW
 from nlets_sim.switch.cluster.plan import ClusterFileError, load_plan
 from nlets_sim.switch.config import Config, ConfigError, DataDirInUse, load_config, parse_counter
 from nlets_sim.switch.directory import DirectoryError
@@ -88,8 +89,14 @@ def checked_config(config_file: Path | None, overrides: dict[str, Any]) -> Confi
     type=float,
     help="With --clock-rate: the Unix time at which the clock reads --clock [default: now].",
 )
-@click.option("--heartbeat", "heartbeat_s", type=int, help="HBI in seconds [default: 30].")
-@click.option("--window", type=int, help="Un-acknowledged DT frames per terminal [default: 64].")
+@click.option(
+    "--heartbeat", "heartbeat_s", type=int, help=f"HBI in seconds [default: {DEFAULT_HEARTBEAT_S}]."
+)
+@click.option(
+    "--window",
+    type=int,
+    help=f"Un-acknowledged DT frames per terminal [default: {DEFAULT_WINDOW}].",
+)
 @click.option(
     "--tls-cert", type=click.Path(exists=True, path_type=Path), help="PEM certificate: serve TLS."
 )
