@@ -4,8 +4,10 @@ Bottom to top: ``formats``; the link and the terminal library (``nlets_sim.link`
 event bus (``nlets_sim.bus``); what both command lines share (``nlets_sim.console``); the
 switch (``nlets_sim.switch``) beside the LESC (``lesc_daemon``), neither importing the other;
 the tools (``nlets_sim.tools``) above both; and on top the entry points that users name
-(``python -m nlets_sim``, the pytest plugin). Any room may read the package's version from
-``nlets_sim`` itself, which imports nothing. Package code never imports ``fixtures``.
+(``python -m nlets_sim``, the pytest plugin) and the two paths the README first documented
+(``nlets_sim.client``, ``nlets_sim.config``), which no package code imports. Any room may
+read the package's version from ``nlets_sim`` itself, which imports nothing. Package code never
+imports ``fixtures``.
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ ROOMS: dict[str, frozenset[str]] = {
     "nlets_sim.tools": frozenset(_BELOW_TOOLS),
     "nlets_sim.__main__": frozenset({"nlets_sim.tools"}),
     "nlets_sim.pytest_plugin": frozenset(_BELOW_TOOLS | {"nlets_sim.tools"}),
+    # the paths the README first documented, kept for users' code; no package code imports them
+    "nlets_sim.client": frozenset({"nlets_sim.link"}),
+    "nlets_sim.config": frozenset({"nlets_sim.switch"}),
 }
 VERSION_ONLY = "nlets_sim"  # the package itself: its version, importable from every room
 
@@ -208,3 +213,15 @@ def test_a_cycle_is_found_and_a_type_checking_import_is_no_edge() -> None:
     assert cycles({"a.server": {"a.admin"}, "a.admin": {"a.server"}, "a.x": {"a.x"}}) == [
         ["a.admin", "a.server"]
     ]
+
+
+def test_the_first_documented_paths_still_name_the_same_objects() -> None:
+    from nlets_sim import client, config  # noqa: PLC0415
+    from nlets_sim.link import terminal  # noqa: PLC0415
+    from nlets_sim.switch import config as switch_config  # noqa: PLC0415
+
+    assert client.Terminal is terminal.Terminal
+    assert config.Config is switch_config.Config
+    assert {name: getattr(client, name) for name in client.__all__} == {
+        name: getattr(terminal, name) for name in client.__all__
+    }
