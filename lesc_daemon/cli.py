@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import BinaryIO
 
 import click
+from click.core import ParameterSource
 
 from formats.envelope import CRLF, InputMessage, parse_input
 from formats.errors import MessageRejected
 from formats.iaq import content_problems, parse_iaq
-from lesc_daemon.daemon import DaemonConfig, LescDaemon
-from lesc_daemon.delays import parse_delay
+from lesc_daemon.daemon import LescDaemon, load_daemon_config
 from lesc_daemon.ncic_desk import DeskError, DeskRecord, NcicDesk, hit_confirmations
 from lesc_daemon.oris import LESC_KEY, LESC_ORI
 from lesc_daemon.person_json import PersonJsonError, parse_person
@@ -53,8 +53,7 @@ from nlets_sim.console.errors import (
 )
 from nlets_sim.console.logging_setup import configure_logging, log_options
 from nlets_sim.console.message_file import prepare
-from nlets_sim.console.tls import tls_options
-from nlets_sim.link.simclock import clock_rate as checked_rate
+from nlets_sim.console.tls import tls_path_options
 from nlets_sim.link.terminal import LogonRejected, SessionTakenOver
 
 DEFAULT_DB = Path("data/lesc.sqlite3")
@@ -139,6 +138,12 @@ def main() -> None:
 
 @main.command()
 @click.option(
+    "--config",
+    "config_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A TOML file of the settings below (top level or under [lesc]); flags given win.",
+)
+@click.option(
     "--switch", type=HOST_PORT, default="127.0.0.1:7700", show_default=True, help="HOST:PORT."
 )
 @click.option("--ori", default=LESC_ORI, show_default=True)
@@ -164,7 +169,7 @@ def main() -> None:
     type=float,
     help="The Unix time at which the clock reads --clock [default: when the daemon starts].",
 )
-@tls_options
+@tls_path_options
 @click.option("--mqtt", help="Publish events to this broker, e.g. mqtt://127.0.0.1:1883.")
 @click.option("--mqtt-ca", type=click.Path(exists=True, path_type=Path), help="CA for mqtts://.")
 @click.option("--node", default="lesc", show_default=True, help="The LESC's name on the bus.")
@@ -173,48 +178,35 @@ def main() -> None:
 @log_options
 def run(
     *,
+    config_file: Path | None,
     switch: tuple[str, int],
-    ori: str,
-    key: str,
-    db: Path,
-    rules: Path | None,
-    delay: str,
-    clock: str | None,
-    clock_rate: float,
-    clock_origin: float | None,
-    tls: ssl.SSLContext | None,
-    mqtt: str | None,
-    mqtt_ca: Path | None,
-    node: str,
-    events_with_text: bool,
     verbose: bool,
     log_format: str | None,
     log_with_text: bool,
+    **flags: object,
 ) -> None:
     """Log on to the switch and answer until Ctrl-C; reconnects by itself."""
-    host, port = switch
+    ctx = click.get_current_context()
+    given = {
+        name: value
+        for name, value in flags.items()
+        if ctx.get_parameter_source(name) is not ParameterSource.DEFAULT
+    }
+    if ctx.get_parameter_source("switch") is not ParameterSource.DEFAULT:
+        given["host"], given["port"] = switch
     try:
-        config = DaemonConfig(
-            host,
-            port,
-            ori,
-            key,
-            db,
-            rules,
-            parse_delay(delay),
-            clock=datetime.fromisoformat(clock) if clock is not None else None,
-            clock_rate=checked_rate(clock_rate) or 1.0,
-            clock_origin=clock_origin,
-            tls=tls,
-            mqtt=mqtt,
-            mqtt_ca=mqtt_ca,
-            node=check_node_name(node),
-            events_with_text=events_with_text,
-        )
-        if mqtt is not None:
-            parse_broker_url(mqtt, mqtt_ca)
-    except (ValueError, ssl.SSLError) as error:
+        config = load_daemon_config(config_file, given)
+        check_node_name(config.node)
+        if config.mqtt is not None:
+            parse_broker_url(config.mqtt, config.mqtt_ca)
+    except ValueError as error:
         raise click.UsageError(str(error)) from None
+    try:
+        config.tls_context()
+    except (OSError, ssl.SSLError) as error:
+        raise click.UsageError(f"TLS: {error}") from None
+    ctx.meta["lesc_db"] = config.db
+    rules, db = config.rules, config.db
     checked_rules(rules)
     open_store(db, create=True).close()
     configure_logging(verbose=verbose, log_format=log_format, with_text=log_with_text)

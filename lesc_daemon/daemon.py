@@ -24,12 +24,13 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import structlog
 
 from formats.envelope import CRLF, InputMessage, OutputMessage
-from lesc_daemon.delays import DEFAULT_DELAY, Delay
+from lesc_daemon.delays import DEFAULT_DELAY, Delay, parse_delay
 from lesc_daemon.ledger import Ledger
 from lesc_daemon.oris import LESC_KEY, LESC_ORI, LESC_ORIS
 from lesc_daemon.responder import HELP_TEXT, Responder
@@ -39,8 +40,16 @@ from lesc_daemon.store import Store
 from lesc_daemon.store_faults import cannot_write_now, damaged_text, is_damaged
 from nlets_sim.bus.address import parse_broker_url
 from nlets_sim.bus.publisher import EventPublisher
+from nlets_sim.console.config_file import checked_values, merged, read_toml
 from nlets_sim.link.simclock import SimulatedClock
-from nlets_sim.link.terminal import Delivery, LinkClosed, LogonRejected, SessionTakenOver, Terminal
+from nlets_sim.link.terminal import (
+    Delivery,
+    LinkClosed,
+    LogonRejected,
+    SessionTakenOver,
+    Terminal,
+    client_tls_context,
+)
 
 log = structlog.get_logger("lesc_daemon")
 
@@ -69,11 +78,33 @@ class DaemonConfig:
     clock_origin: float | None = None  # Unix time at which it reads ``clock``; None: at start
     reconnect_max_s: float = 5.0
     oris: frozenset[str] = field(default=LESC_ORIS)
-    tls: ssl.SSLContext | None = None  # None: plain TCP to the switch
+    tls_ca: Path | None = None  # PEM CA to trust: connect with TLS (None and no cert: plain TCP)
+    tls_cert: Path | None = None  # PEM client certificate to present (connects with TLS)
+    tls_key: Path | None = None  # its PEM key, if not in the certificate file
     mqtt: str | None = field(default=None, repr=False)  # publish events to this broker URL
     mqtt_ca: Path | None = None  # PEM CA of an mqtts:// broker (default: the system's)
     node: str = "lesc"  # the LESC's name on the bus
     events_with_text: bool = False  # names, DOBs and identifiers in events too
+
+    def tls_context(self) -> ssl.SSLContext | None:
+        """The terminal's TLS context, or None for plain TCP."""
+        return client_tls_context(self.tls_ca, self.tls_cert, self.tls_key)
+
+
+def load_daemon_config(path: Path | None, overrides: dict[str, Any]) -> DaemonConfig:
+    """Defaults, then the file's ``[lesc]`` table (or top level), then non-None overrides
+    (``lesc-daemon run --config FILE``); the names are ``DaemonConfig``'s fields. Raises
+    ``ValueError`` saying which value and why."""
+    values: dict[str, Any] = {}
+    if path is not None:
+        data = read_toml(path)
+        values.update(data.get("lesc", data))
+    values = merged(values, overrides)
+    if isinstance(values.get("delay"), str):
+        values["delay"] = parse_delay(values["delay"])
+    if isinstance(values.get("oris"), list):
+        values["oris"] = frozenset(values["oris"])
+    return DaemonConfig(**checked_values(DaemonConfig, values))
 
 
 class LescDaemon:
@@ -83,7 +114,12 @@ class LescDaemon:
         self.ledger = Ledger(self.store.db, config.ori)
         self.responder = Responder(self.store, load_rules(config.rules), config.oris)
         self.terminal = Terminal(
-            config.host, config.port, config.ori, config.key, tls=config.tls, auto_ack=False
+            config.host,
+            config.port,
+            config.ori,
+            config.key,
+            tls=config.tls_context(),
+            auto_ack=False,
         )
         # Carry on where the last run committed: deliveries stored, answers not yet
         # acknowledged by the switch.

@@ -28,7 +28,7 @@ ROOMS: dict[str, frozenset[str]] = {
     "nlets_sim.link": frozenset({"formats"}),
     "nlets_sim.bus": frozenset({"formats"}),
     "nlets_sim.console": frozenset({"formats", "nlets_sim.link"}),
-    "nlets_sim.switch": frozenset({"formats", "nlets_sim.link", "nlets_sim.bus"}),
+    "nlets_sim.switch": frozenset(_BELOW_DAEMONS),
     "lesc_daemon": frozenset(_BELOW_DAEMONS),
     "nlets_sim.tools": frozenset(_BELOW_TOOLS),
     "nlets_sim.__main__": frozenset({"nlets_sim.tools"}),

@@ -14,8 +14,7 @@ from click.testing import CliRunner
 
 from lesc_daemon.daemon import DaemonConfig, LescDaemon
 from lesc_daemon.delays import NO_DELAY
-from nlets_sim.console.tls import client_tls_context
-from nlets_sim.link.terminal import LinkClosed, LogonRejected, Terminal
+from nlets_sim.link.terminal import LinkClosed, LogonRejected, Terminal, client_tls_context
 from nlets_sim.switch.config import PINNED_CLOCK, Config, default_directory
 from nlets_sim.switch.directory import demo_key
 from nlets_sim.switch.server import SwitchServer
@@ -210,7 +209,7 @@ async def test_the_lesc_answers_over_tls(
             port=nlets_switch.port,
             db=tmp_path / "lesc.db",
             delay=NO_DELAY,
-            tls=client_tls_context(ca),
+            tls_ca=ca,
         )
     )
     running = asyncio.create_task(daemon.run())

@@ -12,39 +12,39 @@ from typing import Any
 
 import click
 
+from nlets_sim.link.terminal import client_tls_context
 
-def client_tls_context(
-    ca: Path | None, cert: Path | None = None, key: Path | None = None
-) -> ssl.SSLContext | None:
-    """A terminal's TLS context: trust ``ca`` (else the system's), present ``cert`` if given;
-    None when neither is given (plain TCP)."""
-    if ca is None and cert is None:
-        return None
-    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=ca)
-    if cert is not None:
-        context.load_cert_chain(cert, key)
-    return context
+
+def tls_path_options(command: Callable[..., None]) -> Callable[..., None]:
+    """``--tls-ca --tls-cert --tls-key``, handed to the command as the paths ``tls_ca``,
+    ``tls_cert`` and ``tls_key`` (each None when not given)."""
+    for option in reversed(
+        (
+            click.option(
+                "--tls-ca",
+                type=click.Path(exists=True, path_type=Path),
+                help="Connect with TLS, trusting this PEM CA (or a self-signed certificate).",
+            ),
+            click.option(
+                "--tls-cert",
+                type=click.Path(exists=True, path_type=Path),
+                help="Connect with TLS, presenting this PEM client certificate.",
+            ),
+            click.option(
+                "--tls-key",
+                type=click.Path(exists=True, path_type=Path),
+                help="The client certificate's PEM key (if not in the certificate file).",
+            ),
+        )
+    ):
+        command = option(command)
+    return command
 
 
 def tls_options(command: Callable[..., None]) -> Callable[..., None]:
     """``--tls-ca --tls-cert --tls-key``, handed to the command as ``tls`` (an SSL context, or
     None for plain TCP)."""
 
-    @click.option(
-        "--tls-ca",
-        type=click.Path(exists=True, path_type=Path),
-        help="Connect with TLS, trusting this PEM CA (or a self-signed certificate).",
-    )
-    @click.option(
-        "--tls-cert",
-        type=click.Path(exists=True, path_type=Path),
-        help="Connect with TLS, presenting this PEM client certificate.",
-    )
-    @click.option(
-        "--tls-key",
-        type=click.Path(exists=True, path_type=Path),
-        help="The client certificate's PEM key (if not in the certificate file).",
-    )
     @functools.wraps(command)
     def with_tls(
         *, tls_ca: Path | None, tls_cert: Path | None, tls_key: Path | None, **rest: Any
@@ -55,4 +55,4 @@ def tls_options(command: Callable[..., None]) -> Callable[..., None]:
             raise click.UsageError(f"TLS: {error}") from None
         command(tls=tls, **rest)
 
-    return with_tls
+    return tls_path_options(with_tls)

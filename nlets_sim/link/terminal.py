@@ -18,6 +18,7 @@ import contextlib
 import ssl
 from collections import OrderedDict, deque
 from collections.abc import Callable
+from pathlib import Path
 from types import TracebackType
 
 from formats.envelope import OutputMessage, parse_input, parse_output
@@ -87,6 +88,19 @@ def parse_address(address: str) -> tuple[str, int]:
     if not port.isdigit() or not 0 < int(port) <= MAX_PORT:
         raise ValueError(f"{address!r}: the port must be a number from 1 to {MAX_PORT}")
     return host.strip("[]") or "127.0.0.1", int(port)
+
+
+def client_tls_context(
+    ca: Path | None, cert: Path | None = None, key: Path | None = None
+) -> ssl.SSLContext | None:
+    """A terminal's TLS context: trust ``ca`` (else the system's), present ``cert`` if given;
+    None when neither is given (plain TCP)."""
+    if ca is None and cert is None:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=ca)
+    if cert is not None:
+        context.load_cert_chain(cert, key)
+    return context
 
 
 class Terminal:

@@ -8,19 +8,18 @@ import os
 import re
 import ssl
 import time
-import tomllib
-import types
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from importlib import resources
 from pathlib import Path
-from typing import IO, Any, get_args, get_origin, get_type_hints
+from typing import IO, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from formats.frames import DEFAULT_MAX_PAYLOAD
+from nlets_sim.console.config_file import checked_values, merged, read_toml
 from nlets_sim.link.protocol import DEFAULT_HEARTBEAT_S, DEFAULT_WINDOW
-from nlets_sim.link.simclock import SimulatedClock, clock_rate
+from nlets_sim.link.simclock import SimulatedClock
 
 DEFAULT_PORT = 7700
 PINNED_CLOCK = datetime(2026, 1, 1, 8, 0)  # noqa: DTZ001 - the pinned switch-local time of tests
@@ -128,7 +127,6 @@ class Config:
         return datetime.now(ZoneInfo(self.tz)).replace(tzinfo=None, microsecond=0)
 
 
-_PATHS = {"data_dir", "directory", "tls_cert", "tls_key", "tls_client_ca", "mqtt_ca", "cluster"}
 _COUNTERS = ("input_counters", "output_counters")
 _LINE = re.compile(r"[A-Z0-9]{2}")
 COUNTER_MAX = 99_999
@@ -166,33 +164,17 @@ def load_config(path: Path | None, overrides: dict[str, Any]) -> Config:
     """Defaults, then the file's ``[switch]`` table (or top level), then non-None overrides."""
     values: dict[str, Any] = {}
     if path is not None:
-        try:
-            data = tomllib.loads(path.read_text("utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-            raise ValueError(f"{path}: not valid TOML: {error}") from None
+        data = read_toml(path)
         faults = data.pop("fault", [])
         values.update(data.get("switch", data))
         values["faults"] = tuple(faults)
-    values.update({key: value for key, value in overrides.items() if value is not None})
-    known = {f.name for f in dataclasses.fields(Config)}
-    unknown = sorted(set(values) - known)
-    if unknown:
-        raise ValueError(f"unknown configuration keys: {', '.join(unknown)}")
-    for key in _PATHS & set(values):
-        values[key] = Path(values[key])
+    values = merged(values, overrides)
     for key in _COUNTERS:
         if key in values:
             values[key] = checked_counters(key, values[key])
-    if isinstance(values.get("clock"), str):
-        try:
-            values["clock"] = datetime.fromisoformat(values["clock"])
-        except ValueError:
-            raise ValueError(f"clock: not an ISO 8601 time: {values['clock']!r}") from None
-    if values.get("clock_rate") is not None:
-        if values.get("clock") is None:
-            raise ValueError("a clock rate needs a clock to start from (--clock START)")
-        clock_rate(values["clock_rate"])
-    _check_types(values)
+    if values.get("clock_rate") is not None and values.get("clock") is None:
+        raise ValueError("a clock rate needs a clock to start from (--clock START)")
+    values = checked_values(Config, values)
     try:
         ZoneInfo(values.get("tz", "UTC"))  # fails early on an unknown zone
     except (ZoneInfoNotFoundError, ValueError):
@@ -200,26 +182,6 @@ def load_config(path: Path | None, overrides: dict[str, Any]) -> Config:
             f"tz: unknown time zone {values['tz']!r}: an IANA name such as UTC or Europe/Paris"
         ) from None
     return Config(**values)
-
-
-def _check_types(values: dict[str, Any]) -> None:
-    """Every value of the type its ``Config`` field declares, so that a wrong one stops the
-    switch before it starts (not a timer task later)."""
-    hints = get_type_hints(Config)
-    for name, value in values.items():
-        hint = hints[name]
-        allowed = get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
-        allowed = tuple(get_origin(kind) or kind for kind in allowed)
-        if float in allowed:
-            allowed += (int,)
-        if value is None and type(None) in allowed:
-            continue
-        if (isinstance(value, bool) and bool not in allowed) or not isinstance(value, allowed):
-            wanted = " or ".join(_TYPE_WORDS.get(kind, kind.__name__) for kind in allowed)
-            raise ValueError(f"{name} must be {wanted}, not {value!r}")
-
-
-_TYPE_WORDS = {int: "a whole number", float: "a number", str: "text", Path: "a path"}
 
 
 class DataDirInUse(RuntimeError):
