@@ -12,13 +12,11 @@ import asyncio
 import contextlib
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from formats.notices import IN_SERVICE, out_of_service
 from nlets_sim.switch.faults import make_fault
-
-if TYPE_CHECKING:
-    from nlets_sim.switch.server import SwitchServer
+from nlets_sim.switch.shell import SwitchShell
 
 
 class AdminError(RuntimeError):
@@ -26,7 +24,7 @@ class AdminError(RuntimeError):
 
 
 class AdminServer:
-    def __init__(self, server: SwitchServer) -> None:
+    def __init__(self, server: SwitchShell) -> None:
         self._switch_server = server
         self._server: asyncio.AbstractServer | None = None
         self._path: Path | None = None
@@ -108,5 +106,5 @@ async def admin_request(path: Path, request: dict[str, Any]) -> dict[str, Any]:
     return answer
 
 
-def _faults(server: SwitchServer) -> list[dict[str, Any]]:
+def _faults(server: SwitchShell) -> list[dict[str, Any]]:
     return [fault.describe() for fault in server.switch.faults.faults]

@@ -15,7 +15,6 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 import structlog
 
@@ -25,10 +24,8 @@ from nlets_sim.switch.core import Switch
 from nlets_sim.switch.key_hash import quick_to_verify, verify_key
 from nlets_sim.switch.logon_guard import Limit, LogonGuard
 from nlets_sim.switch.refusal_log import RefusalLog
+from nlets_sim.switch.shell import Peer
 from nlets_sim.switch.tls_names import certificate_allows
-
-if TYPE_CHECKING:
-    from nlets_sim.switch.server import Connection
 
 log = structlog.get_logger("nlets_sim.server")
 
@@ -54,7 +51,7 @@ class Door:
         # slow (scrypt) key checks run here, off the event loop: two at a time, GIL released
         self.key_checks = ThreadPoolExecutor(max_workers=2, thread_name_prefix="key-check")
 
-    def logon(self, connection: Connection, request: LogonRequested, now: datetime) -> None:
+    def logon(self, connection: Peer, request: LogonRequested, now: datetime) -> None:
         switch = self.switch
         moment = self.clock()
         locked = self.guard.locked(request.ori, connection.address, moment)
@@ -77,7 +74,7 @@ class Door:
         self._decide(connection, request, refusal, now, locked=locked, moment=moment)
 
     def _key_checked(
-        self, connection: Connection, request: LogonRequested, future: asyncio.Future[bool]
+        self, connection: Peer, request: LogonRequested, future: asyncio.Future[bool]
     ) -> None:
         if connection.link.state is not LinkState.LOGGING_ON:
             return  # the connection ended while its key was checked
@@ -89,7 +86,7 @@ class Door:
 
     def _decide(
         self,
-        connection: Connection,
+        connection: Peer,
         request: LogonRequested,
         refusal: str | None,
         now: datetime,

@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from nlets_sim.bus.address import parse_broker_url
 from nlets_sim.switch.cluster.forwards import Forwards
 from nlets_sim.switch.cluster.link import ClusterLink
 from nlets_sim.switch.cluster.plan import ClusterFileError, Plan, load_plan
 from nlets_sim.switch.directory import Directory
-
-if TYPE_CHECKING:
-    from nlets_sim.switch.server import SwitchServer
+from nlets_sim.switch.shell import SwitchShell
 
 
 def checked_plan(path: Path, node: str, directory: Directory, url: str | None) -> Plan:
@@ -30,7 +28,7 @@ def checked_plan(path: Path, node: str, directory: Directory, url: str | None) -
 
 
 class NodeShell:
-    def __init__(self, server: SwitchServer, plan: Plan) -> None:
+    def __init__(self, server: SwitchShell, plan: Plan) -> None:
         config = server.config
         self.server = server
         url = config.mqtt or plan.broker
