@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from lesc_daemon.daemon import running
+from lesc_daemon.daemon import DaemonConfig, running
 from nlets_sim.bus.broker import LocalBroker, free_port
 from nlets_sim.link.terminal import Terminal
 from nlets_sim.switch.admin import admin_request
@@ -29,7 +29,7 @@ from nlets_sim.switch.directory import demo_key
 from nlets_sim.switch.server import SwitchServer
 from tests.bus_events import collecting
 from tests.switch_process import ready_port, serve_command
-from tests.test_events import AM_TO_NJ, IAQ, lesc_config, terminal
+from tests.test_events import AM_TO_NJ, IAQ, terminal
 from tests.test_tls import self_signed
 
 USER = "dispatch-lab"
@@ -164,7 +164,7 @@ async def serving(
 
 
 async def test_switch_and_lesc_publish_over_tls_with_the_password_from_the_url(
-    tmp_path: Path, secured: Secured
+    tmp_path: Path, secured: Secured, lesc_config: Callable[..., DaemonConfig]
 ) -> None:
     url = secured.broker.url_for(tls=True)
     server = SwitchServer(
@@ -178,7 +178,7 @@ async def test_switch_and_lesc_publish_over_tls_with_the_password_from_the_url(
         )
     )
     await server.start()
-    lesc = lesc_config(tmp_path, server.port, url, "tls-lesc", mqtt_ca=secured.ca)
+    lesc = lesc_config(port=server.port, mqtt=url, node="tls-lesc", mqtt_ca=secured.ca)
     try:
         async with collecting(url, ca=secured.ca) as bus, running(lesc):
             ny = await terminal(server, "NY0303000")

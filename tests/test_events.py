@@ -3,12 +3,12 @@ private fields, and what the switch does when the broker goes away."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from lesc_daemon.daemon import DaemonConfig, running
-from lesc_daemon.delays import NO_DELAY
 from nlets_sim.bus.broker import LocalBroker
 from nlets_sim.bus.events import LESC_KINDS, SWITCH_KINDS
 from nlets_sim.link.terminal import Terminal
@@ -132,23 +132,12 @@ YQ = (
 )
 
 
-def lesc_config(tmp_path: Path, port: int, url: str, node: str, **options: Any) -> DaemonConfig:
-    """The LESC answering at once on the pinned clock, publishing to ``url`` as ``node``."""
-    return DaemonConfig(
-        port=port,
-        db=tmp_path / "lesc.sqlite3",
-        delay=NO_DELAY,
-        clock=PINNED_CLOCK,
-        mqtt=url,
-        node=node,
-        **options,
-    )
-
-
-async def test_lesc_events(tmp_path: Path, nlets_broker: LocalBroker) -> None:
+async def test_lesc_events(
+    tmp_path: Path, nlets_broker: LocalBroker, lesc_config: Callable[..., DaemonConfig]
+) -> None:
     server = SwitchServer(Config(port=0, data_dir=tmp_path / "switch", clock=PINNED_CLOCK))
     await server.start()
-    lesc = lesc_config(tmp_path, server.port, nlets_broker.url, "lesc-test")
+    lesc = lesc_config(port=server.port, mqtt=nlets_broker.url, node="lesc-test")
     try:
         async with collecting(nlets_broker.url, "nlets/v2/lesc-test/#") as bus, running(lesc):
             ny = await terminal(server, "NY0303000")

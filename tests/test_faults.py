@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -22,11 +23,6 @@ from tests.switch_harness import Harness
 from tests.switch_process import running_switch
 
 AM = b"AM.NY0303000.NJNLETS00.*F1.TXT\nHELLO"
-
-
-@pytest.fixture
-def harness(tmp_path: Path) -> Harness:
-    return Harness(tmp_path)
 
 
 def test_drop_discards_the_message_before_it_is_stored_or_acked(harness: Harness) -> None:
@@ -129,13 +125,8 @@ def test_rules_from_the_config_file(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def nlets_config(tmp_path: Path) -> Config:
-    return Config(
-        port=0,
-        data_dir=tmp_path / "switch",
-        clock=None,
-        faults=({"kind": "delay", "delay_s": 0.4, "mke": "AM"},),
-    )
+def nlets_config(switch_config: Callable[..., Config]) -> Config:
+    return switch_config(clock=None, faults=({"kind": "delay", "delay_s": 0.4, "mke": "AM"},))
 
 
 async def test_delay_over_tcp(nlets_switch: SwitchServer, nlets_terminal: TerminalFactory) -> None:

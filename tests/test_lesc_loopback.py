@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -91,13 +92,16 @@ async def test_daemon_reconnects_and_loses_no_query_across_a_switch_restart(
         await switch.stop()
 
 
-async def test_answers_that_cannot_be_sent_wait_for_the_next_logon(tmp_path: Path) -> None:
+async def test_answers_that_cannot_be_sent_wait_for_the_next_logon(
+    lesc_config: Callable[..., DaemonConfig],
+) -> None:
     """The link drops between a query's arrival and its answers: they wait, in order, in the
     terminal's backlog, which goes out after the next logon."""
-    store = Store(tmp_path / "lesc.db")
+    config = lesc_config()
+    store = Store(config.db)
     store.add_persons(catalogue())
     store.close()
-    daemon = LescDaemon(DaemonConfig(db=tmp_path / "lesc.db", delay=NO_DELAY, clock=PINNED_CLOCK))
+    daemon = LescDaemon(config)
     text = IAQ.split(b"\r\n", 1)[1].decode()
     message = OutputMessage(
         "IAQ", "NY0303000", PINNED_CLOCK, 1, PINNED_CLOCK, 1, "VTINS07S0", text, "Q77"
@@ -115,9 +119,9 @@ async def test_answers_that_cannot_be_sent_wait_for_the_next_logon(tmp_path: Pat
 
 
 async def test_answers_coming_due_queue_behind_those_waiting_for_the_window(
-    tmp_path: Path,
+    lesc_config: Callable[..., DaemonConfig],
 ) -> None:
-    daemon = LescDaemon(DaemonConfig(db=tmp_path / "lesc.db", delay=NO_DELAY, clock=PINNED_CLOCK))
+    daemon = LescDaemon(lesc_config())
     daemon.terminal.post(b"ANSWERED AT ONCE")  # no link: it waits in the terminal
     daemon.store.schedule(PINNED_CLOCK - timedelta(minutes=1), b"DUE NOW")
     daemon.store.schedule(PINNED_CLOCK + timedelta(hours=1), b"DUE LATER")
@@ -128,11 +132,11 @@ async def test_answers_coming_due_queue_behind_those_waiting_for_the_window(
 
 
 async def test_a_message_the_lesc_fails_to_answer_does_not_stop_the_others(
-    tmp_path: Path,
+    lesc_config: Callable[..., DaemonConfig],
 ) -> None:
     """With the query-number table gone, IAQs fail inside the store; the AM behind them is
     still answered."""
-    daemon = LescDaemon(DaemonConfig(db=tmp_path / "lesc.db", delay=NO_DELAY, clock=PINNED_CLOCK))
+    daemon = LescDaemon(lesc_config())
     daemon.store.db.execute("DROP TABLE query_numbers")
     iaq_text = IAQ.split(b"\r\n", 1)[1].decode()
     for mke, text in (("IAQ", iaq_text), ("AM", "CALL ME")):

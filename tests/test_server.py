@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
+from collections.abc import Awaitable, Callable
 
 import pytest
 
@@ -11,9 +11,10 @@ from formats.frames import Frame, FrameKind, FrameReader, build_frame
 from nlets_sim.link.terminal import LinkClosed, LogonRejected, Terminal
 from nlets_sim.pytest_plugin import TerminalFactory
 from nlets_sim.switch.admin import AdminError, admin_request
-from nlets_sim.switch.config import PINNED_CLOCK, Config, DataDirInUse
+from nlets_sim.switch.config import Config, DataDirInUse
 from nlets_sim.switch.directory import demo_key
 from nlets_sim.switch.server import SwitchServer
+from tests.conftest import Handler
 
 AM = b"AM.NY0303000.NJNLETS00.*B1.TXT\r\nHELLO"
 
@@ -88,15 +89,9 @@ async def test_too_long_frame_is_refused_without_reading_it(nlets_switch: Switch
 
 
 @pytest.fixture
-def nlets_config(tmp_path: Path) -> Config:
+def nlets_config(switch_config: Callable[..., Config]) -> Config:
     """Short timers so that the timeout tests take a second, not a minute."""
-    return Config(
-        port=0,
-        data_dir=tmp_path / "switch",
-        clock=PINNED_CLOCK,
-        heartbeat_s=1,
-        logon_timeout_s=0.5,
-    )
+    return switch_config(heartbeat_s=1, logon_timeout_s=0.5)
 
 
 async def test_logon_timeout_gets_lj_logon_required(nlets_switch: SwitchServer) -> None:
@@ -233,7 +228,9 @@ async def test_closed_terminal_reports_why(nlets_terminal: TerminalFactory) -> N
         await ny.send(AM)
 
 
-async def test_terminal_closes_a_link_on_which_the_switch_fell_silent() -> None:
+async def test_terminal_closes_a_link_on_which_the_switch_fell_silent(
+    fake_switch: Callable[[Handler], Awaitable[int]],
+) -> None:
     """A fake switch that accepts the logon with HBI/1, then says nothing: the terminal
     heartbeats, and after 3 x HBI of silence closes the link."""
     received: list[Frame] = []
@@ -248,15 +245,11 @@ async def test_terminal_closes_a_link_on_which_the_switch_fell_silent() -> None:
         await writer.wait_closed()
         handled.set()
 
-    server = await asyncio.start_server(silent_switch, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    terminal = Terminal("127.0.0.1", port, "NY0303000", "S3CRET")
+    terminal = Terminal("127.0.0.1", await fake_switch(silent_switch), "NY0303000", "S3CRET")
     await terminal.connect()
     assert await terminal.wait_closed() == "nothing from the switch for 3 x HBI; link closed"
     await asyncio.wait_for(handled.wait(), 10)
     assert [frame.kind for frame in received] == [FrameKind.LI, FrameKind.HB, FrameKind.HB]
-    server.close()
-    await server.wait_closed()
     await terminal.abort()
 
 
@@ -265,7 +258,9 @@ async def test_two_switches_never_share_a_data_directory(nlets_switch: SwitchSer
         SwitchServer(nlets_switch.config)
 
 
-async def test_logon_that_gets_no_answer_times_out_and_closes_the_socket() -> None:
+async def test_logon_that_gets_no_answer_times_out_and_closes_the_socket(
+    fake_switch: Callable[[Handler], Awaitable[int]],
+) -> None:
     """A switch that never answers the LI: the terminal gives up and closes its socket (the
     far end sees end of file) instead of leaving it open."""
     closed_by_terminal = asyncio.Event()
@@ -277,17 +272,15 @@ async def test_logon_that_gets_no_answer_times_out_and_closes_the_socket() -> No
         writer.close()
         await writer.wait_closed()
 
-    server = await asyncio.start_server(mute, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    terminal = Terminal("127.0.0.1", port, "NY0303000", "S3CRET")
+    terminal = Terminal("127.0.0.1", await fake_switch(mute), "NY0303000", "S3CRET")
     with pytest.raises(TimeoutError):
         await terminal.connect(timeout=0.2)
     await asyncio.wait_for(closed_by_terminal.wait(), 5)
-    server.close()
-    await server.wait_closed()
 
 
-async def test_terminal_refuses_a_delivery_that_is_not_an_output_message() -> None:
+async def test_terminal_refuses_a_delivery_that_is_not_an_output_message(
+    fake_switch: Callable[[Handler], Awaitable[int]],
+) -> None:
     """A DT whose payload has no output header gets NK with its seq; the next one is taken."""
     received: list[Frame] = []
     done = asyncio.Event()
@@ -308,8 +301,7 @@ async def test_terminal_refuses_a_delivery_that_is_not_an_output_message() -> No
         writer.close()
         await writer.wait_closed()
 
-    server = await asyncio.start_server(odd_switch, "127.0.0.1", 0)
-    terminal = Terminal("127.0.0.1", server.sockets[0].getsockname()[1], "NY0303000", "S3CRET")
+    terminal = Terminal("127.0.0.1", await fake_switch(odd_switch), "NY0303000", "S3CRET")
     await terminal.connect()
     assert (await terminal.receive()).message.text == "OK"
     await asyncio.wait_for(done.wait(), 5)
@@ -318,5 +310,3 @@ async def test_terminal_refuses_a_delivery_that_is_not_an_output_message() -> No
         Frame(FrameKind.AK, 2),
     ]
     await terminal.abort()
-    server.close()
-    await server.wait_closed()

@@ -14,11 +14,6 @@ from tests.switch_harness import NOW, Harness, Wire
 AM_NJ = b"AM.NY0303000.NJNLETS00.*B1234.TXT\nHELLO FROM ALBANY"
 
 
-@pytest.fixture
-def harness(tmp_path: Path) -> Harness:
-    return Harness(tmp_path)
-
-
 def test_logon_accepted_with_lst_and_heartbeat_interval(harness: Harness) -> None:
     wire = harness.logon("NY0303000")
     assert wire.take() == [Frame(FrameKind.LA, 0, b"LST/00000000.HBI/30")]

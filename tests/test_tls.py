@@ -7,15 +7,15 @@ import asyncio
 import dataclasses
 import ssl
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from lesc_daemon.daemon import DaemonConfig, LescDaemon
-from lesc_daemon.delays import NO_DELAY
 from nlets_sim.link.terminal import LinkClosed, LogonRejected, Terminal, client_tls_context
-from nlets_sim.switch.config import PINNED_CLOCK, Config, default_directory
+from nlets_sim.switch.config import Config, default_directory
 from nlets_sim.switch.directory import demo_key
 from nlets_sim.switch.server import SwitchServer
 from nlets_sim.tools.cli import main
@@ -63,11 +63,11 @@ def certificates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Pa
 
 
 @pytest.fixture
-def nlets_config(tmp_path: Path, certificates: dict[str, tuple[Path, Path]]) -> Config:
+def nlets_config(
+    switch_config: Callable[..., Config], certificates: dict[str, tuple[Path, Path]]
+) -> Config:
     cert, key = certificates["switch"]
-    return Config(
-        port=0, data_dir=tmp_path / "switch", clock=PINNED_CLOCK, tls_cert=cert, tls_key=key
-    )
+    return switch_config(tls_cert=cert, tls_key=key)
 
 
 def terminal(switch: SwitchServer, ori: str, secret: str, **tls: Path | None) -> Terminal:
@@ -201,17 +201,12 @@ def test_cli_serve_and_am_over_tls(
 
 
 async def test_the_lesc_answers_over_tls(
-    nlets_switch: SwitchServer, certificates: dict[str, tuple[Path, Path]], tmp_path: Path
+    nlets_switch: SwitchServer,
+    certificates: dict[str, tuple[Path, Path]],
+    lesc_config: Callable[..., DaemonConfig],
 ) -> None:
     ca = certificates["switch"][0]
-    daemon = LescDaemon(
-        DaemonConfig(
-            port=nlets_switch.port,
-            db=tmp_path / "lesc.db",
-            delay=NO_DELAY,
-            tls_ca=ca,
-        )
-    )
+    daemon = LescDaemon(lesc_config(port=nlets_switch.port, tls_ca=ca))
     running = asyncio.create_task(daemon.run())
     try:
         await asyncio.wait_for(daemon.connected.wait(), 10)
