@@ -1,9 +1,13 @@
 """An async terminal for the switch (PROTOCOL §1): the CLI, the LESC daemon, the tests and
 users' own test suites connect through it.
 
-``Terminal`` logs on, numbers and sends messages inside the window, resends what the switch has
-not acknowledged after a reconnect, acknowledges and de-duplicates deliveries by seq, answers
-heartbeats, and matches replies to a request by its control field.
+``Terminal`` is a thin asyncio shell over ``TerminalLink`` (``terminal_link``), which holds the
+protocol: logon, numbering, the window, re-sends after a reconnect, acknowledgements and
+de-duplication of deliveries by seq, heartbeats and the dead-peer timer. The shell moves bytes
+between a socket and the link (all the frames of one read handled together, what they call for
+written at once), arms one timer at the link's next deadline, keeps the inbox, and lets its
+user wait: for the logon, for room in the window, for a delivery, for the link to close. It
+matches replies to a request by its control field.
 
 An application that must store a delivery before the switch may forget it (the LESC daemon)
 creates the terminal with ``auto_ack=False`` and calls ``ack(seq)`` once it has committed; to
@@ -17,30 +21,36 @@ import asyncio
 import contextlib
 import ssl
 from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
+from typing import Generic, TypeVar, overload
 
-from formats.envelope import OutputMessage, parse_input, parse_output
-from formats.errors import FrameError, FrameTooLong, MessageRejected, NletsError
-from formats.frames import (
-    DEFAULT_MAX_PAYLOAD,
-    EMPTY_KINDS_FROM_SWITCH,
-    Frame,
-    FrameKind,
-    FrameReader,
-    build_frame,
-    shown,
+from formats.envelope import parse_input
+from formats.errors import NletsError
+from formats.frames import DEFAULT_MAX_PAYLOAD
+from nlets_sim.link.deadline_timer import DeadlineTimer
+from nlets_sim.link.protocol import DEFAULT_LOGON_TIMEOUT_S, DEFAULT_WINDOW
+from nlets_sim.link.terminal_link import (
+    LOGON_TIMED_OUT,
+    Delivery,
+    LinkDown,
+    TerminalEvent,
+    TerminalLink,
+    TerminalState,
 )
-from formats.tagged import as_mapping, parse_fields
-from formats.value_types import value_type
-from nlets_sim.link.protocol import DEFAULT_HEARTBEAT_S, DEFAULT_WINDOW
 
-DEAD_AFTER_INTERVALS = 3  # PROTOCOL 1.2: close after 3 x HBI without a frame
-READ_BYTES = 65_536  # bytes asked of the socket per read
-# The reason of the LO the switch sends a connection whose session another logon took over
-# (docs/protocol-decisions.md).
-TAKEN_OVER = b"SESSION TAKEN OVER"
+__all__ = [
+    "Delivery",
+    "LinkClosed",
+    "LogonRejected",
+    "SessionTakenOver",
+    "Terminal",
+    "client_tls_context",
+    "parse_address",
+]
+
+T = TypeVar("T")
 
 
 class LinkClosed(NletsError):
@@ -61,23 +71,10 @@ class SessionTakenOver(LinkClosed):
     a reason). ``connect()`` refuses to take the session back unless told to."""
 
 
-@value_type
-class Delivery:
-    """A message the switch delivered: its seq, the bytes and the parsed output form."""
-
-    seq: int
-    raw: bytes
-    message: OutputMessage
-
-
 Match = Callable[[Delivery], bool]
 
-
-def _ignore(_seq: int) -> None:
-    """No one listens to acknowledgements."""
-
-
 MAX_PORT = 65_535
+LOGOFF_WAIT_S = 5.0  # how long close() waits for the switch to answer LO by closing
 
 
 def parse_address(address: str) -> tuple[str, int]:
@@ -103,7 +100,74 @@ def client_tls_context(
     return context
 
 
+class _OfLink(Generic[T]):
+    """An attribute of the terminal that its link holds (read and written through)."""
+
+    def __set_name__(self, _owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, terminal: None, _owner: type) -> _OfLink[T]: ...
+    @overload
+    def __get__(self, terminal: Terminal, _owner: type) -> T: ...
+    def __get__(self, terminal: Terminal | None, _owner: type) -> _OfLink[T] | T:
+        if terminal is None:
+            return self
+        value: T = getattr(terminal.link, self.name)
+        return value
+
+    def __set__(self, terminal: Terminal, value: T) -> None:
+        setattr(terminal.link, self.name, value)
+
+
+class _Socket(asyncio.Protocol):
+    """One connection's transport events, handed to the terminal."""
+
+    def __init__(self, terminal: Terminal, reset: bool, timeout: float) -> None:
+        self.terminal = terminal
+        self.reset, self.timeout = reset, timeout
+        self.transport: asyncio.Transport | None = None
+        self.lost: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        self.terminal._connected(self)
+
+    def data_received(self, data: bytes) -> None:
+        if self.terminal._socket is self:
+            self.terminal._received(data)
+
+    def eof_received(self) -> bool:
+        return False  # close our end too: connection_lost follows
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.lost.done():
+            self.lost.set_result(None)
+        if self.terminal._socket is self:
+            self.terminal._lost(exc)
+
+
 class Terminal:
+    # What the link holds, read (and some written) as the terminal's own attributes.
+    lst: _OfLink[int] = _OfLink()
+    heartbeat_s: _OfLink[float] = _OfLink()
+    window: _OfLink[int] = _OfLink()
+    max_payload: _OfLink[int] = _OfLink()
+    next_seq: _OfLink[int] = _OfLink()
+    last_processed: _OfLink[int] = _OfLink()
+    auto_ack: _OfLink[bool] = _OfLink()
+    acked: _OfLink[int] = _OfLink()
+    on_logon: _OfLink[Callable[[int], None] | None] = _OfLink()
+    on_acknowledged: _OfLink[Callable[[int], None]] = _OfLink()
+    unacked: _OfLink[OrderedDict[int, bytes]] = _OfLink()
+    backlog: _OfLink[deque[bytes]] = _OfLink()
+    naks: _OfLink[list[tuple[int, str]]] = _OfLink()
+    refused: _OfLink[list[tuple[int, str]]] = _OfLink()
+    repeated: _OfLink[int] = _OfLink()
+    closed_reason: _OfLink[str | None] = _OfLink()
+    displaced: _OfLink[str | None] = _OfLink()
+
     def __init__(
         self,
         host: str,
@@ -118,119 +182,73 @@ class Terminal:
     ) -> None:
         self.host, self.port, self.ori, self.key = host, port, ori, key
         self.tls = tls  # None: plain TCP
-        self.window = window
-        self.max_payload = max_payload
-        self.heartbeat_s = DEFAULT_HEARTBEAT_S  # until the switch's LA says its HBI
-        self.lst = 0
-        self.next_seq = 1
-        self.last_processed = 0  # highest delivery seq handed to the inbox
-        # With auto_ack false, deliveries are acknowledged only by ack(): ``acked`` is the
-        # highest seq the application has acknowledged.
-        self.auto_ack = auto_ack
-        self.acked = 0
-        # Called with LST after each LA, before anything is sent again: an application that
-        # keeps the terminal's state in its own store can check it against the switch's.
-        self.on_logon: Callable[[int], None] | None = None
-        self.unacked: OrderedDict[int, bytes] = OrderedDict()
-        self.backlog: deque[bytes] = deque()  # posted, waiting for room in the window
-        self.naks: list[tuple[int, str]] = []
-        self.refused: list[tuple[int, str]] = []  # (seq, reason) of deliveries this end NK'd
-        self.repeated = 0  # deliveries received again with a seq already processed (dropped)
-        self.on_acknowledged: Callable[[int], None] = _ignore  # called with each AK's seq
+        self.link = TerminalLink(
+            ori, key, window=window, max_payload=max_payload, auto_ack=auto_ack
+        )
         self.inbox: deque[Delivery] = deque()
-        self.closed_reason: str | None = "not connected"
-        self.displaced: str | None = None  # the switch's LO reason once another logon took over
-        self._changed = asyncio.Condition()
-        self._writer: asyncio.StreamWriter | None = None
-        self._reader_task: asyncio.Task[None] | None = None
+        self._socket: _Socket | None = None
+        self._waiters: list[asyncio.Future[None]] = []
+        self._timer: DeadlineTimer | None = None  # at the link's next deadline, while connected
 
     # Connection ------------------------------------------------------------------------
 
     async def connect(
-        self, *, reset: bool = False, timeout: float = 10.0, take_over: bool = False
+        self,
+        *,
+        reset: bool = False,
+        timeout: float = DEFAULT_LOGON_TIMEOUT_S,
+        take_over: bool = False,
     ) -> int:
         """Log on; returns LST. Un-acknowledged messages above LST are sent again. After the
         switch ended this terminal's session because another logon took it over, this raises
         ``SessionTakenOver`` instead, unless ``take_over`` (taking it back on purpose)."""
-        if self.displaced is not None and not take_over:
+        link = self.link
+        if link.displaced is not None and not take_over:
             raise SessionTakenOver(self._displaced_sentence())
-        reader, writer = await asyncio.open_connection(self.host, self.port, ssl=self.tls)
-        fields = f"ORI/{self.ori}.KEY/{self.key}" + (".RST/Y" if reset else "")
-        writer.write(build_frame(Frame(FrameKind.LI, 0, fields.encode("ascii"))))
-        frames = FrameReader(self.max_payload, EMPTY_KINDS_FROM_SWITCH)
+        loop = asyncio.get_running_loop()
+        _, socket = await loop.create_connection(
+            lambda: _Socket(self, reset, timeout), self.host, self.port, ssl=self.tls
+        )
         try:
-            received = await self._logon_answer(reader, frames, timeout)
+            await self._wait(lambda: link.state is not TerminalState.LOGGING_ON)
         except BaseException:
-            writer.close()
+            if self._socket is socket:
+                link.abort()
+                self._drop()
             raise
-        answer = received[0]
-        if answer.kind is not FrameKind.LA:
-            writer.close()
-            raise LogonRejected(answer.payload.decode("ascii", "replace"))
-        values = as_mapping(parse_fields(answer.payload.decode("ascii"), free_text=()))
-        self.lst = int(values["LST"])
-        self.heartbeat_s = int(values["HBI"])
-        if reset:
-            self.last_processed = self.acked = 0
-        if self.on_logon is not None:
-            self.on_logon(self.lst)
-        if reset or (self.unacked and next(iter(self.unacked)) > self.lst + 1):
-            # Renumbered after LST: a reset, or a switch that lost what it had acknowledged
-            # (sending the old seqs would only get SEQUENCE GAP at every logon).
-            pending = list(self.unacked.values())
-            self.unacked.clear()
-            for seq, payload in enumerate(pending, start=self.lst + 1):
-                self.unacked[seq] = payload
-        for seq in [seq for seq in self.unacked if seq <= self.lst]:
-            del self.unacked[seq]
-        while len(self.unacked) > self.window:  # resumed: the rest wait, keeping their seqs
-            self.backlog.appendleft(self.unacked.popitem()[1])
-        self.next_seq = max(self.lst, *self.unacked.keys(), 0) + 1
-        self._writer = writer
-        self.closed_reason = None
-        self.displaced = None
-        for seq, payload in self.unacked.items():
-            writer.write(build_frame(Frame(FrameKind.DT, seq, payload)))
-        self._pump()
-        self._reader_task = asyncio.create_task(self._read(reader, frames, received[1:]))
-        return self.lst
-
-    @staticmethod
-    async def _logon_answer(
-        reader: asyncio.StreamReader, frames: FrameReader, timeout: float
-    ) -> list[Frame]:
-        """The frames of the first chunk that completes one (LA or LJ, and what follows)."""
-        async with asyncio.timeout(timeout):
-            while True:
-                chunk = await reader.read(READ_BYTES)
-                if not chunk:
-                    raise LinkClosed("switch closed the connection during logon")
-                received = frames.feed(chunk)
-                if received:
-                    return received
+        if link.active:
+            return link.lst
+        self._drop()
+        if link.refusal is not None:
+            raise LogonRejected(link.refusal)
+        reason = link.closed_reason or ""
+        if reason == LOGON_TIMED_OUT:
+            raise TimeoutError(reason)
+        raise LinkClosed(reason)
 
     async def close(self) -> None:
         """Log off: LO, then wait for the switch to close."""
-        if self._writer is not None and self.closed_reason is None:
-            self._writer.write(build_frame(Frame(FrameKind.LO)))
+        if self._socket is not None and self.link.active:
+            self.link.logoff()
+            self._flush()
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(5):
-                    await self._wait(lambda: self.closed_reason is not None)
+                async with asyncio.timeout(LOGOFF_WAIT_S):
+                    await self._wait(lambda: not self.link.active)
         await self.abort()
 
     async def abort(self) -> None:
         """Drop the connection without logging off."""
-        if self._writer is not None:
-            self._writer.close()
-            with contextlib.suppress(OSError):
-                await self._writer.wait_closed()
-        if self._reader_task is not None:
-            self._reader_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reader_task
-        self._writer = None
-        self._reader_task = None
-        await self._set_closed(self.closed_reason or "closed by this terminal")
+        socket = self._socket
+        self.link.abort()
+        self._drop()
+        if socket is not None and socket.transport is not None:
+            try:
+                async with asyncio.timeout(LOGOFF_WAIT_S):
+                    await asyncio.shield(socket.lost)
+            except TimeoutError:  # a peer that reads nothing: drop what waits to be written
+                socket.transport.abort()
+                await socket.lost
+        self._notify()
 
     async def __aenter__(self) -> Terminal:
         await self.connect()
@@ -249,86 +267,85 @@ class Terminal:
     async def send(self, message: bytes) -> int:
         """Send one message (a DT payload), after any posted before it; waits while the window
         is full. Returns its seq."""
-        if self.backlog or len(self.unacked) >= self.window:
-            await self._wait(
-                lambda: (
-                    (not self.backlog and len(self.unacked) < self.window)
-                    or self.closed_reason is not None
-                )
-            )
+        link = self.link
+        if not link.has_room:
+            await self._wait(lambda: link.has_room or link.closed_reason is not None)
         self._check_open()
-        return self._transmit(message)
+        seq = link.send(message)
+        self._flush()
+        return seq
 
     def post(self, *messages: bytes) -> range:
         """Send messages without waiting: at once while the window has room (in one write),
         the rest as ``AK``s make room, in the order posted. Posted messages wait across a
         reconnect and go out after the logon's re-sends. Returns the seqs they carry (as
         ``next_post_seq`` foretold)."""
-        first = self.next_post_seq
-        self.backlog.extend(messages)
-        self._pump()
-        return range(first, first + len(messages))
+        seqs = self.link.post(messages)
+        self._flush()
+        return seqs
 
     @property
     def next_post_seq(self) -> int:
         """The seq the next message posted will carry, unless a logon renumbers (the switch's
         ``LST`` is not what this terminal sent: a reset, or a switch that lost its state)."""
-        return self.next_seq + len(self.backlog)
+        return self.link.next_post_seq
 
     @property
     def switch_acked(self) -> int:
         """The highest seq of this terminal's own messages the switch has acknowledged."""
-        return next(iter(self.unacked)) - 1 if self.unacked else self.next_seq - 1
+        return self.link.switch_acked
 
     def outgoing(self) -> list[tuple[int, bytes]]:
         """The messages not yet acknowledged, sent or posted, with the seqs they carry."""
-        waiting = enumerate(self.backlog, start=self.next_seq)
-        return [*self.unacked.items(), *waiting]
+        return self.link.outgoing()
 
     def resume(self, pending: list[tuple[int, bytes]]) -> None:
         """Before ``connect()``, after a restart: the messages this terminal's user stored as
         posted and not known to be acknowledged, (seq, message) in seq order with no gap. The
         logon drops those the switch has (seq <= LST) and sends the rest, a window at once."""
-        self.unacked = OrderedDict(pending)
-        self.backlog.clear()
-        self.next_seq = pending[-1][0] + 1 if pending else 1
+        self.link.resume(pending)
 
     def ack(self, seq: int) -> None:
         """With ``auto_ack`` false: the application has stored every delivery up to ``seq``;
         acknowledge them to the switch (now, or after the next logon when the link is down)."""
-        if seq <= self.acked:
-            return
-        self.acked = seq
-        if self._writer is not None and self.closed_reason is None:
-            self._writer.write(build_frame(Frame(FrameKind.AK, seq)))
+        self.link.ack(seq)
+        self._flush()
 
     async def drain(self, timeout: float = 10.0) -> None:
         """Wait until the switch has acknowledged everything sent and posted."""
+        link = self.link
         async with asyncio.timeout(timeout):
             await self._wait(
-                lambda: (not self.unacked and not self.backlog) or self.closed_reason is not None
+                lambda: (not link.unacked and not link.backlog) or link.closed_reason is not None
             )
         self._check_open()
 
     def send_raw(self, frame: bytes) -> None:
         """Write bytes as they are (for tests of the switch's protocol checks)."""
         self._check_open()
-        assert self._writer is not None
-        self._writer.write(frame)
+        assert self._socket is not None
+        assert self._socket.transport is not None
+        self._socket.transport.write(frame)
 
     # Receiving -------------------------------------------------------------------------
 
     async def receive(self, match: Match | None = None, timeout: float | None = 10.0) -> Delivery:
         """The first delivery (matching ``match``) in arrival order, waiting for it."""
         found: list[Delivery] = []
+        inbox = self.inbox
 
         def take() -> bool:
-            for delivery in self.inbox:
-                if match is None or match(delivery):
-                    self.inbox.remove(delivery)
-                    found.append(delivery)
+            if match is None:
+                if inbox:
+                    found.append(inbox.popleft())
                     return True
-            return self.closed_reason is not None
+            else:
+                for delivery in inbox:
+                    if match(delivery):
+                        inbox.remove(delivery)
+                        found.append(delivery)
+                        return True
+            return self.link.closed_reason is not None
 
         if not take():
             async with asyncio.timeout(timeout):
@@ -352,158 +369,86 @@ class Terminal:
 
     async def wait_closed(self, timeout: float = 10.0) -> str:
         async with asyncio.timeout(timeout):
-            await self._wait(lambda: self.closed_reason is not None)
-        return self.closed_reason or ""
+            await self._wait(lambda: self.link.closed_reason is not None)
+        return self.link.closed_reason or ""
 
-    # Internals -------------------------------------------------------------------------
+    # The socket side -------------------------------------------------------------------
 
-    def _transmit(self, message: bytes) -> int:
-        assert self._writer is not None
-        self._writer.write(self._numbered(message))
-        return self.next_seq - 1
+    def _connected(self, socket: _Socket) -> None:
+        """A new connection is up: the link starts its logon."""
+        loop = asyncio.get_running_loop()
+        self._socket = socket
+        self._timer = DeadlineTimer(loop, self.link.next_deadline, self._tick)
+        self.link.connect(loop.time(), reset=socket.reset, timeout_s=socket.timeout)
+        self._after(())
 
-    def _numbered(self, message: bytes) -> bytes:
-        """The DT frame of the next seq, kept until acknowledged."""
-        seq = self.next_seq
-        self.next_seq += 1
-        self.unacked[seq] = message
-        return build_frame(Frame(FrameKind.DT, seq, message))
+    def _received(self, data: bytes) -> None:
+        self._after(self.link.receive_data(data, asyncio.get_running_loop().time()))
 
-    def _pump(self) -> None:
-        """Send posted messages while the window has room and the link is up, in one write."""
-        if self._writer is None or self.closed_reason is not None:
-            return
-        frames = self._posted()
-        if frames:
-            self._writer.write(frames)
+    def _lost(self, error: Exception | None) -> None:
+        self._socket = None
+        self._after(self.link.connection_lost(None if error is None else str(error)))
 
-    def _posted(self) -> bytes:
-        """The DT frames of the posted messages the window has room for, numbered."""
-        room = min(len(self.backlog), self.window - len(self.unacked))
-        if room <= 0:
-            return b""
-        backlog = self.backlog
-        return b"".join([self._numbered(backlog.popleft()) for _ in range(room)])
+    def _tick(self) -> None:
+        self._after(self.link.tick(asyncio.get_running_loop().time()))
+
+    def _after(self, events: Sequence[TerminalEvent]) -> None:
+        """Carry out what the link's events call for: deliveries to the inbox, its bytes to
+        the socket, the socket closed when the link is; then wake whoever waits, and arm the
+        timer for the link's next deadline."""
+        down = False
+        for event in events:
+            if type(event) is Delivery:
+                self.inbox.append(event)
+            elif type(event) is LinkDown:
+                down = True
+        self._flush()
+        if down:
+            self._drop()
+        self._notify()
+        if self._timer is not None:
+            self._timer.arm()
+
+    def _flush(self) -> None:
+        """Write what the link has queued, in one piece."""
+        socket = self._socket
+        if socket is not None and socket.transport is not None:
+            data = self.link.data_to_send(asyncio.get_running_loop().time())
+            if data:
+                socket.transport.write(data)
+
+    def _drop(self) -> None:
+        """Close the socket after what was written, and forget it."""
+        socket, self._socket = self._socket, None
+        if socket is not None and socket.transport is not None:
+            socket.transport.close()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    # Waiting ---------------------------------------------------------------------------
+
+    async def _wait(self, predicate: Callable[[], bool]) -> None:
+        loop = asyncio.get_running_loop()
+        while not predicate():
+            waiter = loop.create_future()
+            self._waiters.append(waiter)
+            await waiter
+
+    def _notify(self) -> None:
+        waiters, self._waiters = self._waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
 
     def _check_open(self) -> None:
-        if self.displaced is not None:
+        if self.link.displaced is not None:
             raise SessionTakenOver(self._displaced_sentence())
-        if self.closed_reason is not None:
-            raise LinkClosed(self.closed_reason)
-
-    def _logged_off(self, payload: bytes) -> None:
-        """The switch's LO; its reason, if any, goes into ``closed_reason``."""
-        reason = shown(payload)
-        if payload == TAKEN_OVER:
-            self.displaced = reason
-        self.closed_reason = "switch logged off" + (f": {reason}" if reason else "")
+        if self.link.closed_reason is not None:
+            raise LinkClosed(self.link.closed_reason)
 
     def _displaced_sentence(self) -> str:
         return (
             f"another terminal logged on as {self.ori} and the switch ended this session "
-            f"({self.displaced}); not logging on again"
+            f"({self.link.displaced}); not logging on again"
         )
-
-    async def _wait(self, predicate: Callable[[], bool]) -> None:
-        async with self._changed:
-            await self._changed.wait_for(predicate)
-
-    async def _set_closed(self, reason: str) -> None:
-        async with self._changed:
-            if self.closed_reason is None:
-                self.closed_reason = reason
-            self._changed.notify_all()
-
-    async def _read(
-        self, reader: asyncio.StreamReader, frames: FrameReader, early: list[Frame]
-    ) -> None:
-        assert self._writer is not None
-        writer = self._writer
-        reason = "switch closed the connection"
-        pending = early
-        silent = 0  # heartbeat intervals in a row with nothing from the switch
-        try:
-            while True:
-                if pending:
-                    await self._handle(pending, writer)
-                    if self.closed_reason is not None:
-                        return
-                if frames.failed is not None:  # a bad frame came with the last good ones
-                    raise frames.failed
-                try:
-                    async with asyncio.timeout(self.heartbeat_s):
-                        chunk = await reader.read(READ_BYTES)
-                except TimeoutError:
-                    silent += 1
-                    if silent >= DEAD_AFTER_INTERVALS:
-                        reason = f"nothing from the switch for {silent} x HBI; link closed"
-                        writer.close()
-                        break
-                    writer.write(build_frame(Frame(FrameKind.HB)))
-                    pending = []
-                    continue
-                silent = 0
-                if not chunk:
-                    if self.naks:  # the switch sends NK only before it closes
-                        reason = f"switch sent NK {self.naks[-1][1]}"
-                    break
-                pending = frames.feed(chunk)
-        except FrameTooLong as error:  # refused by its seq: the switch will not send it again
-            if error.kind == FrameKind.DT.value:
-                writer.write(build_frame(Frame(FrameKind.NK, error.seq, error.reason.encode())))
-                self.refused.append((error.seq, error.reason))
-            writer.close()
-            reason = f"bad frame from switch: {error.reason}"
-        except FrameError as error:
-            reason = f"bad frame from switch: {error.reason}"
-        except OSError as error:
-            reason = f"connection error: {error}"
-        await self._set_closed(reason)
-
-    def _deliver(self, frame: Frame, writer: asyncio.StreamWriter) -> None:
-        """A new delivery to the inbox, or, when it is not an output message, an NK."""
-        self.last_processed = frame.seq
-        try:
-            message = parse_output(frame.payload)
-        except MessageRejected as rejected:  # refuse it, keep the link
-            reason = f"NOT AN OUTPUT MESSAGE: {' '.join(rejected.details)}"
-            writer.write(build_frame(Frame(FrameKind.NK, frame.seq, reason.encode("ascii"))))
-            self.refused.append((frame.seq, reason))
-            return
-        self.inbox.append(Delivery(frame.seq, frame.payload, message))
-
-    async def _handle(self, frames: list[Frame], writer: asyncio.StreamWriter) -> None:
-        """One chunk's frames; what they call for (an AK for the deliveries, the posted
-        messages an AK made room for) goes out in one write."""
-        highest = 0  # the highest delivery seq to acknowledge in this chunk
-        acknowledged = False
-        async with self._changed:
-            for frame in frames:
-                match frame.kind:
-                    case FrameKind.DT:
-                        self.repeated += frame.seq <= self.last_processed
-                        if self.auto_ack or frame.seq <= self.acked:
-                            highest = max(highest, frame.seq)
-                        if frame.seq > self.last_processed:
-                            self._deliver(frame, writer)
-                    case FrameKind.AK:  # unacked is in seq order: settle from the front
-                        unacked = self.unacked
-                        while unacked and next(iter(unacked)) <= frame.seq:
-                            unacked.popitem(last=False)
-                        acknowledged = True
-                        self.on_acknowledged(frame.seq)
-                    case FrameKind.NK:
-                        self.naks.append((frame.seq, frame.payload.decode("ascii", "replace")))
-                    case FrameKind.LO:
-                        self._logged_off(frame.payload)
-                    case _:
-                        pass
-            done = self.last_processed if self.auto_ack else self.acked
-            replies = build_frame(Frame(FrameKind.AK, done)) if highest else b""
-            if acknowledged and self.closed_reason is None:
-                replies += self._posted()
-            if replies:
-                writer.write(replies)
-            if self.closed_reason is not None:
-                writer.close()
-            self._changed.notify_all()

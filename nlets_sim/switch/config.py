@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from formats.frames import DEFAULT_MAX_PAYLOAD
 from nlets_sim.console.config_file import checked_values, merged, read_toml
-from nlets_sim.link.protocol import DEFAULT_HEARTBEAT_S, DEFAULT_WINDOW
+from nlets_sim.link.protocol import DEFAULT_HEARTBEAT_S, DEFAULT_LOGON_TIMEOUT_S, DEFAULT_WINDOW
 from nlets_sim.link.simclock import SimulatedClock
 
 DEFAULT_PORT = 7700
@@ -43,7 +43,7 @@ class Config:
     clock_rate: float | None = None
     clock_origin: float | None = None  # Unix time at which the running clock reads ``clock``
     heartbeat_s: int = DEFAULT_HEARTBEAT_S  # HBI sent in LA; silence of 3 x HBI closes the link
-    logon_timeout_s: float = 10.0  # time allowed for the first frame (LI)
+    logon_timeout_s: float = DEFAULT_LOGON_TIMEOUT_S  # time allowed for the first frame (LI)
     max_frame_bytes: int = DEFAULT_MAX_PAYLOAD  # largest DT payload accepted
     window: int = DEFAULT_WINDOW  # un-acknowledged DT frames to one terminal
     held_per_ori: int = 2_000  # deliveries held in memory for a logged-on ORI; more wait in

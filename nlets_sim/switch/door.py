@@ -98,7 +98,7 @@ class Door:
         if refusal is None:
             self._displacing(request.ori)
         if self.switch.logon(connection.conn, request, now, refusal):  # a good key is remembered
-            connection.link.activate(request.ori)
+            connection.link.activate(request.ori, asyncio.get_running_loop().time())
             self.guard.succeeded(request.ori)
             log.info("logon", ori=request.ori, peer=connection.peer, reset=request.reset)
             return

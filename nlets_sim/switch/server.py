@@ -22,16 +22,19 @@ import structlog
 from nlets_sim.bus.address import parse_broker_url
 from nlets_sim.bus.events import Event
 from nlets_sim.bus.publisher import EventPublisher
+from nlets_sim.link.deadline_timer import DeadlineTimer
 from nlets_sim.link.protocol import (
-    LOGON_REQUIRED,
     AckReceived,
     DataReceived,
+    HeartbeatDue,
     HeartbeatReceived,
     LinkEvent,
     LinkState,
     LogoffReceived,
     LogonRequested,
+    LogonTimedOut,
     NakReceived,
+    PeerSilent,
     ProtocolViolation,
     SwitchLink,
 )
@@ -72,12 +75,17 @@ class Connection(asyncio.Protocol):
     def __init__(self, server: SwitchServer, conn: int) -> None:
         self.server = server
         self.conn = conn
-        self.link = SwitchLink(server.config.max_frame_bytes)
+        self.loop = asyncio.get_running_loop()
+        config = server.config
+        self.link = SwitchLink(
+            config.max_frame_bytes,
+            now=self.loop.time(),
+            heartbeat_s=config.heartbeat_s,
+            logon_timeout_s=config.logon_timeout_s,
+        )
+        # the logon timeout, heartbeats and the dead peer: one timer at the link's deadline
+        self.timer = DeadlineTimer(self.loop, self.link.next_deadline, self._tick)
         self.transport: asyncio.Transport | None = None
-        now = time.monotonic()
-        self.connected_at = now
-        self.last_received = now
-        self.last_sent = now
         self.peer = ""
         self.close_reason = ""  # why the switch closed it (for the bus's "closed" event)
         self.held: deque[tuple[float, bytes]] = deque()  # writes waiting for a delay
@@ -96,18 +104,33 @@ class Connection(asyncio.Protocol):
         if self.server.config.tls_client_ca is not None:
             self.certificate = certificate_names(transport.get_extra_info("peercert"))
         self.server.connections[self.conn] = self
+        self.timer.arm()
 
     def data_received(self, data: bytes) -> None:
-        self.last_received = time.monotonic()
         now = self.server.config.now()
-        self._handle(self.link.receive_data(data), now)
+        self._handle(self.link.receive_data(data, self.loop.time()), now)
         self._serve_held(now)
         self.server.schedule_flush()
+        self.timer.arm()
 
     def _serve_held(self, now: datetime) -> None:
         """The frames that arrived behind the LI, once the logon is accepted."""
         while self.link.state is LinkState.ACTIVE and self.link.waiting:
-            self._handle(self.link.receive_data(b""), now)
+            self._handle(self.link.receive_data(b"", self.loop.time()), now)
+
+    def _tick(self) -> None:
+        """The link's timer: the logon timeout, a heartbeat to send, a dead peer."""
+        for event in self.link.tick(self.loop.time()):
+            match event:
+                case HeartbeatDue(frame):
+                    self.write(frame)
+                case LogonTimedOut(reply):
+                    self.write(reply)
+                    self.close()
+                case PeerSilent():
+                    log.info("dead peer", ori=self.link.ori, peer=self.peer)
+                    self.close_reason = "dead peer"
+                    self.close(linger=False)
 
     def _handle(self, events: list[LinkEvent], now: datetime) -> None:
         switch = self.server.switch
@@ -142,11 +165,12 @@ class Connection(asyncio.Protocol):
         """The door has answered a logon that waited for its key check."""
         self._serve_held(now)
         self.server.schedule_flush()
+        self.timer.arm()
 
     def write(self, data: bytes) -> None:
         if self.transport is not None and not self.transport.is_closing() and not self._half_closed:
             self.transport.write(data)
-            self.last_sent = time.monotonic()
+            self.link.sent(self.loop.time())
 
     def send(self, data: bytes, delay_s: float) -> None:
         """Write now, or after ``delay_s``; while a write is held, later ones wait behind it
@@ -163,7 +187,7 @@ class Connection(asyncio.Protocol):
             delay_s, data = self.held[0]
             if delay_s > 0:
                 self.held[0] = (0.0, data)
-                asyncio.get_running_loop().call_later(delay_s, self._release)
+                self.loop.call_later(delay_s, self._release)
                 return
             self.held.popleft()
             self.write(data)
@@ -173,6 +197,7 @@ class Connection(asyncio.Protocol):
         arrives, and close on the peer's end of file or after ``LINGER_S``, so that the peer
         reads the last frame (an NK, an LJ) instead of a reset for bytes it sent after it."""
         self.link.close()
+        self.timer.cancel()
         transport = self.transport
         if transport is None or transport.is_closing():
             return
@@ -180,12 +205,13 @@ class Connection(asyncio.Protocol):
             if not self._half_closed:
                 self._half_closed = True
                 transport.write_eof()
-                asyncio.get_running_loop().call_later(LINGER_S, transport.close)
+                self.loop.call_later(LINGER_S, transport.close)
             return
         transport.close()
 
     def connection_lost(self, _exc: Exception | None) -> None:
         self.link.close()
+        self.timer.cancel()
         self.server.connections.pop(self.conn, None)
         self.server.switch.disconnected(self.conn)
         self.server.schedule_flush()
@@ -347,29 +373,15 @@ class SwitchServer:
             connection.close_reason = "displaced by a new logon"
 
     async def _watch(self) -> None:
-        """Logon timeouts, heartbeats, dead peers and store expiry, checked a few times a
-        second."""
-        config = self.config
-        period = min(1.0, config.heartbeat_s / 4, config.logon_timeout_s / 4)
+        """The journal's health and retention, the cluster's re-sends and the store's expiry,
+        a few times a second (each link arms its own timer)."""
+        period = min(1.0, self.config.heartbeat_s / 4)
         while True:
             await asyncio.sleep(period)
             self.check_timers(time.monotonic())
 
     def check_timers(self, now: float) -> None:
         config = self.config
-        for connection in list(self.connections.values()):
-            link = connection.link
-            if link.state is LinkState.AWAIT_LOGON:
-                if now - connection.connected_at >= config.logon_timeout_s:
-                    connection.write(link.reject(LOGON_REQUIRED))
-                    connection.close()
-            elif link.state is LinkState.ACTIVE:
-                if now - connection.last_received >= 3 * config.heartbeat_s:
-                    log.info("dead peer", ori=link.ori, peer=connection.peer)
-                    connection.close_reason = "dead peer"
-                    connection.close(linger=False)
-                elif now - connection.last_sent >= config.heartbeat_s:
-                    connection.write(SwitchLink.heartbeat())
         if self.journal.failure is not None:
             self.journal.probe()
             self._log_journal_state()
