@@ -16,9 +16,9 @@ from pathlib import Path
 
 from formats.iar import parse_iar
 from lesc_daemon.ledger import Ledger
-from lesc_daemon.seed import catalogue
 from lesc_daemon.store import Store
 from nlets_sim.link.terminal import Delivery, Terminal
+from tests.lesc_fixtures import catalogue_store
 from tests.switch_process import start_switch
 
 QUERIES = int(os.environ.get("LESC_CRASH_QUERIES", "2000"))
@@ -84,9 +84,7 @@ def describe(received: Counter[tuple[str, str]]) -> str:
 
 async def test_kill_9_of_the_lesc_loses_and_repeats_no_answer(tmp_path: Path) -> None:
     db = tmp_path / "lesc.sqlite3"
-    store = Store(db)
-    store.add_persons(catalogue())
-    store.close()
+    catalogue_store(db).close()
     rng = random.Random(SEED)  # kill moments, not secrets
     total = sum(expected().values())
     kill_at = sorted(rng.sample(range(total // 20, total * 9 // 10), KILLS))
@@ -135,8 +133,7 @@ async def test_a_switch_that_lost_the_lesc_session_gets_fresh_answers_only(
     answered, not dropped as repeats, and the waiting answers of the lost session are not
     sent into the new one."""
     db = tmp_path / "lesc.sqlite3"
-    store = Store(db)
-    store.add_persons(catalogue())
+    store = catalogue_store(db)
     ledger = Ledger(store.db, "VTINS07S0")
     with store.transaction():
         stale = [b"AM.VTINS07S0.NY0303000.*STALE%d.TXT\r\nOLD" % n for n in (51, 52)]

@@ -15,9 +15,8 @@ from collections import Counter
 from pathlib import Path
 
 from formats.iar import parse_iar
-from lesc_daemon.seed import catalogue
-from lesc_daemon.store import Store
 from nlets_sim.link.terminal import Terminal
+from tests.lesc_fixtures import catalogue_store
 from tests.small_disk import fill, small_disk
 from tests.switch_process import start_switch
 
@@ -100,9 +99,7 @@ async def no_more(police: Terminal) -> None:
 async def test_a_full_disk_under_the_lesc_store_loses_nothing(tmp_path: Path) -> None:
     with small_disk(tmp_path / "disk", "16m") as disk:
         db = disk / "lesc.sqlite3"
-        store = Store(db)
-        store.add_persons(catalogue())
-        store.close()
+        catalogue_store(db).close()
         switch, port = await start_switch(tmp_path / "switch")
         daemon = await Daemon.start(port, db)
         police = Terminal("127.0.0.1", port, "NY0303000", "S3CRET")

@@ -14,12 +14,11 @@ from formats.envelope import OutputMessage
 from formats.iar import parse_iar
 from lesc_daemon.daemon import DaemonConfig, LescDaemon
 from lesc_daemon.delays import NO_DELAY
-from lesc_daemon.seed import catalogue
-from lesc_daemon.store import Store
 from nlets_sim.link.terminal import Delivery, LinkClosed, Terminal
 from nlets_sim.pytest_plugin import TerminalFactory
 from nlets_sim.switch.config import PINNED_CLOCK, Config
 from nlets_sim.switch.server import SwitchServer
+from tests.lesc_fixtures import catalogue_store
 
 IAQ = (
     b"IAQ.NY0303000.AX.*Q77.TXT\r\nPUR/F.ATN/DET J SMITH.PHN/5185551212.NAM/DOE, JOHN A."
@@ -65,9 +64,7 @@ async def test_daemon_reconnects_and_loses_no_query_across_a_switch_restart(
     tmp_path: Path,
 ) -> None:
     config = Config(port=free_port(), data_dir=tmp_path / "switch", clock=PINNED_CLOCK)
-    store = Store(tmp_path / "lesc.db")
-    store.add_persons(catalogue())
-    store.close()
+    catalogue_store(tmp_path / "lesc.db").close()
     switch = SwitchServer(config)
     await switch.start()
     daemon = LescDaemon(
@@ -98,9 +95,7 @@ async def test_answers_that_cannot_be_sent_wait_for_the_next_logon(
     """The link drops between a query's arrival and its answers: they wait, in order, in the
     terminal's backlog, which goes out after the next logon."""
     config = lesc_config()
-    store = Store(config.db)
-    store.add_persons(catalogue())
-    store.close()
+    catalogue_store(config.db).close()
     daemon = LescDaemon(config)
     text = IAQ.split(b"\r\n", 1)[1].decode()
     message = OutputMessage(
