@@ -22,7 +22,6 @@ import contextlib
 import ssl
 from collections import OrderedDict, deque
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from types import TracebackType
 from typing import Generic, TypeVar, overload
 
@@ -31,6 +30,7 @@ from formats.errors import NletsError
 from formats.frames import DEFAULT_MAX_PAYLOAD
 from nlets_sim.link.deadline_timer import DeadlineTimer
 from nlets_sim.link.protocol import DEFAULT_LOGON_TIMEOUT_S, DEFAULT_WINDOW
+from nlets_sim.link.switch_address import client_tls_context, parse_address
 from nlets_sim.link.terminal_link import (
     LOGON_TIMED_OUT,
     Delivery,
@@ -73,31 +73,7 @@ class SessionTakenOver(LinkClosed):
 
 Match = Callable[[Delivery], bool]
 
-MAX_PORT = 65_535
 LOGOFF_WAIT_S = 5.0  # how long close() waits for the switch to answer LO by closing
-
-
-def parse_address(address: str) -> tuple[str, int]:
-    """``HOST:PORT`` (or ``:PORT``) to a pair; a ``ValueError`` that says what is wrong."""
-    host, colon, port = address.rpartition(":")
-    if not colon:
-        raise ValueError(f"{address!r} has no port: write HOST:PORT, e.g. 127.0.0.1:7700")
-    if not port.isdigit() or not 0 < int(port) <= MAX_PORT:
-        raise ValueError(f"{address!r}: the port must be a number from 1 to {MAX_PORT}")
-    return host.strip("[]") or "127.0.0.1", int(port)
-
-
-def client_tls_context(
-    ca: Path | None, cert: Path | None = None, key: Path | None = None
-) -> ssl.SSLContext | None:
-    """A terminal's TLS context: trust ``ca`` (else the system's), present ``cert`` if given;
-    None when neither is given (plain TCP)."""
-    if ca is None and cert is None:
-        return None
-    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=ca)
-    if cert is not None:
-        context.load_cert_chain(cert, key)
-    return context
 
 
 class _OfLink(Generic[T]):
@@ -205,6 +181,8 @@ class Terminal:
         link = self.link
         if link.displaced is not None and not take_over:
             raise SessionTakenOver(self._displaced_sentence())
+        if self._socket is not None:  # connected already: that connection is dropped
+            await self.abort()
         loop = asyncio.get_running_loop()
         _, socket = await loop.create_connection(
             lambda: _Socket(self, reset, timeout), self.host, self.port, ssl=self.tls
