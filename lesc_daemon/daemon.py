@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 import structlog
 
 from formats.envelope import CRLF, InputMessage, OutputMessage
+from lesc_daemon.batch import BatchAnswered, answer_batch
 from lesc_daemon.delays import DEFAULT_DELAY, Delay, parse_delay
 from lesc_daemon.ledger import Ledger
 from lesc_daemon.oris import LESC_KEY, LESC_ORI, LESC_ORIS
@@ -267,34 +268,52 @@ class LescDaemon:
             await asyncio.sleep(0)  # let the link read acknowledgements and deliveries
 
     def _commit(self, batch: list[Delivery]) -> list[bytes] | None:
-        """Answer a batch in one transaction with the ledger's record of it; the answers due
-        now, to post once it has committed, or None when the store could not write."""
+        """Answer a batch in one transaction with the ledger's record of it (``batch.py``);
+        the answers due now, to post once it has committed, or None when the store could not
+        write."""
         now = self.now()
-        immediate: list[bytes] = []
-        terminal, ledger = self.terminal, self.ledger
-        if self.responder.events:
-            self.responder.events.clear()  # from an attempt that did not commit
         try:
-            with self.store.transaction():
-                for delivery in batch:
-                    try:
-                        immediate += self._answer(delivery.message, now)
-                    except Exception as error:  # one bad message must not stop the LESC
-                        if cannot_write_now(error):
-                            raise
-                        self._not_answered(delivery, error)
-                ledger.record_posted(terminal.next_post_seq, immediate)
-                ledger.set_delivered(batch[-1].seq)
-                ledger.settle(terminal.switch_acked)
+            done = answer_batch(
+                self.store,
+                self.ledger,
+                self.responder,
+                [(delivery.seq, delivery.message) for delivery in batch],
+                now=now,
+                draw_delay=self.delay,
+                first_post_seq=self.terminal.next_post_seq,
+                switch_acked=self.terminal.switch_acked,
+            )
         except sqlite3.Error as error:
             if not cannot_write_now(error):
                 raise
             self._store_trouble(error, STORE_RETRY_S[0])
             return None
-        return immediate
+        self._committed(batch, done)
+        return done.immediate
 
-    def _not_answered(self, delivery: Delivery, error: Exception) -> None:
-        message = delivery.message
+    def _committed(self, batch: list[Delivery], done: BatchAnswered) -> None:
+        """Tell what a committed batch did: in the log, to the outbox's sender, to whoever
+        waits for the HELP file."""
+        if done.scheduled:
+            self._wake.set()
+        if any(delivery.message.originator == HELP_FILE for delivery in batch):
+            self.help_published.set()
+        for message, error in done.failed:
+            self._not_answered(message, error)
+        for message, replies in done.answered:
+            if replies:
+                self.log.info(
+                    "answered",
+                    mke=message.mke,
+                    requester=message.originator,
+                    control=message.control,
+                    replies=replies,
+                    text=message.text,  # taken out by the log's redaction unless --log-with-text
+                )
+            elif message.mke in {"ER", "SM"}:
+                log.warning("switch notice", mke=message.mke, line=message.text.split(CRLF, 1)[0])
+
+    def _not_answered(self, message: OutputMessage, error: Exception) -> None:
         if is_damaged(error):
             log.error(
                 "message not answered",
@@ -303,7 +322,9 @@ class LescDaemon:
                 problem=damaged_text(self.config.db, str(error)),
             )
             return
-        log.exception("message not answered", mke=message.mke, requester=message.originator)
+        log.error(
+            "message not answered", mke=message.mke, requester=message.originator, exc_info=error
+        )
 
     def _store_trouble(self, error: sqlite3.Error, retry_s: float) -> None:
         log.error(
@@ -312,30 +333,6 @@ class LescDaemon:
             error=str(error),
             retry_s=retry_s,
         )
-
-    def _answer(self, message: OutputMessage, now: datetime) -> list[bytes]:
-        if message.originator == HELP_FILE:
-            self.help_published.set()
-        replies = self.responder.handle(message, now, self.delay())
-        immediate = []
-        for reply in replies:
-            if reply.due <= now:
-                immediate.append(reply.message)
-            else:
-                self.store.schedule(reply.due, reply.message)
-                self._wake.set()
-        if replies:
-            self.log.info(
-                "answered",
-                mke=message.mke,
-                requester=message.originator,
-                control=message.control,
-                replies=len(replies),
-                text=message.text,  # taken out by the log's redaction unless --log-with-text
-            )
-        elif message.mke in {"ER", "SM"}:
-            log.warning("switch notice", mke=message.mke, line=message.text.split(CRLF, 1)[0])
-        return immediate
 
     def _post_due(self) -> None:
         """Post the outbox's answers that are due, behind the answers already posted (a

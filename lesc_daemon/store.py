@@ -221,6 +221,24 @@ class Store:
                     self.db.execute("ROLLBACK")
             raise
 
+    @contextlib.contextmanager
+    def message_unit(self) -> Iterator[None]:
+        """One message's writes inside the batch's transaction, as a savepoint: on an exception
+        none of them stay (its audit rows and the query numbers reserved since are dropped
+        too), and the batch's other messages keep theirs."""
+        audit_mark = len(self._audit_rows)
+        self.db.execute("SAVEPOINT message")
+        try:
+            yield
+        except BaseException:
+            del self._audit_rows[audit_mark:]
+            self._query_numbers.clear()  # a block reserved in the savepoint is no longer ours
+            if self.db.in_transaction:  # SQLite may have rolled back already (SQLITE_FULL)
+                self.db.execute("ROLLBACK TO message")
+                self.db.execute("RELEASE message")
+            raise
+        self.db.execute("RELEASE message")
+
     def count_persons(self) -> int:
         return int(self.db.execute("SELECT COUNT(*) FROM persons").fetchone()[0])
 
