@@ -125,7 +125,8 @@ def answer_in_batches(store: Store, responder: Responder, deliveries: list[Outpu
     for first in range(0, len(deliveries), BATCH_MAX):
         with store.transaction():
             for delivery in deliveries[first : first + BATCH_MAX]:
-                responder.handle(delivery, NOW, timedelta(0))
+                with store.message_unit():
+                    responder.handle(delivery, NOW, timedelta(0))
 
 
 def percentile(values: list[float], fraction: float) -> float:
