@@ -1,6 +1,6 @@
 """LESC benchmark over a 1,000,000-person store.
 
-1. Lookup: matching + rules for one IAQ in process (``Responder.respond``, nothing stored),
+1. Lookup: matching + rules for one IAQ in process (``Lesc.respond``, nothing stored),
    median and p99 over random queries for persons of the store.
 2. Round trips: terminals send IAQs through a switch process to a LESC daemon process
    (``--delay 0-0``); a round trip is complete when the response IAR arrives. Completed round
@@ -27,8 +27,8 @@ from formats.envelope import OutputMessage
 from formats.iaq import Iaq
 from lesc_daemon.daemon import BATCH_MAX, DaemonConfig
 from lesc_daemon.ledger import Ledger
+from lesc_daemon.lesc import Lesc
 from lesc_daemon.oris import LESC_ORI
-from lesc_daemon.responder import Responder
 from lesc_daemon.rules import load_rules
 from lesc_daemon.seed import catalogue, seed_store
 from lesc_daemon.store import Store
@@ -76,7 +76,7 @@ def sample_queries(store: Store, count: int, seed: int) -> list[Iaq]:
 
 
 def lookup_latencies(store: Store, queries: list[Iaq]) -> list[float]:
-    responder = Responder(store, load_rules(), frozenset({LESC_ORI}))
+    responder = Lesc(store, load_rules(), frozenset({LESC_ORI}))
     latencies = []
     for query in queries:
         start = time.perf_counter()
@@ -88,9 +88,9 @@ def lookup_latencies(store: Store, queries: list[Iaq]) -> list[float]:
 def responder_cpu(store: Store, queries: list[Iaq], repeats: int = 3) -> float:
     """CPU time per IAQ of the daemon's core alone, median of ``repeats`` runs over different
     queries (a person asked about again would find the store's pages in the CPU's caches):
-    ``Responder.handle`` on delivered IAQs, batches of 32 in one store transaction, as the
+    ``Lesc.handle`` on delivered IAQs, batches of 32 in one store transaction, as the
     daemon runs them (audit, query numbers, detainers and leads written), no sockets."""
-    responder = Responder(store, load_rules(), frozenset({LESC_ORI}))
+    responder = Lesc(store, load_rules(), frozenset({LESC_ORI}))
     deliveries = delivered(queries)
     share = len(deliveries) // repeats
     runs = []
@@ -120,7 +120,7 @@ def forget_the_link(path: Path) -> None:
     store.close()
 
 
-def answer_in_batches(store: Store, responder: Responder, deliveries: list[OutputMessage]) -> None:
+def answer_in_batches(store: Store, responder: Lesc, deliveries: list[OutputMessage]) -> None:
     """Answer deliveries as the daemon does: ``BATCH_MAX`` per store transaction."""
     for first in range(0, len(deliveries), BATCH_MAX):
         with store.transaction():

@@ -1,7 +1,7 @@
 """The matcher measured against labelled queries (``bench/labelled_queries.py``) on the
 1,000,000-person store: recall of true matches (found as the person, or ``PI`` naming them),
 wrong-person answers (a match on somebody else), the confusion table of the final RES, the
-outcome by variant class, and the time per lookup (``Responder.respond``, nothing stored).
+outcome by variant class, and the time per lookup (``Lesc.respond``, nothing stored).
 
 Targets: recall >= 0.98, wrong-person answers <= 1 in 1,000, median lookup < 1 ms, p99 < 5 ms.
 """
@@ -16,9 +16,10 @@ from pathlib import Path
 
 from bench.bench_lesc import NOW, build_store, percentile
 from bench.labelled_queries import NON_MEMBER, VARIANTS, Labelled, labelled_queries
+from lesc_daemon.lesc import Lesc
 from lesc_daemon.matching import Identity, Outcome, Subject
 from lesc_daemon.oris import LESC_ORI
-from lesc_daemon.responder import Responder, facts
+from lesc_daemon.responder import facts
 from lesc_daemon.rules import load_rules
 from lesc_daemon.store import Store
 
@@ -39,7 +40,7 @@ def verdict(identity: Identity, person_id: str | None) -> str:
 
 
 def evaluate(store: Store, queries: list[Labelled]) -> None:
-    responder = Responder(store, load_rules(), frozenset({LESC_ORI}))
+    responder = Lesc(store, load_rules(), frozenset({LESC_ORI}))
     latencies: list[float] = []
     confusion: dict[str, Counter[str]] = defaultdict(Counter)
     by_variant: dict[str, Counter[str]] = defaultdict(Counter)

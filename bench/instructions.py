@@ -30,8 +30,8 @@ from bench import bench_core
 from bench.bench_lesc import NOW, answer_in_batches, delivered, forget_the_link, sample_queries
 from lesc_daemon.daemon import BATCH_MAX, DaemonConfig, LescDaemon
 from lesc_daemon.delays import NO_DELAY
+from lesc_daemon.lesc import Lesc
 from lesc_daemon.oris import LESC_ORI
-from lesc_daemon.responder import Responder
 from lesc_daemon.rules import load_rules
 from lesc_daemon.store import Store
 from nlets_sim.console.logging_setup import configure_logging
@@ -51,11 +51,11 @@ _COLLECTED = re.compile(r"Collected : (\d+)")
 
 
 def responder_work(count: int) -> None:
-    """``count`` IAQs through ``Responder.handle`` in the daemon's batches; everything before
+    """``count`` IAQs through ``Lesc.handle`` in the daemon's batches; everything before
     (sampling, building the deliveries) is the same whatever ``count``."""
     store = Store(STORE)
     queries = sample_queries(store, SAMPLED, seed=123)
-    responder = Responder(store, load_rules(), frozenset({LESC_ORI}))
+    responder = Lesc(store, load_rules(), frozenset({LESC_ORI}))
     answer_in_batches(store, responder, delivered(queries)[:count])
     store.close()
 

@@ -1,5 +1,5 @@
 """A batch of deliveries answered in one store transaction (group commit), each message's
-writes a unit of their own.
+writes a unit of their own; and the outbox's answers posted when they fall due.
 
 The transaction holds every message's writes (query numbers, detainers, leads, the inbox, the
 audit, the outbox of answers due later), the ledger's record of the answers due now and of the
@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from formats.envelope import OutputMessage
 from lesc_daemon.ledger import Ledger
-from lesc_daemon.responder import Responder
+from lesc_daemon.lesc import Lesc
 from lesc_daemon.store import Store
 from lesc_daemon.store_faults import cannot_write_now
 
@@ -35,7 +35,7 @@ class BatchAnswered:
 def answer_batch(
     store: Store,
     ledger: Ledger,
-    responder: Responder,
+    responder: Lesc,
     deliveries: Sequence[tuple[int, OutputMessage]],
     *,
     now: datetime,
@@ -74,3 +74,19 @@ def answer_batch(
         ledger.set_delivered(deliveries[-1][0])
         ledger.settle(switch_acked)
     return done
+
+
+def post_due(store: Store, ledger: Ledger, now: datetime, first_post_seq: int) -> list[bytes]:
+    """The outbox's answers due at ``now``, in the order they fell due, moved to the ledger
+    (carrying ``first_post_seq`` onwards) in one transaction: to post, behind the answers
+    already posted, once it has committed (a sender that waited for an empty backlog could
+    wait for ever under load)."""
+    due = store.due(now)
+    if not due:
+        return []
+    messages = [message for _, message in due]
+    with store.transaction():
+        ledger.record_posted(first_post_seq, messages)
+        for outbox_id, _ in due:
+            store.mark_sent(outbox_id)
+    return messages

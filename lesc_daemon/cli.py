@@ -22,12 +22,12 @@ from formats.envelope import CRLF, InputMessage, parse_input
 from formats.errors import MessageRejected
 from formats.iaq import content_problems, parse_iaq
 from lesc_daemon.daemon import LescDaemon, load_daemon_config
+from lesc_daemon.lesc import Lesc
 from lesc_daemon.ncic_desk import DeskError, DeskRecord, NcicDesk, hit_confirmations
 from lesc_daemon.oris import LESC_KEY, LESC_ORI
 from lesc_daemon.person_json import PersonJsonError, parse_person
 from lesc_daemon.persons import NCIC_TYPES
 from lesc_daemon.report import monthly_table, write_chart
-from lesc_daemon.responder import Responder
 from lesc_daemon.rules import Rules, RulesError, load_rules
 from lesc_daemon.seed import catalogue, seed_store
 from lesc_daemon.store import Store
@@ -420,7 +420,7 @@ def query(db: Path, rules: Path | None, source: BinaryIO) -> None:
     problems = content_problems(iaq)
     if problems:
         raise click.ClickException("TYP/REJ: " + "; ".join(problems))
-    responder = Responder(store, checked_rules(rules), frozenset({LESC_ORI}))
+    responder = Lesc(store, checked_rules(rules), frozenset({LESC_ORI}))
     qrn = f"L{now:%y%m%d}000000"
     click.echo(
         responder.respond(iaq, qrn, message.sender, now, act=False).build().replace(CRLF, "\n")

@@ -30,11 +30,12 @@ from zoneinfo import ZoneInfo
 import structlog
 
 from formats.envelope import CRLF, InputMessage, OutputMessage
-from lesc_daemon.batch import BatchAnswered, answer_batch
+from lesc_daemon.batch import BatchAnswered, answer_batch, post_due
 from lesc_daemon.delays import DEFAULT_DELAY, Delay, parse_delay
 from lesc_daemon.ledger import Ledger
+from lesc_daemon.lesc import Lesc
 from lesc_daemon.oris import LESC_KEY, LESC_ORI, LESC_ORIS
-from lesc_daemon.responder import HELP_TEXT, Responder
+from lesc_daemon.responder import HELP_TEXT
 from lesc_daemon.rules import load_rules
 from lesc_daemon.seed import seed_store
 from lesc_daemon.store import Store
@@ -113,7 +114,7 @@ class LescDaemon:
         self.config = config
         self.store = Store(config.db)
         self.ledger = Ledger(self.store.db, config.ori)
-        self.responder = Responder(self.store, load_rules(config.rules), config.oris)
+        self.lesc = Lesc(self.store, load_rules(config.rules), config.oris)
         self.terminal = Terminal(
             config.host,
             config.port,
@@ -144,7 +145,7 @@ class LescDaemon:
                 client_id=f"lesc-daemon-{config.node}-events",
                 with_text=config.events_with_text,
             )
-            self.responder.events = []
+            self.lesc.events = []
 
     def now(self) -> datetime:
         if self.clock is not None:
@@ -261,7 +262,7 @@ class LescDaemon:
                 log.info("LESC store writable again", db=str(self.config.db))
             terminal.post(*immediate)
             terminal.ack(batch[-1].seq)
-            events = self.responder.events
+            events = self.lesc.events
             if events and self.publisher is not None:  # events of the committed batch only
                 self.publisher.offer(events, self.now().isoformat(timespec="seconds"))
                 events.clear()
@@ -276,7 +277,7 @@ class LescDaemon:
             done = answer_batch(
                 self.store,
                 self.ledger,
-                self.responder,
+                self.lesc,
                 [(delivery.seq, delivery.message) for delivery in batch],
                 now=now,
                 draw_delay=self.delay,
@@ -335,18 +336,10 @@ class LescDaemon:
         )
 
     def _post_due(self) -> None:
-        """Post the outbox's answers that are due, behind the answers already posted (a
-        sender that waited for an empty backlog could wait for ever under load); moved to
-        the ledger in one transaction, posted after it commits."""
-        due = self.store.due(self.now())
-        if not due:
-            return
-        messages = [message for _, message in due]
-        with self.store.transaction():
-            self.ledger.record_posted(self.terminal.next_post_seq, messages)
-            for outbox_id, _ in due:
-                self.store.mark_sent(outbox_id)
-        self.terminal.post(*messages)
+        """Post the outbox's answers that are due, once moved to the ledger (``batch.py``)."""
+        self.terminal.post(
+            *post_due(self.store, self.ledger, self.now(), self.terminal.next_post_seq)
+        )
 
     async def _send(self) -> None:
         while True:

@@ -13,14 +13,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import enum
-from collections.abc import Sequence
+from collections.abc import Generator, Sequence
 from datetime import date
 
 from formats.value_types import value_type
+from lesc_daemon.names import name_keys, surname_keys
 from lesc_daemon.persons import KNOWN_SEXES, Person
 from lesc_daemon.scoring import Score, query, score
-from lesc_daemon.store import candidate_dobs
 
 NAME_MIN = 6.0  # e.g. the surname exact and the given name different (4.6) is not enough
 POSSIBLE_MIN = 16.0
@@ -55,6 +56,41 @@ class Identity:
     by_identifier: bool = False
     variants: tuple[str, ...] = ()  # how the best candidate's name and DOB matched, if not exactly
     score: float | None = None  # the best candidate's score (name and DOB matching)
+
+
+@value_type
+class NameLookup:
+    """The persons to fetch: those with a name part in one of the blocks ``keys``
+    (``names.key``) and one of the birth dates ``dobs``."""
+
+    keys: set[str]
+    dobs: tuple[date, ...]
+
+
+# The search for one subject: it yields the name blocks to fetch, is sent the persons found
+# there, and returns the identity.
+Search = Generator[NameLookup, list[Person], Identity]
+
+
+def search(subject: Subject, by_identifier: Sequence[Person]) -> Search:
+    """Decide who the subject is from the persons found by identifier and, until one gives a
+    match, those of the blocks of the surname's parts with the DOB (a match needs the DOB
+    exact: most queries end here, with a candidate or two); the blocks of every name part
+    with the DOB, day and month swapped and the year off by one (swapped names, a misspelt
+    surname, near misses); and, when still nobody is found, the surname's blocks with the
+    dates one digit off (rarer and costlier: it could add candidates to a possible identity,
+    never make a match)."""
+    surname = surname_keys(subject.name)
+    found = yield NameLookup(surname, (subject.dob,))
+    identity = identify(subject, by_identifier, found)
+    if identity.outcome is not Outcome.MATCH:
+        near = tuple(candidate_dobs(subject.dob))
+        found = yield NameLookup(name_keys(subject.name), near)
+        identity = identify(subject, by_identifier, found)
+    if identity.outcome is Outcome.NONE:
+        found = found + (yield NameLookup(surname, tuple(near_dobs(subject.dob))))
+        identity = identify(subject, by_identifier, found)
+    return identity
 
 
 def sex_agrees(subject: Subject, person: Person) -> bool:
@@ -128,3 +164,18 @@ def near_dobs(dob: date) -> list[date]:
             if day not in near:
                 found.append(day)
     return found
+
+
+def candidate_dobs(dob: date) -> list[date]:
+    """The birth date, and the near misses matching looks at: day and month swapped, one year
+    off either way."""
+    dates = [dob]
+    if dob.day <= 12 and dob.day != dob.month:
+        with contextlib.suppress(ValueError):
+            dates.append(dob.replace(month=dob.day, day=dob.month))
+    for years in (-1, 1):
+        try:
+            dates.append(dob.replace(year=dob.year + years))
+        except ValueError:
+            dates.append(dob.replace(year=dob.year + years, day=28))
+    return dates

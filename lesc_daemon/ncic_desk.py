@@ -28,6 +28,7 @@ from datetime import date, datetime, timedelta
 
 from formats.envelope import ORI_PATTERN
 from lesc_daemon.persons import NCIC_TYPES, NcicRecord
+from lesc_daemon.responder import LATE_MARK
 from lesc_daemon.store import Store
 
 VALIDATION_PERIOD = timedelta(days=365)
@@ -251,11 +252,6 @@ def cancelled(db: sqlite3.Connection, nic: str) -> bool:
         (nic,),
     ).fetchone()
     return row is not None and row[0] == "CANCEL"
-
-
-# A YQ answered after its window (10 minutes urgent, 1 hour routine, from the switch's receive
-# time) is audited with this mark and its priority after the CON/ answer: ``CON/Y LATE PRI/U``.
-LATE_MARK = " LATE PRI/"
 
 
 @dataclass(frozen=True, slots=True)

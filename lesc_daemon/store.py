@@ -1,11 +1,10 @@
-"""The LESC's stores: one SQLite file with persons, names, immigration status history, ICE
-records in NCIC, detainers, leads, the query audit, the operator inbox and the outbox of
-responses not yet sent."""
+"""The LESC's store: one SQLite file (tables in ``store_schema.py``) that the LESC reads the
+persons and records its core needs from, and that carries out the writes the core returns
+(``answers.py``), each message's in a unit of its own."""
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import sqlite3
 from collections import deque
@@ -13,92 +12,24 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
 
-import jellyfish
-
-from lesc_daemon.names import name_keys
-from lesc_daemon.persons import (
-    KNOWN_SEXES,
-    NcicRecord,
-    Person,
-    Status,
-    StatusCode,
-    split_name,
+from lesc_daemon.answers import Audit, Detainer, Filed, Lead, Write
+from lesc_daemon.person_rows import (
+    GIVEN_INITIAL,
+    PERSON_SELECT,
+    PersonRows,
+    day_or_none,
+    person_from_row,
+    person_keys,
+    phonetic,
 )
+from lesc_daemon.persons import KNOWN_SEXES, NcicRecord, Person
 from lesc_daemon.store_faults import StoreDamaged, is_damaged
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS persons (
-    id TEXT PRIMARY KEY, dob TEXT NOT NULL, sex TEXT, pob TEXT, citizenship TEXT,
-    arn TEXT, fbi TEXT, sid TEXT, soc TEXT, firearms_exception INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS persons_arn ON persons (arn) WHERE arn IS NOT NULL;
-CREATE INDEX IF NOT EXISTS persons_fbi ON persons (fbi) WHERE fbi IS NOT NULL;
-CREATE TABLE IF NOT EXISTS names (
-    person_id TEXT NOT NULL, name TEXT NOT NULL, surname TEXT NOT NULL,
-    soundex TEXT NOT NULL, nysiis TEXT NOT NULL, dob TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS names_soundex ON names (soundex, dob);
-CREATE INDEX IF NOT EXISTS names_nysiis ON names (nysiis, dob);
-CREATE INDEX IF NOT EXISTS names_person ON names (person_id);
--- The matcher's blocks (names.py): one row per part of every name, with the person's DOB.
-CREATE TABLE IF NOT EXISTS name_keys (
-    key TEXT NOT NULL, dob TEXT NOT NULL, person_id TEXT NOT NULL,
-    PRIMARY KEY (key, dob, person_id)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS status_history (
-    person_id TEXT NOT NULL, code TEXT NOT NULL, class TEXT, since TEXT, until TEXT
-);
--- A person's statuses in the order of ``since``: the latest is read from the index's end, with
--- no sort (a sort per person had cost more than the rest of the lookup).
-CREATE INDEX IF NOT EXISTS status_latest ON status_history (person_id, since);
-DROP INDEX IF EXISTS status_person;
-CREATE TABLE IF NOT EXISTS ncic (
-    nic TEXT PRIMARY KEY, person_id TEXT NOT NULL, type TEXT NOT NULL, ori TEXT NOT NULL,
-    oca TEXT, active INTEGER NOT NULL, entered TEXT
-);
-CREATE INDEX IF NOT EXISTS ncic_person ON ncic (person_id);
--- The NCIC desk's changes to records (ncic_desk.py): who did what, when.
-CREATE TABLE IF NOT EXISTS ncic_changes (
-    id INTEGER PRIMARY KEY, nic TEXT NOT NULL, action TEXT NOT NULL, operator TEXT NOT NULL,
-    at TEXT NOT NULL, detail TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS ncic_changes_nic ON ncic_changes (nic);
-CREATE TABLE IF NOT EXISTS detainers (
-    number INTEGER PRIMARY KEY, person_id TEXT NOT NULL, qrn TEXT NOT NULL,
-    requester TEXT NOT NULL, lodged_at TEXT NOT NULL, basis TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS leads (
-    number INTEGER PRIMARY KEY, person_id TEXT NOT NULL, qrn TEXT NOT NULL,
-    requester TEXT NOT NULL, created_at TEXT NOT NULL, reason TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS audit (
-    id INTEGER PRIMARY KEY, kind TEXT NOT NULL, reference TEXT, received_at TEXT NOT NULL,
-    requester TEXT NOT NULL, control TEXT, atn TEXT, purpose TEXT, subject TEXT,
-    answer TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS audit_time ON audit (received_at);
-CREATE TABLE IF NOT EXISTS query_numbers (day TEXT PRIMARY KEY, last INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS inbox (
-    number INTEGER PRIMARY KEY, received_at TEXT NOT NULL, sender TEXT NOT NULL,
-    control TEXT, text TEXT NOT NULL, replied_at TEXT, reply TEXT
-);
-CREATE TABLE IF NOT EXISTS outbox (
-    id INTEGER PRIMARY KEY, due TEXT NOT NULL, message BLOB NOT NULL, sent INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS outbox_due ON outbox (sent, due);
-"""
+from lesc_daemon.store_schema import SCHEMA
 
 MMAP_BYTES = 1 << 30
 QUERY_NUMBER_BLOCK = 64
 QUERY_NUMBERS_PER_DAY = 999_999
-
-
-def phonetic(surname: str) -> tuple[str, str]:
-    """(Soundex, NYSIIS) of a surname; names that share either sound alike."""
-    letters = "".join(c for c in surname if c.isalpha()) or surname
-    return jellyfish.soundex(letters), jellyfish.nysiis(letters)
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,62 +75,15 @@ class Store:
 
     def add_persons(self, persons: Iterable[Person]) -> int:
         """Insert persons in one transaction; returns how many."""
-        person_rows: list[tuple[object, ...]] = []
-        name_rows: list[tuple[object, ...]] = []
-        status_rows: list[tuple[object, ...]] = []
-        ncic_rows: list[tuple[object, ...]] = []
-        key_rows: set[tuple[str, str, str]] = set()
-        for person in persons:
-            dob = person.dob.isoformat()
-            person_rows.append(
-                (
-                    person.id,
-                    dob,
-                    person.sex,
-                    person.pob,
-                    person.citizenship,
-                    person.arn,
-                    person.fbi,
-                    person.sid,
-                    person.soc,
-                    int(person.firearms_exception),
-                )
-            )
-            for name in person.names:
-                surname, _ = split_name(name)
-                name_rows.append((person.id, name, surname, *phonetic(surname), dob))
-            key_rows.update((key, dob, person.id) for key in _person_keys(person.names))
-            if person.status is not None:
-                status = person.status
-                status_rows.append(
-                    (
-                        person.id,
-                        status.code.value,
-                        status.klass,
-                        status.since.isoformat() if status.since else None,
-                        status.until.isoformat() if status.until else None,
-                    )
-                )
-            ncic_rows.extend(
-                (
-                    r.nic,
-                    person.id,
-                    r.type,
-                    r.ori,
-                    r.oca,
-                    int(r.active),
-                    r.entered.isoformat() if r.entered else None,
-                )
-                for r in person.ncic
-            )
+        rows = PersonRows.of(persons)
         with self.transaction():
             db = self.db
-            db.executemany("INSERT INTO persons VALUES (?,?,?,?,?,?,?,?,?,?)", person_rows)
-            db.executemany("INSERT INTO names VALUES (?,?,?,?,?,?)", name_rows)
-            db.executemany("INSERT INTO name_keys VALUES (?,?,?)", sorted(key_rows))
-            db.executemany("INSERT INTO status_history VALUES (?,?,?,?,?)", status_rows)
-            db.executemany("INSERT INTO ncic VALUES (?,?,?,?,?,?,?)", ncic_rows)
-        return len(person_rows)
+            db.executemany("INSERT INTO persons VALUES (?,?,?,?,?,?,?,?,?,?)", rows.persons)
+            db.executemany("INSERT INTO names VALUES (?,?,?,?,?,?)", rows.names)
+            db.executemany("INSERT INTO name_keys VALUES (?,?,?)", sorted(rows.keys))
+            db.executemany("INSERT INTO status_history VALUES (?,?,?,?,?)", rows.statuses)
+            db.executemany("INSERT INTO ncic VALUES (?,?,?,?,?,?,?)", rows.ncic)
+        return len(rows.persons)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
@@ -280,7 +164,7 @@ class Store:
         # selects (BENCHMARKS.md, "Figures behind choices in the code").
         where = (
             "p.id IN (SELECT person_id FROM names WHERE (soundex = ? OR nysiis = ?)"  # noqa: S608
-            f" AND dob IN ({marks}){_GIVEN_INITIAL if initial else ''})"
+            f" AND dob IN ({marks}){GIVEN_INITIAL if initial else ''})"
         )
         parameters: list[object] = [soundex, nysiis, *days]
         if initial:
@@ -312,7 +196,7 @@ class Store:
         rows = {
             (key, dob, pid)
             for pid, name, dob in self.db.execute("SELECT person_id, name, dob FROM names")
-            for key in _person_keys((name,))
+            for key in person_keys((name,))
         }
         with self.transaction():
             self.db.executemany("INSERT INTO name_keys VALUES (?,?,?)", sorted(rows))
@@ -325,10 +209,10 @@ class Store:
         """The persons ``where`` selects, each whole (names, latest status, NCIC records) from
         one statement, about half the cost of four statements per person (BENCHMARKS.md)."""
         rows = self.db.execute(
-            f"{_PERSON_SELECT} WHERE {where} ORDER BY p.id",
+            f"{PERSON_SELECT} WHERE {where} ORDER BY p.id",
             parameters,
         )
-        return [_person(row) for row in rows]
+        return [person_from_row(row) for row in rows]
 
     def ncic_record(self, nic: str) -> tuple[NcicRecord, str] | None:
         """An ICE record by NIC, with its person's id."""
@@ -338,7 +222,7 @@ class Store:
         ).fetchone()
         if row is None:
             return None
-        return NcicRecord(row[0], row[1], row[2], row[3], bool(row[4]), _day(row[5])), row[6]
+        return NcicRecord(row[0], row[1], row[2], row[3], bool(row[4]), day_or_none(row[5])), row[6]
 
     # Writes made while answering ---------------------------------------------------
 
@@ -399,24 +283,44 @@ class Store:
             )
             self._audit_rows.clear()
 
-    def lodge_detainer(
-        self, person_id: str, qrn: str, requester: str, at: datetime, basis: str
-    ) -> int:
-        cursor = self.db.execute(
-            "INSERT INTO detainers (person_id, qrn, requester, lodged_at, basis)"
-            " VALUES (?,?,?,?,?)",
-            (person_id, qrn, requester, at.isoformat(), basis),
-        )
-        return int(cursor.lastrowid or 0)
+    def next_number(self, table: str) -> int:
+        """The number the next row of ``detainers``, ``leads`` or ``inbox`` gets, as SQLite
+        would give it. Read in the transaction that writes the row: should another process
+        write one first, this transaction's write fails as busy and the batch is tried again."""
+        (last,) = self.db.execute(f"SELECT MAX(number) FROM {table}").fetchone()  # noqa: S608 - our names
+        return int(last or 0) + 1
 
-    def refer_lead(
-        self, person_id: str, qrn: str, requester: str, at: datetime, reason: str
-    ) -> int:
-        cursor = self.db.execute(
-            "INSERT INTO leads (person_id, qrn, requester, created_at, reason) VALUES (?,?,?,?,?)",
-            (person_id, qrn, requester, at.isoformat(), reason),
-        )
-        return int(cursor.lastrowid or 0)
+    def carry_out(self, writes: Iterable[Write]) -> None:
+        """The writes of one message's answer, in order."""
+        db = self.db
+        for write in writes:
+            match write:
+                case Audit():
+                    self.audit(
+                        write.kind,
+                        write.received_at,
+                        write.requester,
+                        write.answer,
+                        reference=write.reference,
+                        control=write.control,
+                        atn=write.atn,
+                        purpose=write.purpose,
+                        subject=write.subject,
+                    )
+                case Detainer(number, person_id, qrn, requester, at, basis):
+                    db.execute(
+                        "INSERT INTO detainers (number, person_id, qrn, requester, lodged_at,"
+                        " basis) VALUES (?,?,?,?,?,?)",
+                        (number, person_id, qrn, requester, at.isoformat(), basis),
+                    )
+                case Lead(number, person_id, qrn, requester, at, reason):
+                    db.execute(
+                        "INSERT INTO leads (number, person_id, qrn, requester, created_at, reason)"
+                        " VALUES (?,?,?,?,?,?)",
+                        (number, person_id, qrn, requester, at.isoformat(), reason),
+                    )
+                case Filed(number, at, sender, control, text):
+                    self.file_message(at, sender, control, text, number)
 
     def detainers(self) -> list[tuple[object, ...]]:
         return list(self.db.execute("SELECT * FROM detainers ORDER BY number"))
@@ -430,10 +334,13 @@ class Store:
 
     # The inbox -----------------------------------------------------------------------
 
-    def file_message(self, at: datetime, sender: str, control: str | None, text: str) -> int:
+    def file_message(
+        self, at: datetime, sender: str, control: str | None, text: str, number: int | None = None
+    ) -> int:
+        """Into the inbox as ``number``, or the next free one."""
         cursor = self.db.execute(
-            "INSERT INTO inbox (received_at, sender, control, text) VALUES (?,?,?,?)",
-            (at.isoformat(), sender, control, text),
+            "INSERT INTO inbox (number, received_at, sender, control, text) VALUES (?,?,?,?,?)",
+            (number, at.isoformat(), sender, control, text),
         )
         return int(cursor.lastrowid or 0)
 
@@ -480,72 +387,3 @@ class Store:
             "SELECT substr(received_at, 1, 7), purpose, substr(requester, 1, 2), COUNT(*)"
             " FROM audit WHERE kind = 'IAQ' GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
         )
-
-
-# A person row with its names as [[rowid, name], ...], its latest status as [code, class,
-# since, until] and its NCIC records as [[nic, type, ori, oca, active, entered], ...], in JSON
-# (the aggregates' order is not defined, so rows carry what they are sorted by).
-_PERSON_SELECT = """
-SELECT p.id, p.dob, p.sex, p.pob, p.citizenship, p.arn, p.fbi, p.sid, p.soc,
-    p.firearms_exception,
-    (SELECT json_group_array(json_array(n.rowid, n.name)) FROM names n WHERE n.person_id = p.id),
-    (SELECT json_array(s.code, s.class, s.since, s.until) FROM status_history s
-        WHERE s.person_id = p.id ORDER BY s.since DESC, s.rowid DESC LIMIT 1),
-    (SELECT json_group_array(json_array(c.nic, c.type, c.ori, c.oca, c.active, c.entered))
-        FROM ncic c WHERE c.person_id = p.id)
-FROM persons p"""
-
-
-# The first letter of a names row's given names: ``split_name`` in SQL for stored names,
-# which are upper case with spaces only ("LAST, FIRST MIDDLE").
-_GIVEN_INITIAL = " AND substr(ltrim(substr(name, instr(name, ',') + 1)), 1, 1) = ?"
-
-
-def _person_keys(person_names: Iterable[str]) -> set[str]:
-    return {key for name in person_names for key in name_keys(name)}
-
-
-def _day(text: str | None) -> date | None:
-    return date.fromisoformat(text) if text else None
-
-
-def _person(row: tuple[Any, ...]) -> Person:
-    names, status, records = row[10], row[11], row[12]
-    code = klass = since = until = None
-    if status is not None:
-        code, klass, since, until = json.loads(status)
-    return Person(
-        id=row[0],
-        names=tuple(name for _, name in sorted(json.loads(names))),
-        dob=date.fromisoformat(row[1]),
-        sex=row[2],
-        pob=row[3],
-        citizenship=row[4],
-        arn=row[5],
-        fbi=row[6],
-        sid=row[7],
-        soc=row[8],
-        firearms_exception=bool(row[9]),
-        status=None if code is None else Status(StatusCode(code), klass, _day(since), _day(until)),
-        ncic=()
-        if records == "[]"  # most persons: no JSON to decode
-        else tuple(
-            NcicRecord(nic, kind, ori, oca, bool(active), _day(entered))
-            for nic, kind, ori, oca, active, entered in sorted(json.loads(records))
-        ),
-    )
-
-
-def candidate_dobs(dob: date) -> list[date]:
-    """The birth date, and the near misses matching looks at: day and month swapped, one year
-    off either way."""
-    dates = [dob]
-    if dob.day <= 12 and dob.day != dob.month:
-        with contextlib.suppress(ValueError):
-            dates.append(dob.replace(month=dob.day, day=dob.month))
-    for years in (-1, 1):
-        try:
-            dates.append(dob.replace(year=dob.year + years))
-        except ValueError:
-            dates.append(dob.replace(year=dob.year + years, day=28))
-    return dates

@@ -9,8 +9,8 @@ from datetime import date
 import pytest
 
 from bench.labelled_queries import NON_MEMBER, VARIANTS, labelled_queries
+from lesc_daemon.lesc import Lesc
 from lesc_daemon.matching import Outcome, Subject
-from lesc_daemon.responder import Responder
 from lesc_daemon.rules import load_rules
 from lesc_daemon.seed import seed_store
 from lesc_daemon.store import Store
@@ -49,7 +49,7 @@ def test_classes_come_at_their_shares_and_strangers_are_not_held(store: Store) -
 
 
 def test_exact_queries_are_all_matched_and_strangers_never_matched(store: Store) -> None:
-    responder = Responder(store, load_rules(), frozenset({"VTINS07S0"}))
+    responder = Lesc(store, load_rules(), frozenset({"VTINS07S0"}))
     for query in labelled_queries(store, 600, 9, TODAY):
         dob = query.iaq.birth_date(TODAY)
         assert dob is not None

@@ -12,7 +12,7 @@ import pytest
 from formats.envelope import OutputMessage
 from lesc_daemon.batch import BatchAnswered, answer_batch
 from lesc_daemon.ledger import Ledger
-from lesc_daemon.responder import Responder
+from lesc_daemon.lesc import Lesc
 from lesc_daemon.rules import load_rules
 from lesc_daemon.store import Store
 from tests.lesc_fixtures import catalogue_store
@@ -42,7 +42,7 @@ def store(tmp_path: Path) -> Store:
 
 def answer(
     store: Store,
-    responder: Responder,
+    responder: Lesc,
     ledger: Ledger,
     messages: list[OutputMessage],
     *,
@@ -67,7 +67,7 @@ def test_a_message_failing_halfway_leaves_none_of_its_writes_and_the_batch_keeps
 ) -> None:
     store.db.execute(NO_LEADS_FOR_NY)
     ledger = Ledger(store.db, "VTINS07S0")
-    responder = Responder(store, load_rules(), frozenset({"VTINS07S0"}))
+    responder = Lesc(store, load_rules(), frozenset({"VTINS07S0"}))
     responder.events = []
     failing = delivered("IAQ", "NY0303000", IAQ_TEXT, "Q1")
     done = answer(

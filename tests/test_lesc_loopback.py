@@ -12,8 +12,12 @@ import pytest
 
 from formats.envelope import OutputMessage
 from formats.iar import parse_iar
+from lesc_daemon.batch import post_due
 from lesc_daemon.daemon import DaemonConfig, LescDaemon
 from lesc_daemon.delays import NO_DELAY
+from lesc_daemon.ledger import Ledger
+from lesc_daemon.oris import LESC_ORI
+from lesc_daemon.store import Store
 from nlets_sim.link.terminal import Delivery, LinkClosed, Terminal
 from nlets_sim.pytest_plugin import TerminalFactory
 from nlets_sim.switch.config import PINNED_CLOCK, Config
@@ -113,17 +117,19 @@ async def test_answers_that_cannot_be_sent_wait_for_the_next_logon(
     daemon.store.close()
 
 
-async def test_answers_coming_due_queue_behind_those_waiting_for_the_window(
-    lesc_config: Callable[..., DaemonConfig],
-) -> None:
-    daemon = LescDaemon(lesc_config())
-    daemon.terminal.post(b"ANSWERED AT ONCE")  # no link: it waits in the terminal
-    daemon.store.schedule(PINNED_CLOCK - timedelta(minutes=1), b"DUE NOW")
-    daemon.store.schedule(PINNED_CLOCK + timedelta(hours=1), b"DUE LATER")
-    daemon._post_due()
-    assert list(daemon.terminal.backlog) == [b"ANSWERED AT ONCE", b"DUE NOW"]
-    assert [raw for _, raw in daemon.store.due(PINNED_CLOCK + timedelta(hours=2))] == [b"DUE LATER"]
-    daemon.store.close()
+def test_answers_coming_due_queue_behind_those_waiting_for_the_window(tmp_path: Path) -> None:
+    store = Store(tmp_path / "lesc.db")
+    ledger = Ledger(store.db, LESC_ORI)
+    terminal = Terminal("127.0.0.1", 1, LESC_ORI, "K", auto_ack=False)
+    terminal.post(b"ANSWERED AT ONCE")  # no link: it waits in the terminal
+    store.schedule(PINNED_CLOCK - timedelta(minutes=1), b"DUE NOW")
+    store.schedule(PINNED_CLOCK + timedelta(hours=1), b"DUE LATER")
+    terminal.post(*post_due(store, ledger, PINNED_CLOCK, terminal.next_post_seq))
+    assert list(terminal.backlog) == [b"ANSWERED AT ONCE", b"DUE NOW"]
+    assert ledger.pending() == [(2, b"DUE NOW")]
+    assert [raw for _, raw in store.due(PINNED_CLOCK + timedelta(hours=2))] == [b"DUE LATER"]
+    assert post_due(store, ledger, PINNED_CLOCK, terminal.next_post_seq) == []  # sent once
+    store.close()
 
 
 async def test_a_message_the_lesc_fails_to_answer_does_not_stop_the_others(

@@ -7,9 +7,8 @@ from datetime import date
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lesc_daemon.matching import Outcome, Subject, identify
+from lesc_daemon.matching import Outcome, Subject, candidate_dobs, identify
 from lesc_daemon.persons import Person
-from lesc_daemon.store import candidate_dobs
 
 DOB = date(1980, 1, 15)
 

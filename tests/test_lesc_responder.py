@@ -13,7 +13,7 @@ from formats.envelope import OutputMessage, parse_input
 from formats.hit_confirmation import parse_hit_confirmation
 from formats.iar import parse_iar
 from lesc_daemon.delays import Delay, parse_delay
-from lesc_daemon.responder import Responder
+from lesc_daemon.lesc import Lesc
 from lesc_daemon.rules import load_rules
 from tests.lesc_fixtures import catalogue_store
 
@@ -26,8 +26,8 @@ IAQ_TEXT = (
 
 
 @pytest.fixture
-def responder(tmp_path: Path) -> Responder:
-    return Responder(
+def responder(tmp_path: Path) -> Lesc:
+    return Lesc(
         catalogue_store(tmp_path / "lesc.db"), load_rules(), frozenset({"VTINS07S0", "VTICE0900"})
     )
 
@@ -44,7 +44,7 @@ def delivered(
     return OutputMessage(mke, originator, received, 1, received, 1, to, text, control)
 
 
-def test_iaq_gets_ack_at_once_then_response_after_the_delay(responder: Responder) -> None:
+def test_iaq_gets_ack_at_once_then_response_after_the_delay(responder: Lesc) -> None:
     ack, response = responder.handle(delivered("IAQ", IAQ_TEXT), NOW, DELAY)
     assert ack.due == NOW
     assert ack.message == (
@@ -59,7 +59,7 @@ def test_iaq_gets_ack_at_once_then_response_after_the_delay(responder: Responder
     assert iar.lines[1] == "SUBJECT: DOE, JOHN A DOB 01/15/1980 SEX M POB MX"
 
 
-def test_query_numbers_are_unique_per_day(responder: Responder) -> None:
+def test_query_numbers_are_unique_per_day(responder: Lesc) -> None:
     first = responder.handle(delivered("IAQ", IAQ_TEXT), NOW, DELAY)[0]
     second = responder.handle(delivered("IAQ", IAQ_TEXT), NOW, DELAY)[0]
     next_day = responder.handle(delivered("IAQ", IAQ_TEXT), NOW + timedelta(days=1), DELAY)[0]
@@ -67,7 +67,7 @@ def test_query_numbers_are_unique_per_day(responder: Responder) -> None:
     assert numbers == ["L261123000001", "L261123000002", "L261124000001"]
 
 
-def test_content_the_switch_does_not_check_gets_typ_rej(responder: Responder) -> None:
+def test_content_the_switch_does_not_check_gets_typ_rej(responder: Lesc) -> None:
     text = IAQ_TEXT.replace("POB/MX", "POB/ZZ").replace("OFF/0399", "OFF/9999")
     ack, rejection = responder.handle(delivered("IAQ", text), NOW, DELAY)
     assert parse_iar(parse_input(ack.message).text).typ.value == "ACK"
@@ -90,7 +90,7 @@ def yr_fields(message: bytes) -> dict[str, str]:
     return dict(parsed.fields)
 
 
-def test_yq_for_an_active_record_is_confirmed_inside_the_window(responder: Responder) -> None:
+def test_yq_for_an_active_record_is_confirmed_inside_the_window(responder: Lesc) -> None:
     (answer,) = responder.handle(delivered("YQ", yq("W000000001")), NOW, DELAY)
     assert answer.due == NOW + DELAY
     assert parse_input(answer.message).header() == "YR.VTINS07S0.NY0303000.*Q77.TXT"
@@ -99,7 +99,7 @@ def test_yq_for_an_active_record_is_confirmed_inside_the_window(responder: Respo
     assert fields["REM"] == "CONFIRMED: ADMINISTRATIVE WARRANT ORI/VTINS07S0"
 
 
-def test_yq_answer_never_later_than_the_window(responder: Responder) -> None:
+def test_yq_answer_never_later_than_the_window(responder: Lesc) -> None:
     received = NOW - timedelta(minutes=9, seconds=30)  # urgent: 10 minutes from receipt
     (answer,) = responder.handle(
         delivered("YQ", yq("W000000001"), received=received), NOW, timedelta(minutes=5)
@@ -107,7 +107,7 @@ def test_yq_answer_never_later_than_the_window(responder: Responder) -> None:
     assert answer.due == NOW  # the deadline has nearly passed: at once
 
 
-def test_yq_for_a_cleared_or_unknown_record_is_not_confirmed(responder: Responder) -> None:
+def test_yq_for_a_cleared_or_unknown_record_is_not_confirmed(responder: Lesc) -> None:
     for nic, remark in (("W000000003", "RECORD CLEARED"), ("W999999999", "NO SUCH ICE RECORD")):
         (answer,) = responder.handle(delivered("YQ", yq(nic, rno="2")), NOW, DELAY)
         fields = yr_fields(answer.message)
@@ -115,7 +115,7 @@ def test_yq_for_a_cleared_or_unknown_record_is_not_confirmed(responder: Responde
         assert fields["REM"] == f"SECOND REQUEST. NOT CONFIRMED: {remark}"
 
 
-def test_absconder_is_pending_with_cbt_then_confirmed(responder: Responder) -> None:
+def test_absconder_is_pending_with_cbt_then_confirmed(responder: Lesc) -> None:
     pending, confirmed = responder.handle(
         delivered("YQ", yq("W000000002", pri="R"), to="VTICE0900"), NOW, DELAY
     )
@@ -127,7 +127,7 @@ def test_absconder_is_pending_with_cbt_then_confirmed(responder: Responder) -> N
     assert parse_input(confirmed.message).sender == "VTICE0900"
 
 
-def test_am_is_filed_in_the_inbox_with_a_reply(responder: Responder) -> None:
+def test_am_is_filed_in_the_inbox_with_a_reply(responder: Lesc) -> None:
     (reply,) = responder.handle(delivered("AM", "PLEASE CALL", control="M1"), NOW, DELAY)
     assert reply.message == (
         b"AM.VTINS07S0.NY0303000.*M1.TXT\r\nICE LESC RECEIVED YOUR MESSAGE. INBOX NUMBER 000001."
@@ -146,7 +146,7 @@ def test_am_is_filed_in_the_inbox_with_a_reply(responder: Responder) -> None:
         delivered("AM", "MY OWN", originator="VTICE0900"),
     ],
 )
-def test_messages_the_lesc_does_not_answer(responder: Responder, message: OutputMessage) -> None:
+def test_messages_the_lesc_does_not_answer(responder: Lesc, message: OutputMessage) -> None:
     assert responder.handle(message, NOW, DELAY) == []
     assert responder.store.inbox() == []
 

@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 
 from formats.iaq import Iaq
 from formats.iar import Result
+from lesc_daemon.lesc import Lesc
 from lesc_daemon.person_json import PersonJsonError, parse_person, person_to_json
 from lesc_daemon.persons import Person, Status, StatusCode
-from lesc_daemon.responder import Responder
 from lesc_daemon.rules import Facts, RulesError, load_rules, parse_rules
 from lesc_daemon.seed import catalogue
 from lesc_daemon.store import Store
@@ -40,8 +40,8 @@ CASES = [
 
 
 @pytest.fixture
-def responder(tmp_path: Path) -> Responder:
-    return Responder(catalogue_store(tmp_path / "lesc.db"), load_rules(), frozenset({"VTINS07S0"}))
+def responder(tmp_path: Path) -> Lesc:
+    return Lesc(catalogue_store(tmp_path / "lesc.db"), load_rules(), frozenset({"VTINS07S0"}))
 
 
 def iaq(nam: str, dob: str, sex: str, pob: str, arn: str | None, cus: str, pur: str) -> Iaq:
@@ -50,7 +50,7 @@ def iaq(nam: str, dob: str, sex: str, pob: str, arn: str | None, cus: str, pur: 
 
 @pytest.mark.parametrize(("nam", "dob", "sex", "pob", "arn", "cus", "res", "fap"), CASES)
 def test_catalogue_identity_gets_its_documented_outcome(
-    responder: Responder,
+    responder: Lesc,
     nam: str,
     dob: str,
     sex: str,
@@ -71,7 +71,7 @@ def test_catalogue_identity_gets_its_documented_outcome(
     assert firearms.fap.value == fap
 
 
-def test_detainer_and_lead_for_cus_y_with_rm_or_wt(responder: Responder) -> None:
+def test_detainer_and_lead_for_cus_y_with_rm_or_wt(responder: Lesc) -> None:
     response = responder.respond(
         iaq("DOE, JOHN A", "19800115", "M", "MX", "012345678", "Y", "C"),
         "L261123000001",
@@ -107,7 +107,7 @@ def test_niv_expires_after_until(tmp_path: Path) -> None:
             )
         ]
     )
-    responder = Responder(store, load_rules(), frozenset({"VTINS07S0"}))
+    responder = Lesc(store, load_rules(), frozenset({"VTINS07S0"}))
     query = iaq("VISA, VERA", "19900101", "F", "RC", None, "N", "F")
     assert responder.respond(query, "L261123000001", "X", NOW).res is Result.LS  # until today
     later = NOW.replace(day=24)

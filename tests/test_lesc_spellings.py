@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from formats.iaq import Iaq
+from lesc_daemon.lesc import Lesc
 from lesc_daemon.names import key, plain, sound
-from lesc_daemon.responder import Responder
 from lesc_daemon.rules import load_rules
 from lesc_daemon.seed import seed_store
 from lesc_daemon.store import Store
@@ -32,10 +32,10 @@ def spellings() -> list[tuple[str, ...]]:
 
 
 @pytest.fixture(scope="module")
-def responder(tmp_path_factory: pytest.TempPathFactory) -> Responder:
+def responder(tmp_path_factory: pytest.TempPathFactory) -> Lesc:
     store = Store(tmp_path_factory.mktemp("lesc") / "lesc.db")
     seed_store(store, 5_000, 1, NOW.date())  # generated persons must not get in the way
-    return Responder(store, load_rules(), frozenset({"VTINS07S0"}))
+    return Lesc(store, load_rules(), frozenset({"VTINS07S0"}))
 
 
 def test_the_table_holds_every_class() -> None:
@@ -44,7 +44,7 @@ def test_the_table_holds_every_class() -> None:
 
 @pytest.mark.parametrize(("kind", "nam", "dob", "sex", "pob", "res", "matched"), spellings())
 def test_each_spelling_gets_its_answer(
-    responder: Responder, kind: str, nam: str, dob: str, sex: str, pob: str, res: str, matched: str
+    responder: Lesc, kind: str, nam: str, dob: str, sex: str, pob: str, res: str, matched: str
 ) -> None:
     iaq = Iaq("C", "DET SMITH", "5185551212", nam, dob, sex, pob, "N", "0399")
     iar = responder.respond(iaq, "L260101000001", "NY0303000", NOW, act=False)

@@ -11,9 +11,9 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lesc_daemon.matching import Subject, identify
+from lesc_daemon.matching import Subject, candidate_dobs, identify
 from lesc_daemon.persons import NCIC_TYPES, NcicRecord, Person, Status, StatusCode
-from lesc_daemon.store import QUERY_NUMBER_BLOCK, Store, candidate_dobs
+from lesc_daemon.store import QUERY_NUMBER_BLOCK, Store
 
 DOB = date(1980, 1, 15)
 MEMORY = Path(":memory:")

@@ -15,10 +15,10 @@ from datetime import datetime
 from pathlib import Path
 
 from formats.iaq import Iaq
+from lesc_daemon.lesc import Lesc
 from lesc_daemon.oris import LESC_ORIS
 from lesc_daemon.person_json import PersonJsonError, parse_person
 from lesc_daemon.persons import Person
-from lesc_daemon.responder import Responder
 from lesc_daemon.rules import load_rules
 from lesc_daemon.seed import catalogue
 from lesc_daemon.store import Store
@@ -71,7 +71,7 @@ def expected_results(persons: list[Person], now: datetime) -> list[str]:
         store = Store(Path(scratch) / "expected.sqlite3")
         try:
             store.add_persons(persons)
-            responder = Responder(store, load_rules(), LESC_ORIS)
+            responder = Lesc(store, load_rules(), LESC_ORIS)
             answers = []
             for person in persons:
                 iar = responder.respond(
