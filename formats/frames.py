@@ -121,13 +121,11 @@ _KIND_BYTES = {kind: kind.value.encode("ascii") for kind in FrameKind}
 
 def build_frame(frame: Frame) -> bytes:
     """The bytes of ``frame``; raises ``LocalProtocolError`` for a frame the table forbids."""
-    check_shape(frame.kind, frame.seq, len(frame.payload), LocalProtocolError)
-    return b"NL1%b%08d%06d%b" % (
-        _KIND_BYTES[frame.kind],
-        frame.seq,
-        len(frame.payload),
-        frame.payload,
-    )
+    kind, seq, payload = frame.kind, frame.seq, frame.payload
+    length = len(payload)
+    if not (kind is FrameKind.DT and 0 <= seq <= MAX_SEQ and length <= MAX_LENGTH):
+        check_shape(kind, seq, length, LocalProtocolError)  # a DT in range needs no more
+    return b"NL1%b%08d%06d%b" % (_KIND_BYTES[kind], seq, length, payload)
 
 
 def build_header_reference(kind: FrameKind, seq: int, length: int) -> bytes:
@@ -155,9 +153,20 @@ def check_shape(
         raise error(f"BAD SEQ FIELD {seq}")
     if not 0 <= length <= MAX_LENGTH:
         raise error(f"BAD LENGTH FIELD {length}")
-    if kind not in SEQUENCED_KINDS and seq != 0:
+    check_kind_rules(kind, seq, length, error, empty_kinds)
+
+
+def check_kind_rules(
+    kind: FrameKind,
+    seq: int,
+    length: int,
+    error: type[FrameError] | type[LocalProtocolError],
+    empty_kinds: frozenset[FrameKind] = EMPTY_KINDS,
+) -> None:
+    """The kind's rules: a seq only on the sequenced kinds, a payload not on the empty ones."""
+    if seq and kind not in SEQUENCED_KINDS:
         raise error(f"SEQ MUST BE 00000000 FOR {kind.value}")
-    if kind in empty_kinds and length != 0:
+    if length and kind in empty_kinds:
         raise error(f"PAYLOAD NOT ALLOWED FOR {kind.value}")
 
 
@@ -184,7 +193,8 @@ def parse_header(
     if not length_field.isdigit():
         raise FrameError(f"BAD LENGTH FIELD {shown(length_field)}")
     seq, length = int(seq_field), int(length_field)
-    check_shape(kind, seq, length, FrameError, empty_kinds)
+    # eight and six digits are always in range: of ``check_shape`` only the kind's rules apply
+    check_kind_rules(kind, seq, length, FrameError, empty_kinds)
     if length > max_payload:
         raise FrameTooLong(f"FRAME TOO LONG {length} > {max_payload}", kind.value, seq)
     return kind, seq, length

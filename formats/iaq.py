@@ -10,7 +10,7 @@ from formats.codes import ErCode
 from formats.dates import parse_dob
 from formats.errors import MessageRejected
 from formats.ncic import offense_codes, place_of_birth_codes, sex_codes
-from formats.tagged import TaggedFieldsError, as_mapping, build_fields, duplicates, parse_fields
+from formats.tagged import TaggedFieldsError, build_fields, duplicates, parse_fields
 from formats.value_types import value_type
 
 REQUIRED = ("PUR", "ATN", "PHN", "NAM", "DOB", "SEX", "POB", "CUS", "OFF")
@@ -24,7 +24,8 @@ ARN_PATTERN = re.compile(r"\d{8,9}")
 FBI_PATTERN = re.compile(r"[A-Z0-9]{1,9}")
 SOC_PATTERN = re.compile(r"\d{9}")
 _OFF = re.compile(r"\d{4}")
-_ATTRIBUTES = {tag: tag.lower() for tag in ORDER}  # field prefix -> Iaq attribute
+_ATTRIBUTES = frozenset(ORDER)  # the fields an Iaq holds, in its attributes' order
+_REQUIRED = frozenset(REQUIRED)
 
 
 @value_type
@@ -78,20 +79,21 @@ def parse_iaq(text: str, today: date) -> Iaq:
         parsed = parse_fields(text)
     except TaggedFieldsError as error:
         raise _format_error(str(error)) from None
-    repeated = [tag for tag in duplicates(parsed) if tag in _ATTRIBUTES]
-    if repeated:
-        raise _format_error(f"FIELDS REPEATED: {', '.join(repeated)}")
-    values = {tag: value for tag, value in as_mapping(parsed).items() if tag in _ATTRIBUTES}
-    missing = [tag for tag in REQUIRED if tag not in values]
-    if missing == ["DOB"]:
-        raise MessageRejected(ErCode.DOB, "MISSING: DOB")
-    if missing:
+    values = {tag: value for tag, value in reversed(parsed) if tag in _ATTRIBUTES}  # firsts
+    if len(values) < len(parsed):  # a field repeated, or one §3.1 does not list
+        repeated = [tag for tag in duplicates(parsed) if tag in _ATTRIBUTES]
+        if repeated:
+            raise _format_error(f"FIELDS REPEATED: {', '.join(repeated)}")
+    if not _REQUIRED.issubset(values):
+        missing = [tag for tag in REQUIRED if tag not in values]
+        if missing == ["DOB"]:
+            raise MessageRejected(ErCode.DOB, "MISSING: DOB")
         raise MessageRejected(ErCode.FIELDS_MISSING, f"MISSING: {', '.join(missing)}")
     if parse_dob(values["DOB"], today) is None:
         raise MessageRejected(ErCode.DOB, f"DOB/{values['DOB']}")
     if not 1 <= len(values["ATN"]) <= MAX_ATN:
         raise MessageRejected(ErCode.ATN, f"ATN MUST BE 1 TO {MAX_ATN} CHARACTERS")
-    return Iaq(**{_ATTRIBUTES[tag]: value for tag, value in values.items()})
+    return Iaq(*map(values.__getitem__, REQUIRED), *map(values.get, OPTIONAL))
 
 
 def content_problems(iaq: Iaq) -> tuple[str, ...]:

@@ -16,6 +16,7 @@ from formats.errors import LocalProtocolError
 
 TAG_PATTERN = re.compile(r"[A-Z]{3}/")
 _BOUNDARY = re.compile(r"\.[\r\n]*(?=[A-Z]{3}/)")
+_FIELD_START = re.compile(r"\.[\r\n]*([A-Z]{3})/")  # a boundary, its prefix captured
 
 Fields = tuple[tuple[str, str], ...]
 
@@ -25,29 +26,48 @@ class TaggedFieldsError(ValueError):
 
 
 @cache
-def _free_text_start(free_text: frozenset[str]) -> re.Pattern[str]:
-    """Where the first free-text field starts: at the beginning, or after a field's period."""
+def _free_text_start(free_text: frozenset[str]) -> tuple[tuple[str, ...], re.Pattern[str]]:
+    """The prefixes of the free-text fields, and where the first one starts: at the
+    beginning, or after a field's period."""
     tags = "|".join(sorted(free_text)) or "(?!)"
-    return re.compile(rf"(?:^|\.[\r\n]*)(?=(?:{tags})/)")
+    prefixes = tuple(f"{tag}/" for tag in sorted(free_text))
+    return prefixes, re.compile(rf"(?:^|\.[\r\n]*)(?=(?:{tags})/)")
 
 
-def parse_fields(text: str, free_text: Iterable[str] = ("REM",)) -> Fields:
+_REMARKS = frozenset({"REM"})
+
+
+def parse_fields(text: str, free_text: Iterable[str] = _REMARKS) -> Fields:
     """Split ``text`` into (prefix, value) pairs in order; duplicates are kept."""
     text = text.lstrip("\r\n")
-    free = _free_text_start(frozenset(free_text)).search(text)
+    prefixes, free_start = _free_text_start(
+        free_text if isinstance(free_text, frozenset) else frozenset(free_text)
+    )
+    free = None
+    for prefix in prefixes:  # a substring test first: the pattern's search costs more
+        if prefix in text:
+            free = free_start.search(text)
+            break
     head, tail = (text[: free.start()], text[free.end() :]) if free else (text, "")
-    pieces = _BOUNDARY.split(head) if head else []
+    fields: list[tuple[str, str]] = []
+    if head:
+        if not TAG_PATTERN.match(head):
+            raise TaggedFieldsError(f"FIELD PREFIX EXPECTED AT {_first_piece(head, tail)[:20]!r}")
+        parts = _FIELD_START.split(f".{head}")  # "", prefix, value, prefix, value...
+        fields.extend(zip(parts[1::2], parts[2::2], strict=True))
     if tail:
-        pieces.append(tail)
-    if not pieces:
+        fields.append((tail[:3], tail[4:]))
+    if not fields:
         return ()
-    pieces[-1] = _strip_end(pieces[-1])
-    fields = []
-    for piece in pieces:
-        if not TAG_PATTERN.match(piece):
-            raise TaggedFieldsError(f"FIELD PREFIX EXPECTED AT {piece[:20]!r}")
-        fields.append((piece[:3], piece[4:]))
+    tag, value = fields[-1]
+    fields[-1] = (tag, _strip_end(value))
     return tuple(fields)
+
+
+def _first_piece(head: str, tail: str) -> str:
+    """The text up to the first boundary, as the error for text that is not fields names it."""
+    pieces = _BOUNDARY.split(head)
+    return _strip_end(pieces[0]) if len(pieces) == 1 and not tail else pieces[0]
 
 
 def _strip_end(value: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from datetime import datetime
 
 import pytest
@@ -14,6 +15,7 @@ from formats.envelope import (
     ORI_PATTERN,
     InputMessage,
     OutputMessage,
+    _parse_input_slowly,
     next_counter,
     normalize_line_ends,
     parse_input,
@@ -266,3 +268,28 @@ def test_a_del_anywhere_else_is_er_0_at_its_position(text: str, at: int) -> None
         parse_input(raw[:at] + b"\x7f" + raw[at:])
     assert raised.value.code is ErCode.STRUCTURE
     assert raised.value.details == (f"CONTROL CHARACTER AT POSITION {at + 1}",)
+
+
+_HEADERISH = st.lists(
+    st.sampled_from(
+        ["AM", "IAQ", "X", ".", "NY0303000", "NJ", ",", "*", "B1", "TXT", "\r", "\n", "a", " "]
+    ),
+    max_size=14,
+).map("".join)
+
+
+@given(_HEADERISH, st.sampled_from(["", "\r\n", "\r", "\n", "HELLO", "\r\nA\nB"]))
+def test_the_one_match_header_path_agrees_with_the_field_by_field_one(
+    header: str, after: str
+) -> None:
+    text = header + after
+
+    def outcome(parse: Callable[[], InputMessage]) -> object:
+        try:
+            return parse()
+        except MessageRejected as rejected:
+            return (rejected.code, rejected.details)
+
+    assert outcome(lambda: parse_input(text.encode("ascii"))) == outcome(
+        lambda: _parse_input_slowly(text)
+    )

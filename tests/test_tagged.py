@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -60,3 +62,42 @@ def test_fields_round_trip(fields: list[tuple[str, str]], final_period: bool) ->
     fields = [(tag, value) for tag, value in fields if tag != "REM"]
     text = build_fields(fields, final_period=final_period)
     assert parse_fields(text) == tuple(fields)
+
+
+def _split_by_pieces(text: str, free_text: frozenset[str]) -> tuple[tuple[str, str], ...]:
+    """The rule of §1.3 as first written, piece by piece: the reference ``parse_fields``'s
+    faster split must agree with."""
+    text = text.lstrip("\r\n")
+    tags = "|".join(sorted(free_text)) or "(?!)"
+    free = re.search(rf"(?:^|\.[\r\n]*)(?=(?:{tags})/)", text)
+    head, tail = (text[: free.start()], text[free.end() :]) if free else (text, "")
+    pieces = re.split(r"\.[\r\n]*(?=[A-Z]{3}/)", head) if head else []
+    if tail:
+        pieces.append(tail)
+    if not pieces:
+        return ()
+    pieces[-1] = pieces[-1].rstrip("\r\n").removesuffix(".")
+    for piece in pieces:
+        if not re.match(r"[A-Z]{3}/", piece):
+            raise TaggedFieldsError(f"FIELD PREFIX EXPECTED AT {piece[:20]!r}")
+    return tuple((piece[:3], piece[4:]) for piece in pieces)
+
+
+# text made of the pieces that matter to the split: prefixes, periods, line ends, slashes
+_FIELDISH = st.lists(
+    st.sampled_from(["PUR/", "REM/", "NAM/", "AB/", "ab/", ".", "\r", "\n", "/", "X", "9", " "]),
+    max_size=20,
+).map("".join)
+
+
+@given(_FIELDISH | st.text(max_size=40), st.sampled_from([(), ("REM",), ("REM", "NAM")]))
+def test_parse_fields_agrees_with_the_piece_by_piece_rule(text: str, free: tuple[str, ...]) -> None:
+    try:
+        expected: object = _split_by_pieces(text, frozenset(free))
+    except TaggedFieldsError as error:
+        expected = str(error)
+    try:
+        got: object = parse_fields(text, free_text=free)
+    except TaggedFieldsError as error:
+        got = str(error)
+    assert got == expected
