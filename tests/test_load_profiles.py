@@ -23,6 +23,7 @@ from nlets_sim.tools.load.profiles import (
     peer_of,
     read_profile,
     read_scenario,
+    template,
 )
 
 NOW = datetime(2026, 3, 4, 5, 6)
@@ -174,3 +175,10 @@ def test_a_profile_with_identity_fields_needs_identities() -> None:
         builtin("iaq", [])
     with pytest.raises(ProfileError, match="unknown profile"):
         builtin("sip", [])
+
+
+def test_braces_around_no_placeholder_are_sent_as_written() -> None:
+    text = "AM.{sender}.{peer}.*{control}.TXT\r\nSET {X} TO {{n}} } { {n}"
+    profile = Profile("braces", (template(text),))
+    request = profile.request(Draw(random.Random(1), ORIS, 0, "C7", 42, NOW))
+    assert request.message == (b"AM.AK0010000.AL0010000.*C7.TXT\r\nSET {X} TO {42} } { 42")

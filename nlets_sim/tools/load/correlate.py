@@ -51,10 +51,20 @@ def reply_code(mke: str, text: str) -> str | None:
 
 
 class Correlator:
+    """``total``: the run's figures (counted requests only); ``interval``: this second's
+    (everything), taken by ``end_second``.
+
+    Each latency is recorded once, into the histograms of counted or of warm-up requests since
+    the last look, and added from there to ``interval`` and (counted only) ``total`` when
+    either is read: a histogram record in Python costs more than the rest of a reply's
+    counting, an addition of histograms is one pass in C."""
+
     def __init__(self, timeout_s: float, total: Tally | None = None) -> None:
         self.timeout_s = timeout_s
-        self.total = total or Tally()  # the run's figures (counted requests only)
-        self.interval = Tally()  # this second's figures (everything); the runner swaps it
+        self._total = total or Tally()
+        self._interval = Tally()
+        self._recent = {True: Tally(), False: Tally()}  # by ``counted``: not yet added
+        self._recorded = False  # whether ``_recent`` holds anything
         self.pending: dict[str, Pending] = {}
         # Requests that ended, kept (with when they ended) for ``keep_s``: replies for them are
         # duplicated or late, not stray, and their AKs are still timed.
@@ -66,21 +76,45 @@ class Correlator:
     def in_flight(self) -> int:
         return len(self.pending)
 
+    @property
+    def total(self) -> Tally:
+        self._add_recent()
+        return self._total
+
+    @property
+    def interval(self) -> Tally:
+        self._add_recent()
+        return self._interval
+
+    def end_second(self) -> Tally:
+        """This second's figures; the next second starts empty."""
+        self._add_recent()
+        ended, self._interval = self._interval, Tally()
+        return ended
+
+    def _add_recent(self) -> None:
+        if not self._recorded:
+            return
+        counted, warm_up = self._recent[True], self._recent[False]
+        self._total.add_latencies(counted)
+        self._interval.add_latencies(counted)
+        self._interval.add_latencies(warm_up)
+        self._recent = {True: Tally(), False: Tally()}
+        self._recorded = False
+
     def _count(self, request: Pending | None, name: str, amount: int = 1) -> None:
-        self.interval.counts[name] += amount
+        self._interval.counts[name] += amount
         if request is None or request.counted:
-            self.total.counts[name] += amount
+            self._total.counts[name] += amount
 
     def _latency(self, request: Pending, name: str, now: float) -> None:
-        seconds = max(0.0, now - request.due)
-        self.interval.record(name, seconds)
-        if request.counted:
-            self.total.record(name, seconds)
+        self._recent[request.counted].record(name, max(0.0, now - request.due))
+        self._recorded = True
 
     def _code(self, request: Pending | None, code: str) -> None:
-        self.interval.codes[code] += 1
+        self._interval.codes[code] += 1
         if request is None or request.counted:
-            self.total.codes[code] += 1
+            self._total.codes[code] += 1
 
     def sent(
         self,

@@ -23,6 +23,7 @@ transcript's next ``expect`` for that ORI lists.
 
 from __future__ import annotations
 
+import itertools
 import random
 import re
 import tomllib
@@ -51,14 +52,21 @@ class Template:
     text: str  # with placeholders; CR LF line ends
     weight: float = 1.0
     replies: int = 1
+    # made once from ``text``: its placeholders, its key, and ``text`` as a format string
+    # (the braces around no placeholder doubled), filled by one ``format_map`` per request
+    names: frozenset[str] = field(init=False)
+    mke: str = field(init=False)
+    form: str = field(init=False)
 
-    @property
-    def names(self) -> frozenset[str]:
-        return frozenset(_PLACEHOLDER.findall(self.text))
-
-    @property
-    def mke(self) -> str:
-        return self.text.split(".", 1)[0]
+    def __post_init__(self) -> None:
+        pieces = _PLACEHOLDER.split(self.text)  # text, name, text, name ... text
+        form = "".join(
+            f"{{{piece}}}" if index % 2 else piece.replace("{", "{{").replace("}", "}}")
+            for index, piece in enumerate(pieces)
+        )
+        object.__setattr__(self, "names", frozenset(pieces[1::2]))
+        object.__setattr__(self, "mke", self.text.split(".", 1)[0])
+        object.__setattr__(self, "form", form)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +123,7 @@ class Profile:
     identities: Sequence[Identity] = ()
     sequential: bool = False  # a scenario: templates in order, per terminal, in a loop
     _position: dict[int, int] = field(default_factory=dict)
-    _weights: list[float] = field(default_factory=list)
+    _cumulative: list[float] = field(default_factory=list)  # the weights, summed in order
 
     def __post_init__(self) -> None:
         if not self.templates:
@@ -123,7 +131,7 @@ class Profile:
         needs = any(t.names & IDENTITY_FIELDS for t in self.templates)
         if needs and not self.identities:
             raise ProfileError(f"profile {self.name} uses identity fields but has no identities")
-        self._weights = [t.weight for t in self.templates]
+        self._cumulative = list(itertools.accumulate(t.weight for t in self.templates))
 
     def pick(self, rng: random.Random, sender: int) -> Template:
         if self.sequential:
@@ -132,7 +140,7 @@ class Profile:
             return self.templates[position % len(self.templates)]
         if len(self.templates) == 1:
             return self.templates[0]
-        return rng.choices(self.templates, self._weights)[0]
+        return rng.choices(self.templates, cum_weights=self._cumulative)[0]
 
     def request(self, draw: Draw) -> Request:
         """The next request of terminal ``draw.sender``."""
@@ -155,7 +163,7 @@ class Profile:
         if names & IDENTITY_FIELDS:
             identity = rng.choice(self.identities)
             values.update(identity.fields())
-        text = _PLACEHOLDER.sub(lambda m: values[m.group(1)], chosen.text)
+        text = chosen.form.format_map(values)
         expect_res = identity.res if identity is not None and chosen.mke == "IAQ" else None
         return Request(text.encode("ascii"), chosen.replies, expect_res)
 

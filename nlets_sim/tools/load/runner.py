@@ -29,7 +29,6 @@ from nlets_sim.tools.load.correlate import Correlator, Pending
 from nlets_sim.tools.load.cpu import CpuWatch
 from nlets_sim.tools.load.profiles import Draw, Sampler
 from nlets_sim.tools.load.schedule import Schedule
-from nlets_sim.tools.load.tally import Tally
 
 SATURATED = 0.9  # share of one CPU above which the generator is the bottleneck
 BEHIND_S = 0.25  # lag behind the schedule above which it is too
@@ -246,7 +245,7 @@ class LoadRun:
             self.repeated = seen
 
     def second(self, busy: float) -> None:
-        tally, self.correlator.interval = self.correlator.interval, Tally()
+        tally = self.correlator.end_second()
         counts = tally.counts
         row = {
             "second": float(len(self.seconds) + 1),

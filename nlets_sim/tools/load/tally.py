@@ -39,6 +39,12 @@ class Tally:
         micros = min(HIGHEST_US, max(LOWEST_US, round(seconds * 1e6)))
         self.latency[name].record_value(micros)
 
+    def add_latencies(self, other: Tally) -> None:
+        """Add ``other``'s latency histograms to this one's (bucket by bucket, in C)."""
+        for name, histogram in other.latency.items():
+            if histogram.get_total_count():
+                self.latency[name].add(histogram)
+
     def percentile_ms(self, name: str, percentile: float) -> float:
         histogram = self.latency[name]
         if not histogram.get_total_count():
