@@ -27,37 +27,39 @@ import jellyfish
 _NOT_LETTER = re.compile(r"[^A-Z]+")
 _VOWELS = "AEIOU"
 
-# (pattern, replacement), applied in order to one part.
-_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(pattern), replacement)
-    for pattern, replacement in (
-        (r"^(KN|GN|PN)", "N"),  # silent first letters
-        (r"^PS", "S"),
-        (r"^WR", "R"),
-        (r"^TCH", "CH"),
-        (r"^H(?=[AEIOUY])", ""),  # silent initial H (HERNANDEZ, ERNANDEZ)
-        (r"^[YIJ](?=[AEIOU])", "J"),  # YURI, IURI, JURI
-        (r"^G(?=[EIY])", "J"),  # GEORGE, JORGE
-        (r"^X", "S"),  # XAVIER, ZAVIER
-        (r"^W", "V"),
-        (r"PH", "F"),
-        (r"(SCH|SZ|SH|ZH|CZ|TCH)", "S"),  # transliterations of one sound
-        (r"CH", "K"),
-        (r"KH", "K"),
-        (r"C(?=[EIY])", "S"),
-        (r"CK|C|Q", "K"),
-        (r"KU(?=[AEIOU])", "K"),  # QU
-        (r"X", "KS"),
-        (r"GH", "G"),
-        (r"(?<=[BDFGKLMNPRSTVZ])H", ""),  # silent H after a consonant (THOMAS, TOMAS)
-        (r"([OE])(V|W|FF)$", r"\1F"),  # -OV, -OW, -OFF: one Russian ending
-        (r"W", "V"),
-        (r"V", "B"),  # V, B and W sound alike in many languages (ALVAREZ, ALBAREZ)
-        (r"Z", "S"),
-        (r"Y", "I"),
-        (r"OU", "U"),
-        (r"EE|IE", "I"),
-        (r"(.)\1+", r"\1"),  # doubled letters
+# (pattern, replacement, needle), applied in order to one part; a rule whose needle (letters
+# every match of its pattern holds) is not in the part cannot match and is skipped: a substring
+# test costs a twentieth of a substitution that finds nothing.
+_RULES: tuple[tuple[re.Pattern[str], str, str], ...] = tuple(
+    (re.compile(pattern), replacement, needle)
+    for pattern, replacement, needle in (
+        (r"^(KN|GN|PN)", "N", "N"),  # silent first letters
+        (r"^PS", "S", "PS"),
+        (r"^WR", "R", "WR"),
+        (r"^TCH", "CH", "TCH"),
+        (r"^H(?=[AEIOUY])", "", "H"),  # silent initial H (HERNANDEZ, ERNANDEZ)
+        (r"^[YIJ](?=[AEIOU])", "J", ""),  # YURI, IURI, JURI
+        (r"^G(?=[EIY])", "J", "G"),  # GEORGE, JORGE
+        (r"^X", "S", "X"),  # XAVIER, ZAVIER
+        (r"^W", "V", "W"),
+        (r"PH", "F", "PH"),
+        (r"(SCH|SZ|SH|ZH|CZ|TCH)", "S", ""),  # transliterations of one sound
+        (r"CH", "K", "CH"),
+        (r"KH", "K", "KH"),
+        (r"C(?=[EIY])", "S", "C"),
+        (r"CK|C|Q", "K", ""),
+        (r"KU(?=[AEIOU])", "K", "KU"),  # QU
+        (r"X", "KS", "X"),
+        (r"GH", "G", "GH"),
+        (r"(?<=[BDFGKLMNPRSTVZ])H", "", "H"),  # silent H after a consonant (THOMAS, TOMAS)
+        (r"([OE])(V|W|FF)$", r"\1F", ""),  # -OV, -OW, -OFF: one Russian ending
+        (r"W", "V", "W"),
+        (r"V", "B", "V"),  # V, B and W sound alike in many languages (ALVAREZ, ALBAREZ)
+        (r"Z", "S", "Z"),
+        (r"Y", "I", "Y"),
+        (r"OU", "U", "OU"),
+        (r"EE|IE", "I", "E"),
+        (r"(.)\1+", r"\1", ""),  # doubled letters
     )
 )
 _CLASS = {  # Soundex's letter classes, for the first letter too
@@ -93,8 +95,9 @@ def parts(text: str) -> tuple[str, ...]:
 @functools.lru_cache(maxsize=65_536)
 def sound(part: str) -> str:
     """The sound spelling of one plain part."""
-    for pattern, replacement in _RULES:
-        part = pattern.sub(replacement, part)
+    for pattern, replacement, needle in _RULES:
+        if needle in part:  # "" is in every part
+            part = pattern.sub(replacement, part)
     return part
 
 
