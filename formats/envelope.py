@@ -41,6 +41,16 @@ def is_destination(value: str) -> bool:
     return _DESTINATION_PATTERN.fullmatch(value) is not None
 
 
+_DESTINATION = r"(?:[A-Z0-9]{9}|[A-Z0-9]{2})"
+_INPUT_HEADER = re.compile(
+    rf"([A-Z]{{2,3}})\.([A-Z0-9]{{9}})\.({_DESTINATION}(?:,{_DESTINATION})*)"
+    r"(?:\.\*([A-Z0-9]{1,10}))?\.TXT(\r\n?|\n)?"
+)
+"""A well-formed input header and its line end, read (or checked, when built) in one match;
+any other text takes the field-by-field path that names what is wrong (``tests/test_envelope.py``
+proves the two agree)."""
+
+
 @value_type
 class InputMessage:
     """A message as a terminal sends it: ``MKE.SENDER.DEST[,DEST].[*CONTROL.]TXT`` + text."""
@@ -57,14 +67,25 @@ class InputMessage:
         return f"{self.mke}.{self.sender}.{','.join(self.destinations)}{control}.TXT"
 
     def build(self) -> bytes:
+        header = self.header()
+        checked = _INPUT_HEADER.fullmatch(header)  # one match for a header that is right
+        if (
+            checked is None
+            or self.control == ""
+            or checked[3].count(",") != len(self.destinations) - 1  # no comma in a destination
+        ):
+            self._check_fields()
+        separator = CRLF if self.crlf_after_txt else ""
+        return f"{header}{separator}{self.text}".encode("ascii")
+
+    def _check_fields(self) -> None:
+        """Raise ``LocalProtocolError`` naming the field that is wrong."""
         if not MKE_PATTERN.fullmatch(self.mke) or not ORI_PATTERN.fullmatch(self.sender):
             raise LocalProtocolError(f"bad input header {self.mke}.{self.sender}")
         if not self.destinations or not all(map(is_destination, self.destinations)):
             raise LocalProtocolError(f"bad destinations {self.destinations}")
         if self.control is not None and not CONTROL_PATTERN.fullmatch(self.control):
             raise LocalProtocolError(f"bad control field {self.control!r}")
-        separator = CRLF if self.crlf_after_txt else ""
-        return f"{self.header()}{separator}{self.text}".encode("ascii")
 
 
 def decode_text(raw: bytes) -> str:
@@ -123,16 +144,6 @@ def _drop_del_after_txt(raw: bytes) -> bytes:
     at = match.end() - 1
     decode_text(raw[:at] + b" " + raw[at + 1 :])  # ER 0 for any other DEL, at its own position
     return raw[: match.start()] + b"\r\n" + raw[match.end() :]  # the text starts after DEL
-
-
-_DESTINATION = r"(?:[A-Z0-9]{9}|[A-Z0-9]{2})"
-_INPUT_HEADER = re.compile(
-    rf"([A-Z]{{2,3}})\.([A-Z0-9]{{9}})\.({_DESTINATION}(?:,{_DESTINATION})*)"
-    r"(?:\.\*([A-Z0-9]{1,10}))?\.TXT(\r\n?|\n)?"
-)
-"""A well-formed input header and its line end, read in one match; any other text takes the
-field-by-field path that names what is wrong (``tests/test_envelope.py`` proves the two
-agree)."""
 
 
 def parse_input(raw: bytes) -> InputMessage:

@@ -159,6 +159,11 @@ def test_bad_input_headers_get_their_er_code(wire: bytes, code: ErCode, detail: 
 def test_building_a_bad_envelope_is_a_local_error() -> None:
     with pytest.raises(LocalProtocolError):
         InputMessage("AM", "SHORT", ("NJ",), "").build()
+    for bad in [(), ("NJ,NY",), ("NJ", "")]:
+        with pytest.raises(LocalProtocolError, match="bad destinations"):
+            InputMessage("AM", "NY0303000", bad, "").build()
+    with pytest.raises(LocalProtocolError, match="bad control field"):
+        InputMessage("AM", "NY0303000", ("NJ",), "", control="").build()
     with pytest.raises(LocalProtocolError):
         OutputMessage(
             "AM",
