@@ -23,9 +23,9 @@ Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]
 
 
 @pytest.fixture
-def harness(tmp_path: Path) -> Harness:
-    """The switch core wired to in-memory connections, its journal under ``tmp_path``."""
-    return Harness(tmp_path)
+def harness() -> Harness:
+    """The switch core wired to in-memory connections, on a journal in memory."""
+    return Harness()
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """Conversations with the switch core, in memory: no sockets, no event loop.
 
-``Harness`` owns a ``Switch`` over a real journal file. Each simulated connection is a
+``Harness`` owns a ``Switch`` over a journal in memory (``MemoryJournal``), or over a real
+SQLite journal file when given a directory for it. Each simulated connection is a
 ``Wire`` that turns the core's commands back into frames, so a test reads like a message's
 route: log on, send, flush, look at what each terminal received.
 """
@@ -18,7 +19,9 @@ from nlets_sim.switch.config import default_directory
 from nlets_sim.switch.core import Switch
 from nlets_sim.switch.directory import Directory, demo_key, load_directory
 from nlets_sim.switch.journal import Journal
+from nlets_sim.switch.journal_port import CoreJournal
 from nlets_sim.switch.state import Close, Write
+from tests.memory_journal import MemoryJournal
 
 NOW = datetime(2026, 1, 1, 8, 0)
 
@@ -50,21 +53,47 @@ class Wire:
 
 class Harness:
     def __init__(
-        self, path: Path, *, directory: Directory | None = None, **options: object
+        self,
+        journal_dir: Path | None = None,
+        *,
+        directory: Directory | None = None,
+        **options: object,
     ) -> None:
-        self.path = path
+        """A switch on a journal in memory; with ``journal_dir``, on a SQLite journal file in
+        that directory."""
+        self.journal_dir = journal_dir
         self.directory = directory or load_directory(default_directory())
         self.options = options
-        self.journal = Journal(path / "journal.sqlite3")
+        self.journal = self._open()
         self.switch = Switch(self.directory, self.journal, **options)  # type: ignore[arg-type]
         self.wires: dict[int, Wire] = {}
         self._next_conn = 1
         self.now = NOW
 
+    def _open(self) -> CoreJournal:
+        if self.journal_dir is None:
+            return MemoryJournal()
+        return Journal(self.journal_dir / "journal.sqlite3")
+
+    @property
+    def memory(self) -> MemoryJournal:
+        """The journal in memory (a harness made without ``journal_dir``)."""
+        assert isinstance(self.journal, MemoryJournal)
+        return self.journal
+
+    @property
+    def sqlite(self) -> Journal:
+        """The SQLite journal (a harness made with ``journal_dir``)."""
+        assert isinstance(self.journal, Journal)
+        return self.journal
+
     def restart(self) -> None:
-        """A new switch over the same journal file (as after a crash at a batch boundary)."""
-        self.journal.close()
-        self.journal = Journal(self.path / "journal.sqlite3")
+        """A new switch over the same journal (as after a crash at a batch boundary)."""
+        if isinstance(self.journal, MemoryJournal):
+            self.journal.crash()
+        else:
+            self.sqlite.close()
+            self.journal = self._open()
         self.switch = Switch(self.directory, self.journal, **self.options)  # type: ignore[arg-type]
         for wire in self.wires.values():
             wire.closed = True

@@ -88,8 +88,8 @@ def test_delay_holds_the_delivery_and_what_follows(harness: Harness) -> None:
     assert sends[0].data.count(b"NL1DT") == 2
 
 
-def test_probability_and_count_select_matches(tmp_path: Path) -> None:
-    harness = Harness(tmp_path)
+def test_probability_and_count_select_matches() -> None:
+    harness = Harness()
     rule = make_fault({"kind": "duplicate", "probability": 0.5})
     harness.switch.faults.add(rule)
     nj = harness.logon("NJNLETS00")

@@ -4,8 +4,6 @@ frees; across a reconnect too. Every message counted: nothing lost, nothing twic
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from tests.switch_harness import Harness, Wire
 
 HELD, WINDOW, TOTAL = 10, 4, 100
@@ -27,8 +25,8 @@ def read_all(harness: Harness, nj: Wire, limit: int) -> list[tuple[int, str]]:
     return got
 
 
-def test_a_terminal_that_does_not_read_holds_at_most_the_cap_in_memory(tmp_path: Path) -> None:
-    harness = Harness(tmp_path, window=WINDOW, held_per_ori=HELD)
+def test_a_terminal_that_does_not_read_holds_at_most_the_cap_in_memory() -> None:
+    harness = Harness(window=WINDOW, held_per_ori=HELD)
     nj = harness.logon("NJNLETS00")
     ny = harness.logon("NY0303000")
     for number in range(TOTAL):

@@ -10,7 +10,8 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nlets_sim.switch.journal import Journal, QueuedRow
+from nlets_sim.switch.journal import Journal
+from nlets_sim.switch.journal_port import QueuedRow
 
 NOW = datetime(2026, 1, 1, 8, 0)
 MEMORY = Path(":memory:")
@@ -105,14 +106,16 @@ def test_a_delivery_comes_back_as_queued_with_its_nulls_and_bytes(
         0, "NJ0020000", 1, "NJ0020000", "AM", "NY0303000", control, NOW, 5, "HI", payload
     )
     if stored:
-        journal.enqueue(
+        row_id = journal.enqueue(
             message_id, row, notify_ori="NY0303000", expires_at=NOW + timedelta(hours=1)
         )
     else:
-        journal.enqueue(message_id, row, output_number=9, sent_at=NOW)
+        row_id = journal.enqueue(message_id, row, output_number=9, sent_at=NOW)
     journal.commit()
-    # the text is kept only until the payload is built
-    assert journal.pending("NJ0020000", 0) == [replace(row, text="" if payload else "HI")]
+    # the text is kept only until the payload is built; the row given is left as it was
+    assert row.id == 0
+    expected = replace(row, id=row_id, text="" if payload else "HI")
+    assert journal.pending("NJ0020000", 0) == [expected]
     stored_as = journal._db.execute(
         "SELECT message_id, typeof(control), typeof(payload), notify_ori, typeof(expires_at),"
         " output_number, typeof(sent_at) FROM queue"

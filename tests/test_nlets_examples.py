@@ -118,10 +118,10 @@ def _delivered(frames: list[Frame]) -> list[bytes]:
     ids=["rq", "yq"],
 )
 def test_nlets_er_examples_through_the_switch_core(
-    tmp_path: Path, raw: bytes, input_number: int, output_number: int, expected: bytes
+    raw: bytes, input_number: int, output_number: int, expected: bytes
 ) -> None:
     numbers = {("AZ", "input"): input_number, ("AZ", "output"): output_number}
-    harness = Harness(tmp_path, next_numbers=numbers)
+    harness = Harness(next_numbers=numbers)
     harness.now = datetime(2010, 1, 1, 8, 0)
     az = harness.logon("AZNLETS20")
     az.take()
@@ -163,13 +163,11 @@ async def test_both_er_examples_through_the_real_server_with_counters_set_at_sta
             await process.wait()
 
 
-def test_the_help_walkthrough_with_azs_control_terminal_maintaining_nlnlehelp(
-    tmp_path: Path,
-) -> None:
+def test_the_help_walkthrough_with_azs_control_terminal_maintaining_nlnlehelp() -> None:
     """Between Nlets' steps line AZ sent other traffic (the input numbers jump by 31 and 24)
     and received one other message (output 08375): mail to the switch stands in for the
     first, an AM from NY for the second."""
-    harness = Harness(tmp_path, next_numbers={("AZ", "input"): 35048, ("AZ", "output"): 8374})
+    harness = Harness(next_numbers={("AZ", "input"): 35048, ("AZ", "output"): 8374})
     harness.now = datetime(2011, 8, 22, 10, 1)
     az = harness.logon("AZNLETS20")
     ny = harness.logon("NY0303000")
@@ -190,8 +188,8 @@ def test_the_help_walkthrough_with_azs_control_terminal_maintaining_nlnlehelp(
     assert _delivered(az.take()) == [cancelled]
 
 
-def test_the_sm_texts_of_an_operator_outage(tmp_path: Path) -> None:
-    harness = Harness(tmp_path, next_numbers={("NL", "input"): 500, ("AZ", "output"): 1240})
+def test_the_sm_texts_of_an_operator_outage() -> None:
+    harness = Harness(next_numbers={("NL", "input"): 500, ("AZ", "output"): 1240})
     az = harness.logon("AZNLETS20")
     az.take()
     harness.switch.operator_status("NLETS TEMPORARILY OUT OF SERVICE UNTIL 1400 EST", harness.now)

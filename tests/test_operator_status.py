@@ -29,9 +29,10 @@ def received(wire: Wire) -> list[tuple[int, str, str]]:
     return [(seq, m.mke, m.text) for seq, m in wire.deliveries()]
 
 
-def nj_behind_a_window_of_one(path: Path) -> tuple[Harness, Wire]:
-    """NJ's control terminal with AM 1 in flight and AMs 2 and 3 waiting for the window."""
-    harness = Harness(path, window=1)
+def nj_behind_a_window_of_one(journal_dir: Path | None = None) -> tuple[Harness, Wire]:
+    """NJ's control terminal with AM 1 in flight and AMs 2 and 3 waiting for the window (on
+    a SQLite journal in ``journal_dir``, else in memory)."""
+    harness = Harness(journal_dir, window=1)
     nj = harness.logon("NJNLETS00")
     ny = harness.logon("NY0303000")
     nj.take()
@@ -58,10 +59,8 @@ def test_out_of_service_text_is_nlets_and_checks_its_time_and_zone() -> None:
             out_of_service(until, zone)
 
 
-def test_outage_goes_to_every_lines_control_terminal_and_is_stored_for_one_away(
-    tmp_path: Path,
-) -> None:
-    harness = Harness(tmp_path)
+def test_outage_goes_to_every_lines_control_terminal_and_is_stored_for_one_away() -> None:
+    harness = Harness()
     nj = harness.logon("NJNLETS00")
     nj.take()
     sent = harness.switch.operator_status(OUTAGE, harness.now)
@@ -74,8 +73,8 @@ def test_outage_goes_to_every_lines_control_terminal_and_is_stored_for_one_away(
     assert harness.switch.counters()[("NL", "input")] == 1
 
 
-def test_sm_goes_ahead_of_deliveries_waiting_for_the_window(tmp_path: Path) -> None:
-    harness, nj = nj_behind_a_window_of_one(tmp_path)
+def test_sm_goes_ahead_of_deliveries_waiting_for_the_window() -> None:
+    harness, nj = nj_behind_a_window_of_one()
     harness.switch.operator_status(OUTAGE, harness.now)
     harness.flush()
     harness.switch.operator_status(IN_SERVICE, harness.now)
@@ -90,8 +89,8 @@ def test_sm_goes_ahead_of_deliveries_waiting_for_the_window(tmp_path: Path) -> N
     assert harness.journal.pending("NJNLETS00", 5) == []
 
 
-def test_sm_goes_ahead_of_messages_stored_for_an_ori_that_is_away(tmp_path: Path) -> None:
-    harness = Harness(tmp_path)
+def test_sm_goes_ahead_of_messages_stored_for_an_ori_that_is_away() -> None:
+    harness = Harness()
     ny = harness.logon("NY0303000")
     harness.send(ny, b"AM.NY0303000.NJ.TXT\r\nSTORED FIRST")
     harness.send(ny, b"AM.NY0303000.NJ.TXT\r\nSTORED SECOND")
@@ -105,9 +104,9 @@ def test_sm_goes_ahead_of_messages_stored_for_an_ori_that_is_away(tmp_path: Path
     ]
 
 
-def test_sm_to_a_sender_jumps_its_backlog_too(tmp_path: Path) -> None:
+def test_sm_to_a_sender_jumps_its_backlog_too() -> None:
     """The SM .02. answering a message goes ahead of what waits for the sender's window."""
-    harness = Harness(tmp_path, window=1)
+    harness = Harness(window=1)
     nj = harness.logon("NJNLETS00")
     ny = harness.logon("NY0303000")
     ny.take()
@@ -122,8 +121,8 @@ def test_sm_to_a_sender_jumps_its_backlog_too(tmp_path: Path) -> None:
     assert seen == [(1, "AM"), (2, "SM"), (3, "AM")]
 
 
-def test_stored_operator_sm_expires_silently(tmp_path: Path) -> None:
-    harness = Harness(tmp_path, store_expiry=timedelta(hours=1))
+def test_stored_operator_sm_expires_silently() -> None:
+    harness = Harness(store_expiry=timedelta(hours=1))
     harness.switch.operator_status(OUTAGE, harness.now)
     harness.flush()
     assert harness.switch.next_deadline() == harness.now + timedelta(hours=1)

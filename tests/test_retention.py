@@ -16,7 +16,7 @@ def am(destination: str, number: int) -> bytes:
 
 
 def kept(harness: Harness) -> list[str]:
-    return [r.raw.decode().split("\r\n")[1] for r in harness.journal.search(limit=1000)]
+    return [r.raw.decode().split("\r\n")[1] for r in harness.sqlite.search(limit=1000)]
 
 
 def settle_all(harness: Harness) -> None:
@@ -36,7 +36,7 @@ def logged_on(tmp_path: Path) -> tuple[Harness, Wire]:
 def one_pass(harness: Harness, older_than: datetime, chunk: int) -> int:
     """Retention turns, each with a batch, until it has looked at the whole journal once;
     returns how many turns that took."""
-    retention = Retention(harness.journal)
+    retention = Retention(harness.sqlite)
     turns = 1
     retention.turn(older_than, over_size=False, chunk=chunk)
     harness.flush()
@@ -73,7 +73,7 @@ def test_retention_by_size_removes_the_oldest_settled_whatever_their_age(tmp_pat
         harness.send(ny, am("NJNLETS00", number))
     settle_all(harness)
     harness.send(ny, am("NJNLETS00", 6))  # delivered, not yet acknowledged: stays
-    Retention(harness.journal).turn(None, over_size=True, chunk=4)
+    Retention(harness.sqlite).turn(None, over_size=True, chunk=4)
     harness.flush()
     assert kept(harness) == [f"KEEP NJNLETS00 {n}" for n in range(4, 7)]
 
@@ -83,15 +83,15 @@ def test_the_wal_stays_bounded_under_constant_writes(tmp_path: Path) -> None:
     limit the writer's own TRUNCATE checkpoint empties it."""
     harness, ny = logged_on(tmp_path)
     limit = 256 << 10
-    harness.journal.checkpoint_in_background(wal_limit_bytes=limit, wal_check_every_s=0)
+    harness.sqlite.checkpoint_in_background(wal_limit_bytes=limit, wal_check_every_s=0)
     wal = tmp_path / "journal.sqlite3-wal"
     largest = 0
     for number in range(1000):
         harness.send(ny, am("NJNLETS00", number) + b" " + b"W" * 2000)
         largest = max(largest, wal.stat().st_size)
-    assert harness.journal.wal_truncations > 0
+    assert harness.sqlite.wal_truncations > 0
     assert largest < 2 * limit  # about 6 MB written
-    harness.journal.close()
+    harness.sqlite.close()
 
 
 SIZE_LIMIT = 256 << 10
@@ -108,12 +108,12 @@ def drive_at_full_rate(
     the first line of each delivery NJNLETS00 received."""
     harness, ny = logged_on(tmp_path)
     nj = harness.wires[1]
-    retention = Retention(harness.journal)
+    retention = Retention(harness.sqlite)
     sizes: list[int] = []
     received: list[str] = []
     number = 0
     for turn in range(30):
-        over = harness.journal.used_bytes() > SIZE_LIMIT
+        over = harness.sqlite.used_bytes() > SIZE_LIMIT
         retention.turn(None, over_size=over, chunk=TURN_IDS)
         harness.send(ny, am("PA0010000", turn))
         for _batch in range(10):
@@ -126,7 +126,7 @@ def drive_at_full_rate(
             delivered = nj.deliveries()
             received += [message.text.split(" B")[0] for _, message in delivered]
             harness.ack(nj, delivered[-1][0])
-        sizes.append(harness.journal.used_bytes())
+        sizes.append(harness.sqlite.used_bytes())
     return harness, sizes, received
 
 
@@ -140,7 +140,7 @@ def test_retention_keeps_pace_with_more_writes_per_turn_than_a_turn_looks_at(
     behind, grown, _ = drive_at_full_rate(tmp_path / "turns-only", with_batches=False)
     harness, sizes, received = drive_at_full_rate(tmp_path / "with-batches", with_batches=True)
     assert received == [f"KEEP NJNLETS00 {number}" for number in range(3000)]  # once each
-    empty = Harness(tmp_path / "empty").journal.used_bytes()
+    empty = Harness(tmp_path / "empty").sqlite.used_bytes()
     one_turn_of_writes = sizes[0] - empty  # turn 0 is under the limit: nothing removed
     assert one_turn_of_writes > 2 * SIZE_LIMIT
     bound = SIZE_LIMIT + one_turn_of_writes  # under the limit at a turn, then a turn's writes
@@ -150,5 +150,5 @@ def test_retention_keeps_pace_with_more_writes_per_turn_than_a_turn_looks_at(
     assert stored == [f"KEEP PA0010000 {turn}" for turn in range(30)]
     pa = harness.logon("PA0010000")
     assert [m.text for _, m in pa.deliveries()] == stored
-    behind.journal.close()
-    harness.journal.close()
+    behind.sqlite.close()
+    harness.sqlite.close()

@@ -12,7 +12,8 @@ from nlets_sim.link.terminal import Terminal
 from nlets_sim.pytest_plugin import TerminalFactory
 from nlets_sim.switch.admin import admin_request
 from nlets_sim.switch.config import Config
-from nlets_sim.switch.journal import Journal, QueuedRow
+from nlets_sim.switch.journal import Journal
+from nlets_sim.switch.journal_port import QueuedRow
 from nlets_sim.switch.limits import MAX_TEXT_BYTES
 from nlets_sim.switch.server import SwitchServer
 

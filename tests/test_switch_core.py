@@ -53,12 +53,13 @@ def test_message_delivered_with_exact_output_header_then_acked(harness: Harness)
     ]
 
 
-def test_accepted_message_is_committed_before_its_ack(harness: Harness) -> None:
+def test_accepted_message_is_committed_before_its_ack(tmp_path: Path) -> None:
     """AK promises durability: at the moment flush returns the AK, another connection to the
     journal file already sees the message."""
+    harness = Harness(tmp_path)
     ny = harness.logon("NY0303000")
     harness.send(ny, AM_NJ, flush=False)
-    outside = sqlite3.connect(harness.path / "journal.sqlite3")
+    outside = sqlite3.connect(tmp_path / "journal.sqlite3")
     assert outside.execute("SELECT COUNT(*) FROM messages").fetchone() == (0,)
     harness.flush()
     assert outside.execute("SELECT COUNT(*) FROM messages").fetchone() == (1,)
@@ -276,8 +277,8 @@ def test_store_and_forward_with_sm_then_delivery_on_logon_with_original_stamp(
     )
 
 
-def test_stored_message_expires_with_sm_07(tmp_path: Path) -> None:
-    harness = Harness(tmp_path, store_expiry=timedelta(hours=1))
+def test_stored_message_expires_with_sm_07() -> None:
+    harness = Harness(store_expiry=timedelta(hours=1))
     ny = harness.logon("NY0303000")
     harness.send(ny, b"AM.NY0303000.NJ0010000.TXT\nNEVER READ")
     ny.take()
@@ -295,9 +296,9 @@ def test_stored_message_expires_with_sm_07(tmp_path: Path) -> None:
     assert harness.logon("NJ0010000").deliveries() == []
 
 
-def test_sm_07_carries_the_control_field_of_the_expired_message(tmp_path: Path) -> None:
+def test_sm_07_carries_the_control_field_of_the_expired_message() -> None:
     """§2.1: the control field is returned to the sender in every reply, SM .07. included."""
-    harness = Harness(tmp_path, store_expiry=timedelta(hours=1))
+    harness = Harness(store_expiry=timedelta(hours=1))
     ny = harness.logon("NY0303000")
     harness.send(ny, b"AM.NY0303000.NJ0010000.*E7.TXT\nNEVER READ")
     ny.take()
@@ -332,7 +333,7 @@ def test_a_delivery_refused_with_nk_is_announced_to_its_sender_with_sm_08(
         b"DESTINATION NJNLETS00\r\nORIGINAL MESSAGE\r\n"
         b"AM.NY0303000.NJNLETS00.*R8.TXT\r\nNOT FOR YOU " + b"X" * 56  # 100 bytes
     ]
-    assert harness.journal.dead_letters() == {"NJNLETS00": 1}
+    assert harness.memory.dead_letters() == {"NJNLETS00": 1}
     harness.ack(nj, 2)
     harness.drop(nj)
     assert harness.logon("NJNLETS00").deliveries() == []  # not handed again
@@ -363,10 +364,10 @@ def test_removed_line_and_key_gets_sm_04_and_nothing_is_stored(harness: Harness)
     harness.send(ny, b"AM.NY0303000.NJ0010000.TXT\nX")
     ((_, notice),) = ny.deliveries()
     assert notice.text.startswith(".04. USER OUT OF SERVICE FOR MSG TYPE, NLETS WILL NOT FORWARD")
-    assert "NJ0010000" not in harness.journal.queue_depths()
+    assert "NJ0010000" not in harness.memory.depths()
     harness.switch.set_removed("NJ", "AM", removed=False)
     harness.send(ny, b"AM.NY0303000.NJ0010000.TXT\nX")
-    assert harness.journal.queue_depths()["NJ0010000"] == 1
+    assert harness.memory.depths()["NJ0010000"] == 1
 
 
 def test_window_of_64_then_more_after_ack(harness: Harness) -> None:
@@ -411,8 +412,11 @@ def test_reset_restarts_both_counters_and_renumbers_the_queue(harness: Harness) 
 
 
 def test_an_ak_survives_a_restart_and_a_reset_keeps_acknowledged_deliveries_settled(
-    harness: Harness,
+    tmp_path: Path,
 ) -> None:
+    """On the SQLite journal: an AK moves the ORI's acknowledged mark instead of updating each
+    row, and ``journal show`` still calls those deliveries acknowledged."""
+    harness = Harness(tmp_path)
     nj = harness.logon("NJNLETS00")
     ny = harness.logon("NY0303000")
     first = harness.send(ny, AM_NJ)
@@ -423,15 +427,15 @@ def test_an_ak_survives_a_restart_and_a_reset_keeps_acknowledged_deliveries_sett
     harness.restart()
     again = harness.logon("NJNLETS00")
     assert [seq for seq, _ in again.deliveries()] == [3]  # 1 and 2 were acknowledged
-    assert harness.journal.queue_depths() == {"NJNLETS00": 1}
+    assert harness.sqlite.queue_depths() == {"NJNLETS00": 1}
     harness.drop(again)
     fresh = harness.logon("NJNLETS00", reset=True)
     assert [seq for seq, _ in fresh.deliveries()] == [1]  # the third delivery, renumbered
     harness.drop(fresh)
     twice = harness.logon("NJNLETS00", reset=True)
     assert [seq for seq, _ in twice.deliveries()] == [1]  # still only that one
-    message_id = harness.journal.search(ori="NY0303000")[first - 1].id
-    assert [state for *_, state in harness.journal.deliveries_of(message_id)] == ["acked"]
+    message_id = harness.sqlite.search(ori="NY0303000")[first - 1].id
+    assert [state for *_, state in harness.sqlite.deliveries_of(message_id)] == ["acked"]
 
 
 def test_help_file_update_append_read_and_clear(harness: Harness) -> None:

@@ -41,8 +41,8 @@ from nlets_sim.switch.cluster.bodies import (
 from nlets_sim.switch.cluster.forwards import Forwards
 from nlets_sim.switch.directory import Directory, HelpAddress
 from nlets_sim.switch.faults import OUTBOUND, FaultTable, InjectedStatus, injected_rejection
-from nlets_sim.switch.journal import Journal, QueuedRow
 from nlets_sim.switch.journal_faults import JournalDamaged, JournalUnavailable
+from nlets_sim.switch.journal_port import CoreJournal, QueuedRow
 from nlets_sim.switch.keys import AML_CAVEAT, check_message
 from nlets_sim.switch.limits import check_text_size, deliverable
 from nlets_sim.switch.routing import HelpRequest, Route, authorize, check_help_maintainer, resolve
@@ -78,7 +78,7 @@ class Switch:
     def __init__(
         self,
         directory: Directory,
-        journal: Journal,
+        journal: CoreJournal,
         *,
         window: int = DEFAULT_WINDOW,
         heartbeat_s: int = DEFAULT_HEARTBEAT_S,
@@ -180,7 +180,7 @@ class Switch:
             payload = row.payload
             if payload is None:
                 number = self._count(self.directory.agencies[ori].line, "output")
-                payload = self._build(row, number, now)
+                payload = self._build(row, row.addressed_ori, number, now)
                 self.journal.mark_sent(row.id, number, now, payload)
                 self.note("forwarded", ori, to=row.addressed_ori, mke=row.mke, seq=row.seq)
             session.backlog.append(Pending(row.seq, payload, first=row.mke == "SM"))
@@ -325,12 +325,13 @@ class Switch:
         except JournalDamaged as damaged:
             self.unreadable["(expiry)"] = damaged.reason
             return
-        for row_id, ori, seq, addressed, notify, raw in due:
-            self.journal.expire(row_id)
-            self.note("expired", ori, to=addressed, seq=seq, notify=notify)
+        for expired in due:
+            self.journal.expire(expired.id)
+            addressed, notify = expired.addressed_ori, expired.notify_ori
+            self.note("expired", expired.ori, to=addressed, seq=expired.seq, notify=notify)
             if notify:
-                notice = StatusNotice(SmCode.EXPIRED, addressed, echo(raw)).build()
-                control = peek_header(raw)[1]  # returned in every reply (§2.1)
+                notice = StatusNotice(SmCode.EXPIRED, addressed, echo(expired.raw)).build()
+                control = peek_header(expired.raw)[1]  # returned in every reply (§2.1)
                 outgoing = Outgoing("SM", SWITCH_ORI, control, notice, now, 0, None)
                 self._to_ori(notify, outgoing, now)
 
@@ -705,21 +706,9 @@ class Switch:
         session = self._holding(session_ori)
         first = outgoing.mke == "SM"
         seq = self._sm_seq(session_ori, session) if first else peer.next_out
-        row = QueuedRow(
-            0,
-            session_ori,
-            seq,
-            addressed,
-            outgoing.mke,
-            outgoing.originator,
-            outgoing.control,
-            outgoing.received_at,
-            outgoing.input_number,
-            outgoing.text,
-            None,
-        )
-        self._note_queued(row, session is not None, outgoing.message_id)
         if session is None:
+            row = self._row(session_ori, seq, addressed, outgoing, None)
+            self._note_queued(row, False, outgoing.message_id)
             self.journal.enqueue(outgoing.message_id, row, notify_ori=notify, expires_at=expires)
             spilled = self.sessions.get(session_ori)
             if spilled is not None:
@@ -727,17 +716,19 @@ class Switch:
             return
         self._touch(session)
         number = self._count(self.directory.agencies[session_ori].line, "output")
-        row.payload = self._build(row, number, now)
+        payload = self._build(outgoing, addressed, number, now)
+        row = self._row(session_ori, seq, addressed, outgoing, payload)
+        self._note_queued(row, True, outgoing.message_id)
         self.journal.enqueue(outgoing.message_id, row, output_number=number, sent_at=now)
         fault = None
         if self.faults.faults:
             fault = self.faults.pick(OUTBOUND, outgoing.mke, outgoing.originator, (addressed,))
         if fault is None:
-            pending = Pending(row.seq, row.payload, first=first)
+            pending = Pending(seq, payload, first=first)
         elif fault.kind == "duplicate":
-            pending = Pending(row.seq, row.payload, copies=2, first=first)
+            pending = Pending(seq, payload, copies=2, first=first)
         else:
-            pending = Pending(row.seq, row.payload, self.faults.delay_of(fault), first=first)
+            pending = Pending(seq, payload, self.faults.delay_of(fault), first=first)
         if first and seq != peer.next_out:
             self._keep_backlog(session)
             session.backlog = put_first(session.backlog, pending)
@@ -770,17 +761,39 @@ class Switch:
         return session
 
     @staticmethod
-    def _build(row: QueuedRow, output_number: int, now: datetime) -> bytes:
+    def _row(
+        session_ori: str, seq: int, addressed: str, outgoing: Outgoing, payload: bytes | None
+    ) -> QueuedRow:
+        """The queue row of a delivery (``payload``: its output message, once built)."""
+        return QueuedRow(
+            0,
+            session_ori,
+            seq,
+            addressed,
+            outgoing.mke,
+            outgoing.originator,
+            outgoing.control,
+            outgoing.received_at,
+            outgoing.input_number,
+            outgoing.text,
+            payload,
+        )
+
+    @staticmethod
+    def _build(
+        message: QueuedRow | Outgoing, addressed: str, output_number: int, now: datetime
+    ) -> bytes:
+        """The output message of a delivery to ``addressed``, stamped ``now``."""
         return OutputMessage(
-            mke=row.mke,
-            originator=row.originator,
-            received_at=row.received_at,
-            input_number=row.input_number,
+            mke=message.mke,
+            originator=message.originator,
+            received_at=message.received_at,
+            input_number=message.input_number,
             sent_at=now,
             output_number=output_number,
-            destination=row.addressed_ori,
-            text=row.text,
-            control=row.control,
+            destination=addressed,
+            text=message.text,
+            control=message.control,
         ).build()
 
     # State helpers ---------------------------------------------------------------------

@@ -27,6 +27,7 @@ from nlets_sim.switch.journal_faults import (
     reading,
     storage_error,
 )
+from nlets_sim.switch.journal_port import Expired, QueuedRow, RefusedDelivery
 
 DEFAULT_WAL_LIMIT_BYTES = 64 << 20
 WAL_CHECK_EVERY_S = 0.25
@@ -132,33 +133,6 @@ def _values_statement(insert: str, row: str, count: int) -> str:
 def _iso(moment: datetime) -> str:
     """ISO 8601 text of a time; cached, since a batch stamps many rows with the same time."""
     return moment.isoformat()
-
-
-@dataclass(slots=True)
-class QueuedRow:
-    """One queued delivery, as read back from the journal."""
-
-    id: int
-    ori: str
-    seq: int
-    addressed_ori: str
-    mke: str
-    originator: str
-    control: str | None
-    received_at: datetime
-    input_number: int
-    text: str
-    payload: bytes | None
-
-
-@dataclass(frozen=True, slots=True)
-class RefusedDelivery:
-    """A delivery its terminal refused for good, and who sent the input that caused it."""
-
-    addressed_ori: str  # the ORI on line 3 of its output header
-    originator: str  # the ORI on its first line
-    logon_ori: str  # the session the input arrived on
-    raw: bytes  # the input as received
 
 
 @dataclass(frozen=True, slots=True)
@@ -442,11 +416,11 @@ class Journal:
         sent_at: datetime | None = None,
     ) -> int:
         """Add a delivery to the queue (written with the batch); returns its row id."""
-        row.id = self._next_queue_id
+        row_id = self._next_queue_id
         self._next_queue_id += 1
         self._new_queue_rows.append(
             (
-                row.id,
+                row_id,
                 message_id or 0,
                 row.ori,
                 row.seq,
@@ -464,7 +438,7 @@ class Journal:
                 _blob(row.payload),
             )
         )
-        return row.id
+        return row_id
 
     def _insert_new(self) -> None:
         """Write the batch's new messages and queue rows, many rows per statement (dropped
@@ -604,21 +578,27 @@ class Journal:
             for r in rows
         ]
 
-    def due_for_expiry(self, now: datetime) -> list[tuple[int, str, int, str, str, bytes]]:
-        """Unsent store-and-forward rows past their time: (id, ori, seq, addressed, notify, raw)."""
+    def due_for_expiry(self, now: datetime) -> list[Expired]:
+        """Unsent store-and-forward rows past their time, by row id."""
         with reading(self.path):
-            return self._due_for_expiry(now)
-
-    def _due_for_expiry(self, now: datetime) -> list[tuple[int, str, int, str, str, bytes]]:
-        return list(
-            self._read(
+            rows = self._read(
                 "SELECT q.id, q.ori, q.seq, q.addressed_ori, q.notify_ori, m.raw FROM queue q"
                 " JOIN messages m ON m.id = q.message_id WHERE q.state = 'pending'"
                 " AND q.sent_at IS NULL AND q.expires_at IS NOT NULL AND q.expires_at <= ?"
                 " ORDER BY q.id",
                 (now.isoformat(),),
             )
-        )
+            return [Expired(*row) for row in rows]
+
+    def expiring(self) -> list[tuple[datetime, int]]:
+        """(expiry time, row id) of every unsent store-and-forward row (the partial index
+        ``queue_unsent`` alone answers it)."""
+        with reading(self.path):
+            rows = self._read(
+                "SELECT expires_at, id FROM queue WHERE state = 'pending' AND sent_at IS NULL"
+                " AND expires_at IS NOT NULL"
+            )
+            return [(datetime.fromisoformat(expires_at), row_id) for expires_at, row_id in rows]
 
     def expire(self, row_id: int) -> None:
         self._write("UPDATE queue SET state = 'expired' WHERE id = ?", (row_id,))
