@@ -179,8 +179,8 @@ class MemoryJournal:
             if q.state == "pending" and q.row.payload is None and q.expires_at is not None
         ]
 
-    def next_expiry(self) -> datetime | None:
-        return min((q.expires_at for q in self._unsent() if q.expires_at), default=None)
+    def expiring(self) -> list[tuple[datetime, int]]:
+        return [(q.expires_at, q.row.id) for q in self._unsent() if q.expires_at is not None]
 
     def due_for_expiry(self, now: datetime) -> list[Expired]:
         return [

@@ -102,3 +102,45 @@ def test_a_refused_batch_is_neither_acknowledged_nor_delivered_then_sent_again()
     harness.send(again, b"AM.NY0303000.NJNLETS00.TXT\nFIRST TRY")
     assert again.take() == [Frame(FrameKind.AK, 1)]
     assert [message.text for _, message in nj.deliveries()] == ["FIRST TRY"]
+
+
+def test_the_next_deadline_follows_what_is_stored_and_survives_a_restart() -> None:
+    """The first expiry of the deliveries stored unbuilt: set by a store, gone when the
+    delivery is read back and sent, read from the journal again at start."""
+    harness = Harness(store_expiry=timedelta(hours=1))
+    ny = harness.logon("NY0303000")
+    harness.send(ny, b"AM.NY0303000.NJ0010000.TXT\nFIRST")
+    harness.now = NOW + timedelta(minutes=10)
+    harness.send(ny, b"AM.NY0303000.PA0010000.TXT\nSECOND")
+    assert harness.switch.next_deadline() == NOW + timedelta(hours=1)
+    harness.restart()
+    assert harness.switch.next_deadline() == NOW + timedelta(hours=1)
+    harness.logon("NJ0010000")
+    assert harness.switch.next_deadline() == NOW + timedelta(hours=1, minutes=10)
+    harness.switch.tick(NOW + timedelta(hours=1, minutes=9))
+    harness.flush()
+    assert harness.memory.depths()["PA0010000"] == 1  # not expired before its time
+    harness.logon("PA0010000")
+    assert harness.switch.next_deadline() is None
+
+
+def test_deadlines_and_ticks_before_them_read_nothing_from_the_sqlite_journal(
+    tmp_path: Path,
+) -> None:
+    harness = Harness(tmp_path, store_expiry=timedelta(hours=1))
+    ny = harness.logon("NY0303000")
+    harness.send(ny, b"AM.NY0303000.NJ0010000.TXT\nSTORED")
+    statements: list[str] = []
+    harness.sqlite._db.set_trace_callback(statements.append)
+    for minute in range(60):
+        assert harness.switch.next_deadline() == NOW + timedelta(hours=1)
+        harness.switch.tick(NOW + timedelta(minutes=minute))
+    assert statements == []
+    harness.switch.tick(NOW + timedelta(hours=1))
+    harness.flush()
+    assert any("expires_at <=" in statement for statement in statements)
+    assert harness.switch.next_deadline() is None
+    assert [message.text.split("\r\n")[0] for _, message in ny.deliveries()] == [
+        ".02. USER OUT OF SERVICE FOR MSG TYPE, NLETS WILL FORWARD",
+        ".07. MESSAGE EXPIRED UNDELIVERED",
+    ]

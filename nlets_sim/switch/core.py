@@ -8,6 +8,7 @@ close, so that nothing leaves the switch (an ``AK``, a delivery) before it is du
 
 from __future__ import annotations
 
+import heapq
 import itertools
 from collections import deque
 from collections.abc import Mapping
@@ -105,6 +106,11 @@ class Switch:
             self._dirty_counters.add(key)
         self.help = journal.help_files()
         self.removed = journal.removed()
+        # Deliveries stored unbuilt that expire: row id -> when, and the same in a heap
+        # (entries of rows built or expired since are skipped when they come to the top).
+        self._expiries: dict[int, datetime] = {}
+        self._deadlines: list[tuple[datetime, int]] = []
+        self._load_expiries()
         self._dirty_peers: set[str] = set()
         self._outbox: dict[int, list[bytes | float]] = {}  # a float: pause, in seconds
         self.faults = FaultTable()
@@ -182,6 +188,7 @@ class Switch:
                 number = self._count(self.directory.agencies[ori].line, "output")
                 payload = self._build(row, row.addressed_ori, number, now)
                 self.journal.mark_sent(row.id, number, now, payload)
+                self._expiries.pop(row.id, None)
                 self.note("forwarded", ori, to=row.addressed_ori, mke=row.mke, seq=row.seq)
             session.backlog.append(Pending(row.seq, payload, first=row.mke == "SM"))
 
@@ -320,12 +327,16 @@ class Switch:
         """Expire stored messages whose time has come (SM .07. to whoever sent them); a
         damaged page leaves them for the next tick."""
         self._now = now
+        deadline = self.next_deadline()
+        if deadline is None or deadline > now:
+            return
         try:
             due = self.journal.due_for_expiry(now)
         except JournalDamaged as damaged:
             self.unreadable["(expiry)"] = damaged.reason
             return
         for expired in due:
+            self._expiries.pop(expired.id, None)
             self.journal.expire(expired.id)
             addressed, notify = expired.addressed_ori, expired.notify_ori
             self.note("expired", expired.ori, to=addressed, seq=expired.seq, notify=notify)
@@ -336,11 +347,25 @@ class Switch:
                 self._to_ori(notify, outgoing, now)
 
     def next_deadline(self) -> datetime | None:
+        """When the next stored delivery expires (from memory: no journal read)."""
+        deadlines, expiries = self._deadlines, self._expiries
+        while deadlines:
+            at, row_id = deadlines[0]
+            if expiries.get(row_id) == at:
+                return at
+            heapq.heappop(deadlines)
+        return None
+
+    def _load_expiries(self) -> None:
+        """The expiry times of the deliveries stored unbuilt, as the journal holds them."""
         try:
-            return self.journal.next_expiry()
+            stored = self.journal.expiring()
         except JournalDamaged as damaged:
             self.unreadable["(expiry)"] = damaged.reason
-            return None
+            stored = []
+        self._expiries = {row_id: at for at, row_id in stored}
+        self._deadlines = stored
+        heapq.heapify(self._deadlines)
 
     # Operator actions ----------------------------------------------------------------
 
@@ -431,6 +456,7 @@ class Switch:
         self._counters = journal.counters()
         self.help = journal.help_files()
         self.removed = journal.removed()
+        self._load_expiries()
         commands: list[Command] = []
         for conn, frames in self._outbox.items():  # refusals stand; AK, LA and DT do not
             kept: list[bytes | float] = [
@@ -709,7 +735,12 @@ class Switch:
         if session is None:
             row = self._row(session_ori, seq, addressed, outgoing, None)
             self._note_queued(row, False, outgoing.message_id)
-            self.journal.enqueue(outgoing.message_id, row, notify_ori=notify, expires_at=expires)
+            row_id = self.journal.enqueue(
+                outgoing.message_id, row, notify_ori=notify, expires_at=expires
+            )
+            if expires is not None:
+                self._expiries[row_id] = expires
+                heapq.heappush(self._deadlines, (expires, row_id))
             spilled = self.sessions.get(session_ori)
             if spilled is not None:
                 self._pump(spilled)  # reads it back if the session holds little now

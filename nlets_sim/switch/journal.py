@@ -603,14 +603,6 @@ class Journal:
     def expire(self, row_id: int) -> None:
         self._write("UPDATE queue SET state = 'expired' WHERE id = ?", (row_id,))
 
-    def next_expiry(self) -> datetime | None:
-        with reading(self.path):
-            row = self._read(
-                "SELECT MIN(expires_at) FROM queue WHERE state = 'pending' AND sent_at IS NULL"
-                " AND expires_at IS NOT NULL"
-            ).fetchone()
-        return datetime.fromisoformat(row[0]) if row and row[0] else None
-
     def queue_depths(self) -> dict[str, int]:
         """ORI -> deliveries waiting for it or for its AK (ORIs with none left out)."""
         with reading(self.path):

@@ -72,6 +72,9 @@ class CoreJournal(Protocol):
     def removed(self) -> set[tuple[str, str]]:
         """(line, message key) pairs out of service."""
 
+    def expiring(self) -> list[tuple[datetime, int]]:
+        """(expiry time, row id) of every delivery stored unbuilt that expires."""
+
     # Writes of the batch
 
     def save_peer(self, ori: str, lst: int, next_out: int, acked: int) -> None:
@@ -138,8 +141,6 @@ class CoreJournal(Protocol):
     def first_unsent(self, ori: str, acked: int) -> int | None:
         """The lowest seq above ``acked`` of a delivery to ``ori`` stored unbuilt that is not
         an SM (where a new SM goes, §2.4); None when there is none."""
-
-    def next_expiry(self) -> datetime | None: ...
 
     def refused_delivery(self, ori: str, seq: int) -> RefusedDelivery | None:
         """The delivery ``seq`` still pending for ``ori``, with the input that caused it;
