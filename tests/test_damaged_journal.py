@@ -14,10 +14,10 @@ import pytest
 
 from nlets_sim.link.terminal import LogonRejected, Terminal
 from nlets_sim.switch.config import PINNED_CLOCK, Config
-from nlets_sim.switch.core import QUEUE_UNREADABLE
 from nlets_sim.switch.journal import Journal
 from nlets_sim.switch.journal_port import QueuedRow
 from nlets_sim.switch.server import SwitchServer
+from nlets_sim.switch.sessions import QUEUE_UNREADABLE
 
 PAGE = 4096  # SQLite's default page size, the journal's
 AT = datetime(2026, 1, 1, 7, 0)

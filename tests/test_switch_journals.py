@@ -7,8 +7,12 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from formats.frames import Frame, FrameKind
 from nlets_sim.switch.core import cannot_store
+from nlets_sim.switch.state import Deadlines
 from tests.switch_harness import NOW, Harness
 
 
@@ -144,3 +148,23 @@ def test_deadlines_and_ticks_before_them_read_nothing_from_the_sqlite_journal(
         ".02. USER OUT OF SERVICE FOR MSG TYPE, NLETS WILL FORWARD",
         ".07. MESSAGE EXPIRED UNDELIVERED",
     ]
+
+
+@given(
+    st.lists(
+        st.tuples(st.booleans(), st.integers(1, 8), st.integers(0, 50)), min_size=1, max_size=40
+    )
+)
+def test_deadlines_give_the_earliest_expiry_of_the_rows_still_waiting(
+    steps: list[tuple[bool, int, int]],
+) -> None:
+    """Against a dict of row id -> time: rows added (again: a new time), rows discarded."""
+    deadlines, model = Deadlines([(NOW, 1)]), {1: NOW}
+    for add, row_id, minutes in steps:
+        if add:
+            deadlines.add(row_id, NOW + timedelta(minutes=minutes))
+            model[row_id] = NOW + timedelta(minutes=minutes)
+        else:
+            deadlines.discard(row_id)
+            model.pop(row_id, None)
+        assert deadlines.first() == min(model.values(), default=None)

@@ -3,6 +3,7 @@ to the asyncio shell."""
 
 from __future__ import annotations
 
+import heapq
 from collections import deque
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -125,3 +126,31 @@ class Received:
     def outgoing(self, mke: str, originator: str, control: str | None, text: str) -> Outgoing:
         """A message caused by this input: it carries the input's receive stamp."""
         return Outgoing(mke, originator, control, text, self.at, self.input_number, self.message_id)
+
+
+class Deadlines:
+    """When each delivery stored unbuilt expires, by row id, the earliest first. A heap, whose
+    entries for rows built or expired since are dropped when they come to the top."""
+
+    def __init__(self, stored: list[tuple[datetime, int]] | None = None) -> None:
+        """``stored``: (expiry time, row id) of each, as the journal holds them."""
+        self._when = {row_id: at for at, row_id in stored or ()}
+        self._heap = list(stored or ())
+        heapq.heapify(self._heap)
+
+    def add(self, row_id: int, at: datetime) -> None:
+        self._when[row_id] = at
+        heapq.heappush(self._heap, (at, row_id))
+
+    def discard(self, row_id: int) -> None:
+        """The delivery was built (sent) or expired: it has no deadline any more."""
+        self._when.pop(row_id, None)
+
+    def first(self) -> datetime | None:
+        heap, when = self._heap, self._when
+        while heap:
+            at, row_id = heap[0]
+            if when.get(row_id) == at:
+                return at
+            heapq.heappop(heap)
+        return None
