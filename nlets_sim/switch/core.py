@@ -34,6 +34,8 @@ class Switch(Dispatch):
     """The switch core: events in, and at each ``flush`` the commands that may now be carried
     out."""
 
+    __slots__ = ()
+
     def flush(self) -> list[Command]:
         """Commit the batch; return what may now be written and closed."""
         for dirty in self._dirty_peers:

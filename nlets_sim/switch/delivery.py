@@ -24,6 +24,8 @@ from nlets_sim.switch.switch_state import SwitchState
 class Delivery(SwitchState):
     """Queues, sends and reads back deliveries."""
 
+    __slots__ = ()
+
     def _to_ori(
         self,
         target: str,

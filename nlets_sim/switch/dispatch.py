@@ -27,6 +27,8 @@ from nlets_sim.switch.state import Outgoing, Received
 class Dispatch(Sessions):
     """Receives, checks and routes messages."""
 
+    __slots__ = ()
+
     def receive(self, conn: int, seq: int, payload: bytes, now: datetime) -> None:
         """A DT from a logged-on connection."""
         ori = self._conn_ori.get(conn)

@@ -27,6 +27,8 @@ QUEUE_UNREADABLE = "SWITCH CANNOT READ THE QUEUE OF THIS ORI - CALL THE OPERATOR
 class Sessions(SwitchNotices):
     """The events of a connection's link."""
 
+    __slots__ = ()
+
     def logon(
         self, conn: int, request: LogonRequested, now: datetime, refusal: str | None = None
     ) -> bool:

@@ -18,6 +18,8 @@ from nlets_sim.switch.state import Outgoing
 class SwitchNotices(Delivery):
     """Expiry and the operator's actions."""
 
+    __slots__ = ()
+
     def tick(self, now: datetime) -> None:
         """Expire stored messages whose time has come (SM .07. to whoever sent them); a
         damaged page leaves them for the next tick."""
