@@ -44,10 +44,12 @@ from nlets_sim.bus.address import parse_broker_url
 from nlets_sim.bus.events import check_node_name
 from nlets_sim.console.errors import (
     HOST_PORT,
+    ORI,
     OUTPUT_FILE,
     BadSetting,
     FriendlyGroup,
     UserError,
+    ascii_value,
     existing_file,
     writable_directory,
 )
@@ -146,8 +148,14 @@ def main() -> None:
 @click.option(
     "--switch", type=HOST_PORT, default="127.0.0.1:7700", show_default=True, help="HOST:PORT."
 )
-@click.option("--ori", default=LESC_ORI, show_default=True)
-@click.option("--key", default=LESC_KEY, show_default=True, help="The ORI's logon key.")
+@click.option("--ori", type=ORI, default=LESC_ORI, show_default=True)
+@click.option(
+    "--key",
+    default=LESC_KEY,
+    show_default=True,
+    callback=ascii_value,
+    help="The ORI's logon key.",
+)
 @_db
 @click.option("--rules", type=click.Path(exists=True, path_type=Path), help="Rules TOML.")
 @click.option(
@@ -349,9 +357,9 @@ def inbox_show(db: Path, number: int) -> None:
 
 @inbox.command("reply")
 @_db
-@click.option("--ori", default=LESC_ORI, show_default=True, help="The LESC ORI replying.")
+@click.option("--ori", type=ORI, default=LESC_ORI, show_default=True, help="The LESC ORI replying.")
 @click.argument("number", type=int)
-@click.argument("text")
+@click.argument("text", callback=ascii_value)
 def inbox_reply(db: Path, ori: str, number: int, text: str) -> None:
     """Reply by AM; the running daemon sends it within a second."""
     store = open_store(db)
@@ -496,7 +504,7 @@ def ncic() -> None:
     "--type", "kind", required=True, type=click.Choice(sorted(NCIC_TYPES), case_sensitive=False)
 )
 @click.option("--ori", default=LESC_ORI, show_default=True, help="Originating agency.")
-@click.option("--oca", help="Originating agency case number.")
+@click.option("--oca", callback=ascii_value, help="Originating agency case number.")
 @click.option("--nic", help="The NIC (a letter and 9 digits); default: the next I-number.")
 def ncic_enter(
     *,
@@ -528,7 +536,7 @@ def ncic_enter(
 @click.argument("nic")
 @click.option("--type", "kind", type=click.Choice(sorted(NCIC_TYPES), case_sensitive=False))
 @click.option("--ori")
-@click.option("--oca")
+@click.option("--oca", callback=ascii_value)
 def ncic_modify(
     *, db: Path, operator: str, nic: str, kind: str | None, ori: str | None, oca: str | None
 ) -> None:

@@ -297,3 +297,35 @@ def test_a_key_or_ori_that_no_switch_takes_is_refused_before_logging_on() -> Non
     )
     line = mistake(nlets, "am", "--ori", "NY0303000", "--key", "S3CRET", "NJ", "  ")
     assert line == "Error: the message text is empty: give the text to send"
+
+
+def test_text_that_goes_into_nlets_messages_must_be_ascii(tmp_path: Path) -> None:
+    """A key, an OCA or a reply with a character Nlets does not carry is refused at once:
+    never a traceback, never a record the LESC's answers would carry to the switch."""
+    db = str(tmp_path / "l.db")
+    line = mistake(lesc, "run", "--db", db, "--key", "SÉ")
+    assert line == "Error: --key has 'É' (U+00C9) at character 2: Nlets text is ASCII only"
+    line = mistake(
+        lesc, "ncic", "enter", "--db", db, "--person", "P1", "--type", "nseers", "--oca", "CASO-Ñ"
+    )
+    assert line == "Error: --oca has 'Ñ' (U+00D1) at character 6: Nlets text is ASCII only"
+    line = mistake(lesc, "inbox", "reply", "--db", db, "1", "GRACIAS, JOSÉ")
+    assert line == "Error: TEXT has 'É' (U+00C9) at character 13: Nlets text is ASCII only"
+    line = mistake(nlets, "watch", "--ori", "ny0303000")
+    assert line == (
+        "Error: main watch: Invalid value for '--ori': 'ny0303000': ORIs are upper case: NY0303000"
+    )
+
+
+def test_load_refuses_identities_or_a_scenario_that_are_not_text(tmp_path: Path) -> None:
+    binary = tmp_path / "file.bin"
+    binary.write_bytes(b"\xff\xfe\x00\x01")
+    line = mistake(
+        nlets, "load", "--to", "127.0.0.1:9", "--profile", "iaq", "--identities", str(binary)
+    )
+    assert line == (f"Error: main load: {binary}: not UTF-8 JSON lines (invalid start byte)")
+    line = mistake(nlets, "load", "--to", "127.0.0.1:9", "--scenario", str(binary))
+    assert line == (
+        f"Error: main load: {binary}:1: byte 0xFF is not ASCII: a transcript is ASCII text"
+        " (in a message to send, write a byte as {0xFF})"
+    )

@@ -190,6 +190,14 @@ def ascii_text(text: str, what: str) -> str:
     return text
 
 
+def ascii_value(_ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A click callback: the option's or argument's value if it is ASCII (or not given)."""
+    if value is None:
+        return None
+    name = param.name or "value"
+    return ascii_text(value, f"--{name}" if isinstance(param, click.Option) else name.upper())
+
+
 def writable_directory(path: Path, what: str) -> Path:
     """Create ``path`` (and its parents) if missing and check that files can be made in it."""
     if path.exists() and not path.is_dir():

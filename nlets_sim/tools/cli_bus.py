@@ -24,7 +24,7 @@ from nlets_sim.bus.broker import (
 from nlets_sim.bus.events import ENVELOPE, KINDS, in_order, subscription, unpack
 from nlets_sim.bus.health import link_problem
 from nlets_sim.bus.publisher import BACKOFF_MAX_S, client
-from nlets_sim.console.errors import writable_directory
+from nlets_sim.console.errors import ORI, writable_directory
 
 
 @click.command("broker")
@@ -60,7 +60,7 @@ def broker_command(
 @click.option("--node", help="Only this switch node (or lesc).")
 @click.option("--kind", type=click.Choice(KINDS), help="Only this kind of event.")
 @click.option("--line", help="Only events about this line.")
-@click.option("--ori", help="Only events naming this ORI.")
+@click.option("--ori", type=ORI, help="Only events naming this ORI.")
 @click.option("--mke", help="Only events about this message key.")
 @click.option("--count", type=int, help="Stop after this many events.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per event.")

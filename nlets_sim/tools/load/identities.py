@@ -100,7 +100,11 @@ def read_identities(path: Path | None, now: datetime) -> list[Identity]:
         persons = catalogue()
         return identities_of(persons, [None] * len(persons), now)
     persons, given = [], []
-    for number, line in enumerate(path.read_text("utf-8").splitlines(), start=1):
+    try:
+        text = path.read_text("utf-8")
+    except UnicodeDecodeError as error:
+        raise IdentitiesError(f"{path}: not UTF-8 JSON lines ({error.reason})") from None
+    for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Protocol
 
 from nlets_sim.tools.load.identities import Identity
-from nlets_sim.tools.transcript import Expect, Send, TranscriptError, parse_transcript
+from nlets_sim.tools.transcript import Expect, Send, TranscriptError, decode_transcript
 
 _PLACEHOLDER = re.compile(r"\{([a-z]+)\}")
 _CONTROL = re.compile(r"(\.\*[A-Za-z0-9]{1,10})?(\.TXT)")
@@ -227,9 +227,9 @@ def read_profile(path: Path, identities: Sequence[Identity]) -> Profile:
 def read_scenario(path: Path) -> Profile:
     """A transcript as a scenario: the first sender's ``send`` steps, in order."""
     try:
-        transcript = parse_transcript(path.read_text("ascii"), str(path))
-    except (TranscriptError, UnicodeDecodeError) as error:
-        raise ProfileError(f"{path}: {error}") from None
+        transcript = decode_transcript(path.read_bytes(), str(path))
+    except TranscriptError as error:
+        raise ProfileError(str(error)) from None
     sends = [step for step in transcript.steps if isinstance(step, Send)]
     if not sends:
         raise ProfileError(f"{path}: the transcript sends nothing")
