@@ -232,8 +232,11 @@ class Journal:
         self._next_wal_check = now + self._wal_check_every_s
         try:
             if self._wal.stat().st_size > self._wal_limit_bytes:
-                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-                self.wal_truncations += 1
+                busy = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+                if busy:  # the thread's checkpoint holds the lock: the next commit tries again
+                    self._next_wal_check = now
+                else:
+                    self.wal_truncations += 1
         except (OSError, sqlite3.Error):
             pass  # the next look tries again; the background thread checkpoints meanwhile
 
