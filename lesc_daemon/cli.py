@@ -191,6 +191,7 @@ def run(
     verbose: bool,
     log_format: str | None,
     log_with_text: bool,
+    quiet: bool,
     **flags: object,
 ) -> None:
     """Log on to the switch and answer until Ctrl-C; reconnects by itself."""
@@ -217,7 +218,7 @@ def run(
     rules, db = config.rules, config.db
     checked_rules(rules)
     open_store(db, create=True).close()
-    configure_logging(verbose=verbose, log_format=log_format, with_text=log_with_text)
+    configure_logging(verbose=verbose, quiet=quiet, log_format=log_format, with_text=log_with_text)
     asyncio.run(_run_until_signal(LescDaemon(config)))
 
 

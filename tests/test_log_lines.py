@@ -130,6 +130,28 @@ def test_log_with_text_keeps_the_message_text(tmp_path: Path) -> None:
     assert any("NAM/DOE, JOHN A" in line["text"] for line in answered)
 
 
+def test_quiet_leaves_out_the_line_per_message_and_keeps_warnings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--quiet`` (for load tests): the same traffic, no info line from either daemon; a
+    warning still reaches the log."""
+    switch_log, lesc_log = run_both(tmp_path, "--log-format", "json", "--quiet")
+    assert [line for line in json_lines(switch_log) if line["level"] == "info"] == []
+    assert [line for line in json_lines(lesc_log) if line["level"] == "info"] == []
+    configure_logging(quiet=True, log_format="json")
+    try:
+        structlog.get_logger("t").info("accepted", ori="NY0303000")
+        structlog.get_logger("t").warning("journal unavailable", reason="disk full")
+        (line,) = capsys.readouterr().err.splitlines()
+    finally:
+        structlog.reset_defaults()
+    assert {k: v for k, v in json.loads(line).items() if k != "timestamp"} == {
+        "event": "journal unavailable",
+        "reason": "disk full",
+        "level": "warning",
+    }
+
+
 @pytest.mark.parametrize(("log_format", "is_json"), [("console", False), ("json", True)])
 def test_log_format_chooses_json_or_console_lines(
     log_format: str, *, is_json: bool, capsys: pytest.CaptureFixture[str]

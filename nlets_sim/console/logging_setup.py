@@ -88,8 +88,14 @@ def configure_logging(
 
 
 def log_options(command: Callable[..., None]) -> Callable[..., None]:
-    """``--log-format`` and ``--log-with-text``, handed to the command as ``log_format`` and
-    ``log_with_text``."""
+    """``--log-format``, ``--log-with-text`` and ``--quiet``, handed to the command as
+    ``log_format``, ``log_with_text`` and ``quiet``."""
+    command = click.option(
+        "-q",
+        "--quiet",
+        is_flag=True,
+        help="Warnings and errors only: no line per message (for load tests and benchmarks).",
+    )(command)
     command = click.option(
         "--log-with-text",
         is_flag=True,

@@ -168,6 +168,7 @@ def serve_command(
     verbose: bool,
     log_format: str | None,
     log_with_text: bool,
+    quiet: bool,
 ) -> None:
     """Run the switch until Ctrl-C or SIGTERM."""
     try:
@@ -211,7 +212,9 @@ def serve_command(
             raise BadSetting(str(error)) from None
         if member is not None and member.port:
             config = dataclasses.replace(config, host=member.host, port=member.port)
-    configure_logging(verbose=verbose, log_format=log_format, with_text=config.log_with_text)
+    configure_logging(
+        verbose=verbose, quiet=quiet, log_format=log_format, with_text=config.log_with_text
+    )
     try:
         asyncio.run(serve(config, wait_for_signal, announce))
     except OSError as error:

@@ -166,11 +166,12 @@ def up_command(
     events: bool,
     log_format: str | None,
     log_with_text: bool,
+    quiet: bool,
 ) -> None:
     """Start the switch and the LESC with demo data (what `make run` runs): the switch's
     journal in DATA_DIR/switch, the LESC's store in DATA_DIR/lesc.sqlite3."""
     writable_directory(data_dir / "switch", "data directory")
-    configure_logging(log_format=log_format, with_text=log_with_text)
+    configure_logging(quiet=quiet, log_format=log_format, with_text=log_with_text)
     if nodes < 0 or nodes == 1:
         raise click.BadParameter("give 2 or more nodes (or none: one switch)", param_hint="--nodes")
     if nodes and clock is not None:
