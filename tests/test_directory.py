@@ -85,6 +85,16 @@ def test_check_reports_every_problem_with_its_line_number(tmp_path: Path) -> Non
     ]
 
 
+def test_a_file_that_is_not_toml_is_said_with_the_parsers_line_and_column(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "hostname"
+    path.write_text("demo-host\n")
+    assert check_directory(path) == [
+        "not valid TOML: Expected '=' after a key in a key/value pair (at line 1, column 10)"
+    ]
+
+
 def test_cli_hash_key_and_check(tmp_path: Path) -> None:
     runner = CliRunner()
     hashed = runner.invoke(main, ["directory", "hash-key", "S3CRET"])

@@ -189,7 +189,7 @@ def parse_directory(text: str) -> tuple[Directory | None, list[str]]:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        return None, [f"line {getattr(error, 'lineno', 0)}: {error}"]
+        return None, [f"not valid TOML: {error}"]  # the error names the line and column
     where = _Locator(text)
     problems = [
         (_top_level_line(text, key), f"unknown key {key}: a directory has {_TOP_LEVEL_TEXT}")
