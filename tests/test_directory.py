@@ -91,7 +91,7 @@ def test_a_file_that_is_not_toml_is_said_with_the_parsers_line_and_column(
     path = tmp_path / "hostname"
     path.write_text("demo-host\n")
     assert check_directory(path) == [
-        "not valid TOML: Expected '=' after a key in a key/value pair (at line 1, column 10)"
+        "line 1: not valid TOML: Expected '=' after a key in a key/value pair (column 10)"
     ]
 
 

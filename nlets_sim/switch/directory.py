@@ -185,11 +185,21 @@ _TOP_LEVEL = frozenset({"line", "ori", "restricted_keys"})
 _TOP_LEVEL_TEXT = "[[line]] tables, [[ori]] tables and restricted_keys"
 
 
+def _toml_problem(text: str, error: tomllib.TOMLDecodeError) -> str:
+    """The parser's words as a problem of its line (Python 3.11's error carries its line and
+    column only in its text: "... (at line 1, column 3)"; "(at end of document)": the last)."""
+    words = str(error)
+    found = re.search(r" \(at line (\d+), column (\d+)\)$", words)
+    if found is None:
+        return f"line {text.count(chr(10)) + 1}: not valid TOML: {words}"
+    return f"line {found[1]}: not valid TOML: {words[: found.start()]} (column {found[2]})"
+
+
 def parse_directory(text: str) -> tuple[Directory | None, list[str]]:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        return None, [f"not valid TOML: {error}"]  # the error names the line and column
+        return None, [_toml_problem(text, error)]
     where = _Locator(text)
     problems = [
         (_top_level_line(text, key), f"unknown key {key}: a directory has {_TOP_LEVEL_TEXT}")
